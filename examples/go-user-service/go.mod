@@ -1,0 +1,3 @@
+module example.com/coldstart/go-user-service
+
+go 1.19

@@ -1,0 +1,103 @@
+#include "core/file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <utility>
+
+#include "core/error.h"
+
+namespace coldstart {
+
+Mapping::Mapping(Mapping&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+Mapping& Mapping::operator=(Mapping&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+Mapping::~Mapping() {
+  if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), size_);
+}
+
+Mapping Mapping::map_file(const std::string& path) {
+  // O_NONBLOCK so that opening a FIFO does not wait for a writer; we refuse it below.
+  UniqueFd fd = open_or_throw(path, O_RDONLY | O_NONBLOCK);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_sys("stat", path);
+  if (S_ISDIR(st.st_mode)) throw UserError(path + ": is a directory");
+  if (!S_ISREG(st.st_mode)) throw UserError(path + ": not a regular file");
+  if (st.st_size == 0) return Mapping();
+  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (p == MAP_FAILED) throw_sys("mmap", path);
+  return Mapping(static_cast<const std::byte*>(p), static_cast<size_t>(st.st_size));
+}
+
+Result<UniqueFd> try_open(const std::string& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) return unexpected(sys_message("open", path, errno));
+  return UniqueFd(fd);
+}
+
+UniqueFd open_or_throw(const std::string& path, int flags, mode_t mode) {
+  auto fd = try_open(path, flags, mode);
+  if (!fd) throw UserError(fd.error());
+  return std::move(fd).value();
+}
+
+Pipe make_pipe(int extra_flags) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | extra_flags) != 0) throw_sys("pipe2", "");
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+std::optional<std::string> read_text_file(const std::string& path) {
+  auto fd = try_open(path, O_RDONLY);
+  if (!fd) return std::nullopt;
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd->get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+void write_file_atomic(const std::string& path, std::string_view data) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    UniqueFd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int err = errno;
+        ::unlink(tmp.c_str());
+        throw_sys("write", tmp, err);
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw_sys("rename", path, err);
+  }
+}
+
+}  // namespace coldstart
