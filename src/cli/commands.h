@@ -26,7 +26,17 @@ struct Command {
 
 std::span<const Command> commands();
 
-// One per file in cli/.
+// One per file in cli/ (<name>.cc).
 CommandRunner setup_inspect(CLI::App& sub);
+CommandRunner setup_bench(CLI::App& sub);
+CommandRunner setup_trace(CLI::App& sub);
+CommandRunner setup_prewarm(CLI::App& sub);
+CommandRunner setup_run(CLI::App& sub);
+CommandRunner setup_lint(CLI::App& sub);
+CommandRunner setup_report(CLI::App& sub);
+CommandRunner setup_history(CLI::App& sub);
+
+/// For a subcommand whose issue has not landed: accepts anything, fails clearly.
+CommandRunner not_implemented(CLI::App& sub);
 
 }  // namespace coldstart::cli

@@ -1,13 +1,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
-#include "core/error.h"
 
 namespace coldstart::cli {
 
-CommandRunner setup_inspect(CLI::App& sub) {
-  sub.allow_extras();
-  return []() -> int { throw UserError("inspect: not implemented yet"); };
-}
+CommandRunner setup_inspect(CLI::App& sub) { return not_implemented(sub); }
 
 }  // namespace coldstart::cli
