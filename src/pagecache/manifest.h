@@ -1,0 +1,53 @@
+// The prewarm manifest: which page ranges of which files a start needs, plus
+// each file's identity so a changed file is detected. JSON, documented in
+// docs/prewarm.md; this is the only reader and writer of the format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pagecache/residency.h"
+
+namespace coldstart::pagecache {
+
+inline constexpr std::string_view kManifestFormat = "coldstart-prewarm-manifest";
+inline constexpr int kManifestVersion = 1;
+
+/// One file of a manifest: identity at recording time and the needed pages.
+struct ManifestFile {
+  std::string path;  // absolute
+  FileIdentity identity;
+  std::vector<PageRange> ranges;  // in units of Manifest::page_size, normalized
+};
+
+/// A recorded start-up working set.
+struct Manifest {
+  uint64_t page_size = 0;
+  std::vector<std::string> command;  // informational
+  std::string recorded_with;         // informational: how ranges were found
+  std::vector<ManifestFile> files;
+
+  uint64_t total_pages() const;
+  uint64_t total_bytes() const;
+};
+
+/// Parses manifest text. Throws UserError naming `origin` and the reason
+/// ("not JSON: ..." or "not a coldstart prewarm manifest: ...").
+Manifest parse_manifest(std::string_view text, std::string_view origin);
+
+/// Reads and parses a manifest file; throws UserError.
+Manifest read_manifest(const std::string& path);
+
+/// Serializes (stable key order, one file per line for readable diffs).
+std::string manifest_to_json(const Manifest& m);
+
+/// Writes atomically (no partial file on failure); throws UserError.
+void write_manifest(const std::string& path, const Manifest& m);
+
+/// The ranges of `file` in pages of this machine's page_size(), from a
+/// manifest recorded with `manifest_page_size`.
+std::vector<PageRange> local_ranges(const ManifestFile& file, uint64_t manifest_page_size);
+
+}  // namespace coldstart::pagecache

@@ -1,0 +1,72 @@
+// Page-cache residency of files: which pages of a file are in the page cache
+// right now (mincore over a read-only mapping), as counts and as coalesced
+// page ranges. Shared by prewarm (status/record), bench --cold and run.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/unique_fd.h"
+
+namespace coldstart::pagecache {
+
+/// The machine's page size (sysconf(_SC_PAGESIZE)), the unit of every range here.
+uint64_t page_size();
+
+/// A run of `count` pages starting at page index `first` of a file.
+struct PageRange {
+  uint64_t first = 0;
+  uint64_t count = 0;
+  uint64_t end() const { return first + count; }
+  bool operator==(const PageRange&) const = default;
+};
+
+/// Sorts and merges overlapping or touching ranges; drops empty ones.
+std::vector<PageRange> normalize(std::vector<PageRange> ranges);
+
+/// Coalesces a mincore()-style vector (bit 0 of each byte = resident) into ranges.
+std::vector<PageRange> ranges_from_bitmap(std::span<const unsigned char> bitmap);
+
+/// Total pages covered by `ranges` (assumed normalized).
+uint64_t total_pages(std::span<const PageRange> ranges);
+
+/// Identity of a file as recorded in a manifest and compared on apply.
+struct FileIdentity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+};
+
+/// An open regular file, opened read-only without following the caller into
+/// FIFOs, devices or sockets (those are refused with a one-line reason).
+struct OpenedFile {
+  UniqueFd fd;
+  FileIdentity identity;
+};
+
+/// Opens `path` for reading page-cache state: O_RDONLY|O_NONBLOCK (a FIFO never
+/// blocks the open), O_NOATIME where permitted (we never write, not even atime).
+/// Fails for a missing path, a directory, a device, FIFO or socket.
+Result<OpenedFile> open_regular(const std::string& path);
+
+/// Residency of one file.
+struct FileResidency {
+  std::string path;
+  FileIdentity identity;
+  uint64_t total_pages = 0;
+  uint64_t resident_pages = 0;
+  std::vector<PageRange> ranges;  // resident pages, coalesced
+};
+
+/// mincore() over a PROT_READ shared mapping of the open file. Mapping does not
+/// fault pages in, so measuring does not change what it measures.
+Result<FileResidency> residency(const OpenedFile& file, const std::string& path);
+Result<FileResidency> residency(const std::string& path);
+
+}  // namespace coldstart::pagecache

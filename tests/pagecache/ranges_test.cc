@@ -1,0 +1,90 @@
+// Range arithmetic and opening rules of the page-cache layer (no cache state).
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "core/unique_fd.h"
+#include "pagecache/apply.h"
+#include "pagecache/residency.h"
+#include "test_util.h"
+
+namespace coldstart::pagecache {
+namespace {
+
+TEST(Ranges, NormalizeSortsMergesTouchingAndDropsEmpty) {
+  auto r = normalize({{10, 2}, {0, 3}, {3, 1}, {12, 0}, {11, 5}, {40, 1}});
+  EXPECT_EQ(r, (std::vector<PageRange>{{0, 4}, {10, 6}, {40, 1}}));
+  EXPECT_EQ(total_pages(r), 11u);
+}
+
+TEST(Ranges, BitmapCoalescesResidentRuns) {
+  std::vector<unsigned char> bits{1, 1, 0, 0, 1, 0, 3, 1, 1, 0};  // only bit 0 counts
+  EXPECT_EQ(ranges_from_bitmap(bits), (std::vector<PageRange>{{0, 2}, {4, 1}, {6, 3}}));
+  EXPECT_TRUE(ranges_from_bitmap(std::vector<unsigned char>{2, 0, 2}).empty());
+}
+
+TEST(Ranges, IdentityChangeNamesWhatChanged) {
+  FileIdentity a{1, 100, 4096, 5}, b = a;
+  EXPECT_EQ(identity_change(a, b), "");
+  b.device = 9;  // device numbers may differ across reboots: not a change
+  EXPECT_EQ(identity_change(a, b), "");
+  b.size = 5000;
+  b.inode = 101;
+  b.mtime_ns = 6;
+  EXPECT_EQ(identity_change(a, b), "inode 100 -> 101, size 4096 -> 5000, mtime changed");
+}
+
+TEST(OpenRegular, RefusesFifoWithoutHanging) {
+  test::TempDir dir;
+  std::string fifo = dir.path() + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto r = open_regular(fifo);  // a blocking open would hang here: no writer exists
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("a FIFO, refused"), std::string::npos) << r.error();
+}
+
+TEST(OpenRegular, RefusesSocketDeviceAndDirectory) {
+  test::TempDir dir;
+  std::string sock_path = dir.path() + "/sock";
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  auto s = open_regular(sock_path);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().find("a socket, refused"), std::string::npos) << s.error();
+  auto d = open_regular("/dev/null");
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().find("a character device, refused"), std::string::npos) << d.error();
+  auto dd = open_regular(dir.path());
+  ASSERT_FALSE(dd);
+  EXPECT_NE(dd.error().find("a directory"), std::string::npos);
+  auto missing = open_regular(dir.path() + "/nope");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().find("No such file"), std::string::npos);
+}
+
+TEST(OpenRegular, RecordsIdentity) {
+  test::TempDir dir;
+  std::string p = dir.path() + "/f";
+  {
+    UniqueFd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_EQ(::write(fd.get(), "hello", 5), 5);
+  }
+  auto f = open_regular(p);
+  ASSERT_TRUE(f) << f.error();
+  struct stat st {};
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  EXPECT_EQ(f->identity.size, 5u);
+  EXPECT_EQ(f->identity.inode, st.st_ino);
+  EXPECT_EQ(f->identity.device, st.st_dev);
+  EXPECT_EQ(f->identity.mtime_ns, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+}  // namespace coldstart::pagecache
