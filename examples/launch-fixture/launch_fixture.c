@@ -1,0 +1,88 @@
+/* The launcher's test target, built static with musl so that its own start
+ * costs ~0.1 ms and a measured time-to-ready is the delay it was asked for.
+ *
+ *   launch-fixture notify MS    sleep MS ms, send READY=1 to $NOTIFY_SOCKET, wait for SIGTERM
+ *   launch-fixture log MS       sleep MS ms, print "ready to serve" on stdout, wait
+ *   launch-fixture exit CODE    exit with CODE at once
+ *   launch-fixture crash        print "boom: bad config" on stderr, then abort (SIGABRT)
+ *   launch-fixture never        never gets ready (waits for SIGTERM)
+ *   launch-fixture stubborn     fork a grandchild that ignores SIGTERM, send READY=1, wait
+ *   launch-fixture status MS    send STATUS=loading, EXTEND_TIMEOUT_USEC, then READY=1 after MS ms
+ */
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+static int notify(const char* state) {
+  const char* path = getenv("NOTIFY_SOCKET");
+  if (path == NULL || path[0] == '\0') return -1;
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  size_t len = strlen(path);
+  if (len >= sizeof addr.sun_path) return -1;
+  memcpy(addr.sun_path, path, len);
+  if (path[0] == '@') addr.sun_path[0] = '\0';
+  else len += 1;
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  ssize_t n = sendto(fd, state, strlen(state), 0, (struct sockaddr*)&addr,
+                     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+  close(fd);
+  return n < 0 ? -1 : 0;
+}
+
+static void wait_for_term(void) {
+  for (;;) pause();  /* SIGTERM's default action ends us */
+}
+
+int main(int argc, char** argv) {
+  const char* mode = argc > 1 ? argv[1] : "notify";
+  long arg = argc > 2 ? atol(argv[2]) : 0;
+  if (strcmp(mode, "notify") == 0) {
+    sleep_ms(arg);
+    if (notify("READY=1") != 0) return 4;
+    wait_for_term();
+  } else if (strcmp(mode, "log") == 0) {
+    sleep_ms(arg);
+    printf("ready to serve\n");
+    fflush(stdout);
+    wait_for_term();
+  } else if (strcmp(mode, "exit") == 0) {
+    return (int)arg;
+  } else if (strcmp(mode, "crash") == 0) {
+    fprintf(stderr, "launch-fixture: starting\nboom: bad config\n");
+    fflush(stderr);
+    abort();
+  } else if (strcmp(mode, "never") == 0) {
+    wait_for_term();
+  } else if (strcmp(mode, "stubborn") == 0) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      signal(SIGTERM, SIG_IGN);
+      for (;;) pause();
+    }
+    notify("READY=1");
+    wait_for_term();
+  } else if (strcmp(mode, "status") == 0) {
+    notify("RELOADING=1\nSTATUS=loading");
+    notify("EXTEND_TIMEOUT_USEC=5000000");
+    sleep_ms(arg);
+    notify("STATUS=serving\nREADY=1\nMAINPID=1");
+    wait_for_term();
+  }
+  fprintf(stderr, "launch-fixture: unknown mode %s\n", mode);
+  return 2;
+}

@@ -1,0 +1,180 @@
+// THE launcher: one launch of a target in its own cgroup, observed until it is
+// ready, then stopped with its whole process tree. bench, trace, prewarm
+// record and run all start targets through this file and detect readiness
+// with its probes; none of them spawns or probes any other way.
+//
+// Typical uses:
+//   bench:    RunRecord r = launch_once(options);
+//   trace:    options.paused = true; Launch l(options); attach to l.pid() /
+//             l.cgroup_id(); l.resume(); l.wait_ready(); ... l.stop();
+//   prewarm:  Launch l(options); l.wait_ready(); for (pid : l.tree_pids()) read
+//             /proc/pid/maps; l.stop();
+//   run:      Launch l(options); l.wait_ready(); l.set_cpu_max(std::nullopt);
+//             keep reading l.notify_socket(); ... l.stop();
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/process.h"
+#include "core/result.h"
+#include "launch/notify.h"
+#include "launch/ready_spec.h"
+
+namespace coldstart::launch {
+
+/// Where the target's stdout/stderr go.
+enum class OutputMode {
+  kInherit,  ///< coldstart's own stdout/stderr
+  kDiscard,  ///< /dev/null
+  kCapture,  ///< pipes read by the launcher: stderr tail for failures, log: probe
+};
+
+/// How the process tree is contained.
+enum class Isolation {
+  kAuto,          ///< a cgroup when one can be created, else a process group
+  kCgroup,        ///< a cgroup or a UserError
+  kProcessGroup,  ///< no cgroup (the unprivileged fallback): setpgid + kill(-pgid)
+};
+
+/// A CPU bandwidth limit: `quota_us` of CPU time per `period_us` (cpu.max).
+struct CpuMax {
+  uint64_t quota_us = 0;
+  uint64_t period_us = 100000;
+  /// Parses "QUOTA[/PERIOD]" like cgroup's cpu.max: each part a duration
+  /// ("50ms/100ms") or bare microseconds ("50000/100000"); PERIOD defaults to
+  /// 100ms. Throws UserError naming the bad part.
+  static CpuMax parse(const std::string& text);
+  double cpus() const { return static_cast<double>(quota_us) / static_cast<double>(period_us); }
+};
+
+/// Resource limits set through the launch's cgroup.
+struct Limits {
+  std::optional<CpuMax> cpu_max;
+  std::optional<uint64_t> memory_high;  ///< v2 memory.high; v1: memory.soft_limit_in_bytes
+  std::optional<uint64_t> memory_max;   ///< v2 memory.max; v1: memory.limit_in_bytes
+  bool any() const { return cpu_max || memory_high || memory_max; }
+};
+
+/// A socket passed by socket activation: becomes fd 3, 4, ... in the target.
+struct ListenFd {
+  int fd = -1;       ///< ours; not closed by the launcher
+  std::string name;  ///< for LISTEN_FDNAMES
+};
+
+/// Everything one launch needs.
+struct LaunchOptions {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  ///< "K=V" added to (or replacing in) our environment
+  std::string cwd;
+  ReadySpec ready;
+  double ready_timeout_s = 10;
+  double stop_grace_s = 2;  ///< SIGTERM, then SIGKILL after this long
+  OutputMode output = OutputMode::kCapture;
+  size_t stderr_tail_lines = 10;
+  Limits limits;
+  std::vector<ListenFd> listen_fds;
+  bool paused = false;  ///< the child exists but waits before exec until resume()
+  ChildHook child_hook = nullptr;
+  void* child_hook_arg = nullptr;
+  Isolation isolation = Isolation::kAuto;
+};
+
+/// Resource figures of the whole tree, from spawn up to one instant.
+struct ResourceUsage {
+  double user_s = 0;
+  double system_s = 0;
+  uint64_t peak_rss_bytes = 0;  ///< the largest single-process peak (VmHWM / ru_maxrss)
+  uint64_t major_faults = 0;
+  uint64_t minor_faults = 0;
+  uint64_t voluntary_switches = 0;
+  uint64_t involuntary_switches = 0;
+  uint64_t cpu_periods = 0;      ///< under a CPU limit: enforcement periods
+  uint64_t throttled_periods = 0;
+  double throttled_s = 0;
+  std::string cpu_source;  ///< "cgroup cpu.stat" or "proc" (where the CPU figures came from)
+};
+
+/// What one launch measured. Durations in seconds; instants in CLOCK_MONOTONIC ns.
+struct RunRecord {
+  bool ready = false;
+  double time_to_ready_s = 0;  ///< ready_ns - t0_ns, when ready
+  int64_t t0_ns = 0;           ///< just before clone3 (or before resume() of a paused start)
+  int64_t ready_ns = 0;        ///< when the probe observed readiness
+  std::optional<ExitStatus> exit;  ///< the main process's end, if it ended before/at stop
+  std::string failure;          ///< why it is not ready: "exit code 3 before ready", ...
+  std::string stderr_tail;      ///< the last lines of its stderr (captured output only)
+  ResourceUsage usage;          ///< up to the ready instant (or the failure)
+  std::vector<NotifyMessage> notifications;  ///< sd_notify datagrams up to ready
+  std::string isolation;        ///< "cgroup v2 /sys/fs/cgroup/unified/coldstart/..." or "process group (...)"
+};
+
+/// Launch owns one running target: its process, cgroup(s), notify socket and
+/// output pipes. It is driven by its owner (wait_ready, stop) and stops the
+/// tree and removes the cgroups in its destructor if the owner did not.
+class Launch {
+ public:
+  /// Spawns the target (paused if options.paused). Throws UserError when the
+  /// program cannot be started, a cgroup is required but unavailable, or a
+  /// limit cannot be set.
+  explicit Launch(const LaunchOptions& options);
+  Launch(Launch&&) noexcept;
+  Launch& operator=(Launch&&) noexcept;
+  ~Launch();
+
+  pid_t pid() const;
+  /// The main process's pidfd (readable when it exits).
+  int pidfd() const;
+  /// 0 without a v2 cgroup.
+  uint64_t cgroup_id() const;
+  /// The v2 (or first v1) cgroup directory; empty without one.
+  std::string cgroup_path() const;
+  int64_t t0_ns() const;
+
+  /// Paused start: takes t0 and lets the child exec. Throws UserError if the
+  /// exec failed.
+  void resume();
+
+  /// Observes the probe until ready, early exit, timeout or an interrupt
+  /// (throws Interrupted). The record says which; calling again returns it.
+  const RunRecord& wait_ready();
+
+  /// The pids of the tree now (cgroup.procs, or the process group).
+  std::vector<pid_t> tree_pids() const;
+  /// The resource figures of the tree now.
+  ResourceUsage usage_now() const;
+  /// The notify socket (null unless the SPEC is notify); keep reading it after ready.
+  NotifySocket* notify_socket();
+  ChildProcess& process();
+
+  /// Runtime limits (e.g. lift the CPU quota at the ready instant). The launch
+  /// must have been started with a cgroup for that controller (options.limits
+  /// set one, possibly generous).
+  Result<void> set_cpu_max(std::optional<CpuMax> limit);
+  Result<void> set_memory_high(std::optional<uint64_t> bytes);
+  Result<void> set_memory_max(std::optional<uint64_t> bytes);
+
+  /// Reads pending captured output (keeps the target from blocking on a full pipe).
+  void drain_output();
+
+  /// SIGTERM to the tree, up to stop_grace_s, SIGKILL, reap everything, remove
+  /// the cgroups. Idempotent. Returns the final record (exit status filled in).
+  const RunRecord& stop();
+
+  const RunRecord& record() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+/// Starts, waits until ready (or failure), snapshots resources, stops. The
+/// whole of `coldstart bench`'s work for one run.
+RunRecord launch_once(const LaunchOptions& options);
+
+}  // namespace coldstart::launch

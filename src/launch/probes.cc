@@ -1,0 +1,169 @@
+// Polled probes.
+//
+//  * tcp: a non-blocking connect(2); on loopback the answer (connected or
+//    ECONNREFUSED) is immediate, elsewhere we wait for it with poll(2) up to
+//    the caller's bound. A connection is closed at once (the target sees one
+//    short connection per successful probe, like a load balancer's check).
+//  * http: the same connect, then "GET PATH HTTP/1.0" and the status line;
+//    2xx is ready.
+//  * listen: NETLINK_SOCK_DIAG with an inet_diag_req_v2 dump filtered to
+//    TCPF_LISTEN, for AF_INET and AF_INET6, yields the inode of every listening
+//    socket on the host; the tree's own sockets are the "socket:[inode]" links
+//    in /proc/<pid>/fd. Any common inode means the tree listens, whatever the
+//    port, which is why it needs no configuration.
+#include "launch/probes.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/unique_fd.h"
+
+namespace coldstart::launch {
+namespace {
+
+int to_ms(double s) { return s <= 0 ? 0 : static_cast<int>(s * 1000) + 1; }
+
+// Connects without blocking longer than max_wait_s; an fd on success.
+UniqueFd connect_within(const sockaddr_storage& addr, socklen_t len, double max_wait_s) {
+  UniqueFd fd(::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return {};
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), len) == 0) return fd;
+  if (errno != EINPROGRESS) return {};
+  pollfd p{fd.get(), POLLOUT, 0};
+  if (::poll(&p, 1, to_ms(max_wait_s)) != 1) return {};
+  int err = 0;
+  socklen_t el = sizeof err;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) return {};
+  return fd;
+}
+
+void dump_listening(int nl, int family, std::set<uint64_t>& out) {
+  struct {
+    nlmsghdr nlh;
+    inet_diag_req_v2 req;
+  } msg{};
+  msg.nlh.nlmsg_len = sizeof msg;
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.req.sdiag_family = static_cast<uint8_t>(family);
+  msg.req.sdiag_protocol = IPPROTO_TCP;
+  msg.req.idiag_states = 1U << TCP_LISTEN;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(nl, &msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) return;
+  alignas(nlmsghdr) char buf[32768];
+  for (;;) {
+    ssize_t n = ::recv(nl, buf, sizeof buf, 0);
+    if (n <= 0) return;
+    int len = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return;
+      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) continue;
+      inet_diag_msg d;
+      std::memcpy(&d, NLMSG_DATA(h), sizeof d);
+      out.insert(d.idiag_inode);
+    }
+  }
+}
+
+}  // namespace
+
+std::set<uint64_t> listening_tcp_inodes() {
+  std::set<uint64_t> out;
+  UniqueFd nl(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  if (!nl) return out;
+  dump_listening(nl.get(), AF_INET, out);
+  dump_listening(nl.get(), AF_INET6, out);
+  return out;
+}
+
+std::set<uint64_t> socket_inodes_of(const std::vector<pid_t>& pids) {
+  std::set<uint64_t> out;
+  for (pid_t pid : pids) {
+    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) continue;
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      char link[64];
+      ssize_t n = ::readlinkat(::dirfd(d), e->d_name, link, sizeof link - 1);
+      if (n < 9 || std::memcmp(link, "socket:[", 8) != 0) continue;
+      uint64_t inode = 0;
+      std::from_chars(link + 8, link + n - 1, inode);
+      out.insert(inode);
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+PolledProbe::PolledProbe(const ReadySpec& spec) : spec_(spec) {
+  if (spec.kind != ProbeKind::kTcp && spec.kind != ProbeKind::kHttp) return;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(spec.port);
+  int rc = ::getaddrinfo(spec.host.c_str(), port.c_str(), &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    throw UserError("cannot resolve '" + spec.host + "' in --ready " + spec.text + ": " + ::gai_strerror(rc));
+  }
+  std::memcpy(&addr_, res->ai_addr, res->ai_addrlen);
+  addr_len_ = res->ai_addrlen;
+  ::freeaddrinfo(res);
+}
+
+bool PolledProbe::tcp_connects(double max_wait_s) const {
+  return connect_within(addr_, addr_len_, max_wait_s).valid();
+}
+
+bool PolledProbe::http_ok(double max_wait_s) const {
+  UniqueFd fd = connect_within(addr_, addr_len_, max_wait_s);
+  if (!fd) return false;
+  std::string req = "GET " + spec_.http_path + " HTTP/1.0\r\nHost: " + spec_.host + "\r\nUser-Agent: coldstart\r\n" +
+                    "Connection: close\r\n\r\n";
+  pollfd p{fd.get(), POLLOUT, 0};
+  if (::poll(&p, 1, to_ms(max_wait_s)) != 1) return false;
+  if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return false;
+  // "HTTP/1.x 200 ..." : the status code starts at byte 9.
+  char buf[64];
+  size_t got = 0;
+  while (got < 12) {
+    p = {fd.get(), POLLIN, 0};
+    if (::poll(&p, 1, to_ms(max_wait_s)) != 1) return false;
+    ssize_t n = ::recv(fd.get(), buf + got, sizeof buf - got, 0);
+    if (n <= 0) return false;
+    got += static_cast<size_t>(n);
+  }
+  return std::memcmp(buf, "HTTP/1.", 7) == 0 && buf[9] == '2';
+}
+
+bool PolledProbe::check(const std::function<std::vector<pid_t>()>& tree, double max_wait_s) {
+  switch (spec_.kind) {
+    case ProbeKind::kTcp: return tcp_connects(max_wait_s);
+    case ProbeKind::kHttp: return http_ok(max_wait_s);
+    case ProbeKind::kListen: {
+      auto mine = socket_inodes_of(tree());
+      if (mine.empty()) return false;
+      for (uint64_t inode : listening_tcp_inodes()) {
+        if (mine.count(inode)) return true;
+      }
+      return false;
+    }
+    default: return false;
+  }
+}
+
+}  // namespace coldstart::launch

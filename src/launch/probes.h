@@ -1,0 +1,45 @@
+// The polled readiness probes: tcp:HOST:PORT, listen, http:URL. (exit and
+// notify are events on fds, handled by the launcher's epoll loop; log: reads
+// the captured output.)
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "launch/ready_spec.h"
+
+namespace coldstart::launch {
+
+/// PolledProbe answers "is it ready now?" for one polled SPEC; the launcher
+/// calls check() with a back-off between calls.
+class PolledProbe {
+ public:
+  /// Resolves the host of tcp:/http: once. Throws UserError if it cannot.
+  explicit PolledProbe(const ReadySpec& spec);
+
+  /// One attempt. `tree` returns the pids of the target's tree (listen).
+  /// Waits at most `max_wait_s` for a network answer.
+  bool check(const std::function<std::vector<pid_t>()>& tree, double max_wait_s);
+
+ private:
+  bool tcp_connects(double max_wait_s) const;
+  bool http_ok(double max_wait_s) const;
+  ReadySpec spec_;
+  sockaddr_storage addr_{};
+  socklen_t addr_len_ = 0;
+};
+
+/// The inodes of all TCP sockets (v4 and v6) in LISTEN state on this host, from
+/// a NETLINK_SOCK_DIAG inet_diag dump.
+std::set<uint64_t> listening_tcp_inodes();
+
+/// The socket inodes the given processes hold open (/proc/<pid>/fd links
+/// "socket:[N]").
+std::set<uint64_t> socket_inodes_of(const std::vector<pid_t>& pids);
+
+}  // namespace coldstart::launch

@@ -1,0 +1,108 @@
+// Resource figures of a process tree up to an instant.
+//
+// Kernel facts relied on:
+//  * /proc/<pid>/stat fields 10-17 are minflt, cminflt, majflt, cmajflt, utime,
+//    stime, cutime, cstime (clock ticks); the c* fields hold the totals of the
+//    children this process has reaped, so live processes plus their reaped
+//    descendants are covered. The comm field (2) may contain spaces and ')', so
+//    fields are counted after the last ')'.
+//  * /proc/<pid>/status has VmHWM (peak RSS of that process) and the
+//    voluntary/nonvoluntary context switch counts.
+//  * waitid(2)'s rusage of a reaped child is RUSAGE_BOTH: itself plus its
+//    reaped descendants.
+//  * A cgroup's cpu.stat counts every task that ever ran in it, exited ones
+//    included: v2 usage_usec/user_usec/system_usec and nr_periods/
+//    nr_throttled/throttled_usec; v1 cpu.stat nr_periods/nr_throttled/
+//    throttled_time (ns).
+//    When present, it replaces the /proc sums for CPU time.
+#include "launch/resources.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+#include "core/cgroup.h"
+#include "core/file.h"
+#include "core/strings.h"
+
+namespace coldstart::launch {
+namespace {
+
+uint64_t to_u64(std::string_view v) {
+  uint64_t out = 0;
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+
+void add_proc_stat(pid_t pid, ResourceUsage& u, double tick) {
+  auto stat = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return;
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos) return;
+  auto f = split(std::string_view(*stat).substr(close + 2), ' ');
+  // f[0] is field 3 (state); field N is f[N - 3].
+  if (f.size() < 15) return;
+  u.minor_faults += to_u64(f[10 - 3]) + to_u64(f[11 - 3]);
+  u.major_faults += to_u64(f[12 - 3]) + to_u64(f[13 - 3]);
+  u.user_s += static_cast<double>(to_u64(f[14 - 3]) + to_u64(f[16 - 3])) * tick;
+  u.system_s += static_cast<double>(to_u64(f[15 - 3]) + to_u64(f[17 - 3])) * tick;
+}
+
+void add_proc_status(pid_t pid, ResourceUsage& u) {
+  auto status = read_text_file("/proc/" + std::to_string(pid) + "/status");
+  if (!status) return;
+  for (const auto& line : split(*status, '\n')) {
+    auto value = [&](std::string_view key) { return to_u64(trim(std::string_view(line).substr(key.size()))); };
+    if (line.starts_with("VmHWM:")) u.peak_rss_bytes = std::max(u.peak_rss_bytes, value("VmHWM:") * 1024);
+    else if (line.starts_with("voluntary_ctxt_switches:")) u.voluntary_switches += value("voluntary_ctxt_switches:");
+    else if (line.starts_with("nonvoluntary_ctxt_switches:")) u.involuntary_switches += value("nonvoluntary_ctxt_switches:");
+  }
+}
+
+}  // namespace
+
+ResourceUsage tree_usage(const std::vector<pid_t>& live, const rusage* reaped_main, const CgroupDir* v2,
+                         const CgroupDir* v1_cpu) {
+  ResourceUsage u;
+  const double tick = 1.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  for (pid_t pid : live) {
+    add_proc_stat(pid, u, tick);
+    add_proc_status(pid, u);
+  }
+  if (reaped_main != nullptr) {
+    const rusage& r = *reaped_main;
+    u.user_s += static_cast<double>(r.ru_utime.tv_sec) + static_cast<double>(r.ru_utime.tv_usec) / 1e6;
+    u.system_s += static_cast<double>(r.ru_stime.tv_sec) + static_cast<double>(r.ru_stime.tv_usec) / 1e6;
+    u.minor_faults += static_cast<uint64_t>(r.ru_minflt);
+    u.major_faults += static_cast<uint64_t>(r.ru_majflt);
+    u.voluntary_switches += static_cast<uint64_t>(r.ru_nvcsw);
+    u.involuntary_switches += static_cast<uint64_t>(r.ru_nivcsw);
+    u.peak_rss_bytes = std::max(u.peak_rss_bytes, static_cast<uint64_t>(r.ru_maxrss) * 1024);
+  }
+  u.cpu_source = "proc";
+  if (v2 != nullptr && v2->valid()) {
+    if (auto s = v2->read("cpu.stat")) {
+      auto user = cgroup_stat_value(*s, "user_usec"), sys = cgroup_stat_value(*s, "system_usec");
+      if (user && sys) {
+        u.user_s = static_cast<double>(*user) / 1e6;
+        u.system_s = static_cast<double>(*sys) / 1e6;
+        u.cpu_source = "cgroup cpu.stat";
+      }
+      if (auto p = cgroup_stat_value(*s, "nr_periods")) u.cpu_periods = *p;
+      if (auto t = cgroup_stat_value(*s, "nr_throttled")) u.throttled_periods = *t;
+      if (auto t = cgroup_stat_value(*s, "throttled_usec")) u.throttled_s = static_cast<double>(*t) / 1e6;
+    }
+  }
+  if (v1_cpu != nullptr && v1_cpu->valid()) {
+    if (auto s = v1_cpu->read("cpu.stat")) {
+      if (auto p = cgroup_stat_value(*s, "nr_periods")) u.cpu_periods = *p;
+      if (auto t = cgroup_stat_value(*s, "nr_throttled")) u.throttled_periods = *t;
+      if (auto t = cgroup_stat_value(*s, "throttled_time")) u.throttled_s = static_cast<double>(*t) / 1e9;
+    }
+  }
+  return u;
+}
+
+}  // namespace coldstart::launch
