@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The in-kernel half of `coldstart trace --backend bpf`.
+ *
+ * Filtering: `tracked` holds the tgids of the target's tree. User space puts
+ * the paused root in it before the root runs; sched_process_fork adds every
+ * new process whose parent is tracked, so daemons and helpers stay in view.
+ * Every other program returns at once for an untracked task.
+ *
+ * Per thread (`tstate`, keyed by tid) we remember the syscall in progress and
+ * when the thread left the CPU, so that:
+ *  - sys_exit emits one record per syscall with its duration (and the path
+ *    for calls that name a file, read at exit when the kernel has already
+ *    faulted the string in);
+ *  - sched_switch-in emits one off-CPU interval with its wake-up time
+ *    (sched_wakeup) and what the thread was doing when it left: preempted
+ *    (run-queue wait), in_iowait (block I/O), inside handle_mm_fault, inside
+ *    which syscall, on a socket, with a timeout. User space turns that into
+ *    a cause (disk, network, sleeping, run queue, other).
+ *  - User page faults (exceptions:page_fault_user) are settled by the
+ *    task's fault counters (see settle_fault): major ones are emitted, minor
+ *    ones only counted, per phase. An off-CPU interval that starts inside a
+ *    fault is disk wait.
+ *
+ * Phases: `cur_phase` moves 0 -> 1 at the root's first exec, -> 2 at the
+ * uprobe on the ELF entry point and -> 3 at the uprobe on main/main.main; the
+ * uprobes also emit a MARK so user space knows the exact instants.
+ *
+ * Records go to a ring buffer with BPF_RB_NO_WAKEUP: user space drains it on
+ * its own timer, so the tracee never pays for waking the consumer.
+ * Timestamps are bpf_ktime_get_ns() = CLOCK_MONOTONIC. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "trace_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define S_IFMT_BITS 0170000
+#define S_IFSOCK_BITS 0140000
+
+struct tstate {
+  __u64 off_ts;
+  __u64 wake_ts;
+  __u64 sys_ts;
+  __u64 args[4];
+  __u64 fault_ts;
+  __u64 fault_addr;
+  __u64 maj_snap;
+  __u64 min_snap;
+  __s32 nr;
+  __u32 off_flags;
+  __u32 sys_flags;
+  __u32 in_fault;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 8192);
+  __type(key, __u32);
+  __type(value, __u8);
+} tracked SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 32768);
+  __type(key, __u32);
+  __type(value, struct tstate);
+} tstates SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+volatile __u32 root_tgid;
+volatile __u32 cur_phase;
+__u64 minor_faults[CS_PHASES];
+__u64 dropped;
+
+static __always_inline bool is_tracked(__u32 tgid) { return bpf_map_lookup_elem(&tracked, &tgid) != 0; }
+
+static __always_inline struct tstate* state_of(__u32 tid) {
+  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+  if (st) return st;
+  struct tstate zero = {};
+  zero.nr = -1;
+  bpf_map_update_elem(&tstates, &tid, &zero, BPF_NOEXIST);
+  return bpf_map_lookup_elem(&tstates, &tid);
+}
+
+static __always_inline struct cs_event* reserve(__u32 kind, __u32 tid, __u32 tgid) {
+  struct cs_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    __sync_fetch_and_add(&dropped, 1);
+    return 0;
+  }
+  __builtin_memset(e, 0, sizeof(*e));
+  e->kind = kind;
+  e->tid = tid;
+  e->pid = tgid;
+  return e;
+}
+
+static __always_inline struct cs_path_event* reserve_path(__u32 kind, __u32 tid, __u32 tgid) {
+  struct cs_path_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    __sync_fetch_and_add(&dropped, 1);
+    return 0;
+  }
+  __builtin_memset(&e->base, 0, sizeof(e->base));
+  e->base.kind = kind;
+  e->base.tid = tid;
+  e->base.pid = tgid;
+  e->path[0] = 0;
+  return e;
+}
+
+/* A user page fault has no end tracepoint; the kernel bumps the task's
+ * maj_flt or min_flt when it finishes (mm_account_fault; never for a
+ * VM_FAULT_RETRY pass). So a fault is still running while both counters
+ * equal their values at the fault's start, and the first counter that moved
+ * says whether it was major. We settle at the task's next fault, syscall,
+ * switch-out and exit; `force` ends an unaccounted (spurious) fault. */
+static __always_inline void settle_fault(struct task_struct* task, struct tstate* st, bool force) {
+  if (!st->in_fault) return;
+  __u64 maj = task->maj_flt, min = task->min_flt;
+  if (maj == st->maj_snap && min == st->min_snap) {
+    if (force) st->in_fault = 0;
+    return;
+  }
+  st->in_fault = 0;
+  if (maj == st->maj_snap) {
+    __u32 phase = cur_phase;
+    if (phase < CS_PHASES) __sync_fetch_and_add(&minor_faults[phase], 1);
+    return;
+  }
+  struct cs_event* e = reserve(CS_EV_FAULT, task->pid, task->tgid);
+  if (!e) return;
+  e->start_ns = st->fault_ts;
+  e->end_ns = bpf_ktime_get_ns(); /* when we noticed: an upper bound */
+  e->arg0 = st->fault_addr;
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline bool fd_is_socket(struct task_struct* task, __u64 fd) {
+  struct fdtable* fdt = BPF_CORE_READ(task, files, fdt);
+  if (!fdt) return false;
+  unsigned int max = BPF_CORE_READ(fdt, max_fds);
+  if (fd >= max) return false;
+  struct file** fds = BPF_CORE_READ(fdt, fd);
+  struct file* f = 0;
+  bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+  if (!f) return false;
+  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+  return (mode & S_IFMT_BITS) == S_IFSOCK_BITS;
+}
+
+/* x86-64 syscall numbers the classification needs. */
+enum {
+  NR_read = 0, NR_open = 2, NR_stat = 4, NR_lstat = 6, NR_poll = 7, NR_pread64 = 17, NR_readv = 19,
+  NR_access = 21, NR_select = 23, NR_nanosleep = 35, NR_connect = 42, NR_accept = 43, NR_sendto = 44,
+  NR_recvfrom = 45, NR_sendmsg = 46, NR_recvmsg = 47, NR_readlink = 89, NR_futex = 202,
+  NR_clock_nanosleep = 230, NR_epoll_wait = 232, NR_openat = 257, NR_newfstatat = 262,
+  NR_readlinkat = 267, NR_faccessat = 269, NR_pselect6 = 270, NR_ppoll = 271, NR_epoll_pwait = 281,
+  NR_accept4 = 288, NR_preadv = 295, NR_recvmmsg = 299, NR_statx = 332, NR_openat2 = 437,
+  NR_faccessat2 = 439, NR_epoll_pwait2 = 441,
+};
+
+static __always_inline __u32 syscall_flags(struct task_struct* task, long nr, __u64* args) {
+  switch (nr) {
+    case NR_connect: case NR_accept: case NR_accept4: case NR_sendto: case NR_recvfrom:
+    case NR_sendmsg: case NR_recvmsg: case NR_recvmmsg: case NR_poll: case NR_ppoll:
+    case NR_select: case NR_pselect6: case NR_epoll_wait: case NR_epoll_pwait: case NR_epoll_pwait2:
+      return CS_OFF_SOCKET;
+    case NR_read: case NR_readv: case NR_pread64: case NR_preadv:
+      return fd_is_socket(task, args[0]) ? CS_OFF_SOCKET : 0;
+    case NR_nanosleep: case NR_clock_nanosleep:
+      return CS_OFF_TIMED;
+    case NR_futex: {
+      __u64 cmd = args[1] & 0x7f; /* FUTEX_CMD_MASK: without PRIVATE / CLOCK_REALTIME */
+      if ((cmd == 0 || cmd == 9) && args[3] != 0) return CS_OFF_TIMED;
+      return 0;
+    }
+  }
+  return 0;
+}
+
+/* Which argument of a file-naming syscall holds the path (-1: none). */
+static __always_inline int path_arg(long nr) {
+  switch (nr) {
+    case NR_open: case NR_stat: case NR_lstat: case NR_access: case NR_readlink:
+      return 0;
+    case NR_openat: case NR_openat2: case NR_newfstatat: case NR_statx: case NR_faccessat:
+    case NR_faccessat2: case NR_readlinkat:
+      return 1;
+  }
+  return -1;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  if (!is_tracked(pid_tgid >> 32)) return 0;
+  struct tstate* st = state_of((__u32)pid_tgid);
+  if (!st) return 0;
+  struct task_struct* task = bpf_get_current_task_btf();
+  settle_fault(task, st, true);
+  st->nr = id;
+  st->sys_ts = bpf_ktime_get_ns();
+  st->args[0] = BPF_CORE_READ(regs, di);
+  st->args[1] = BPF_CORE_READ(regs, si);
+  st->args[2] = BPF_CORE_READ(regs, dx);
+  st->args[3] = BPF_CORE_READ(regs, r10);
+  st->sys_flags = syscall_flags(task, id, st->args);
+  return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+  if (!is_tracked(tgid)) return 0;
+  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+  if (!st || st->nr < 0) return 0;
+  long nr = st->nr;
+  st->nr = -1;
+  int which = path_arg(nr);
+  struct cs_event* e;
+  if (which >= 0) {
+    struct cs_path_event* pe = reserve_path(CS_EV_SYSCALL, tid, tgid);
+    if (!pe) return 0;
+    bpf_probe_read_user_str(pe->path, sizeof(pe->path), (void*)st->args[which & 1]);
+    e = &pe->base;
+  } else {
+    e = reserve(CS_EV_SYSCALL, tid, tgid);
+    if (!e) return 0;
+  }
+  e->aux = nr;
+  e->start_ns = st->sys_ts;
+  e->end_ns = bpf_ktime_get_ns();
+  e->ret = ret;
+  e->arg0 = st->args[0];
+  e->arg1 = st->args[1];
+  e->flags = st->sys_flags;
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+  return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct task_struct* next,
+             unsigned int prev_state) {
+  __u64 now = bpf_ktime_get_ns();
+  if (is_tracked(prev->tgid)) {
+    struct tstate* st = state_of(prev->pid);
+    if (st) {
+      settle_fault(prev, st, false);
+      __u32 flags = 0;
+      if (preempt || prev_state == 0) flags |= CS_OFF_PREEMPTED;
+      if (BPF_CORE_READ_BITFIELD(prev, in_iowait)) flags |= CS_OFF_IOWAIT;
+      if (st->in_fault) flags |= CS_OFF_IN_FAULT;
+      if (st->nr >= 0) flags |= CS_OFF_IN_SYSCALL | st->sys_flags;
+      st->off_ts = now;
+      st->wake_ts = 0;
+      st->off_flags = flags;
+    }
+  }
+  if (is_tracked(next->tgid)) {
+    __u32 tid = next->pid;
+    struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+    if (st && st->off_ts) {
+      struct cs_event* e = reserve(CS_EV_OFFCPU, tid, next->tgid);
+      if (e) {
+        e->start_ns = st->off_ts;
+        e->end_ns = now;
+        e->wake_ns = st->wake_ts;
+        e->flags = st->off_flags;
+        e->aux = (__u32)st->nr;
+        e->blocked_nr = (__u32)st->nr;
+        bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+      }
+      st->off_ts = 0;
+    }
+  }
+  return 0;
+}
+
+static __always_inline void note_wakeup(struct task_struct* p) {
+  if (!is_tracked(p->tgid)) return;
+  __u32 tid = p->pid;
+  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+  if (st && st->off_ts && !st->wake_ts) st->wake_ts = bpf_ktime_get_ns();
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_sched_wakeup, struct task_struct* p) {
+  note_wakeup(p);
+  return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(on_sched_wakeup_new, struct task_struct* p) {
+  note_wakeup(p);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct* parent, struct task_struct* child) {
+  __u32 ptgid = parent->tgid;
+  if (!is_tracked(ptgid)) return 0;
+  __u32 ctgid = child->tgid, ctid = child->pid;
+  if (ctgid != ptgid) {
+    __u8 one = 1;
+    bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
+  }
+  __u64 now = bpf_ktime_get_ns();
+  struct tstate* st = state_of(ctid);
+  if (st) {
+    st->nr = -1;
+    st->off_ts = now; /* created runnable: waits for its first CPU */
+    st->wake_ts = now;
+    st->off_flags = CS_OFF_PREEMPTED;
+  }
+  struct cs_event* e = reserve(CS_EV_FORK, parent->pid, ptgid);
+  if (!e) return 0;
+  e->start_ns = e->end_ns = now;
+  e->aux = ctid;
+  e->arg0 = ctgid;
+  e->arg1 = ctgid == ptgid;
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm* bprm) {
+  __u32 tgid = p->tgid;
+  if (!is_tracked(tgid)) return 0;
+  if (tgid == root_tgid && cur_phase == 0) cur_phase = 1;
+  struct cs_path_event* e = reserve_path(CS_EV_EXEC, p->pid, tgid);
+  if (!e) return 0;
+  e->base.start_ns = e->base.end_ns = bpf_ktime_get_ns();
+  bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, filename));
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct* p) {
+  __u32 tgid = p->tgid, tid = p->pid;
+  if (!is_tracked(tgid)) return 0;
+  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+  if (st) settle_fault(p, st, true);
+  struct cs_event* e = reserve(CS_EV_EXIT, tid, tgid);
+  if (e) {
+    e->start_ns = e->end_ns = bpf_ktime_get_ns();
+    e->aux = p->exit_code;
+    bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+  }
+  bpf_map_delete_elem(&tstates, &tid);
+  return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs* regs, unsigned long error_code) {
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+  if (!is_tracked(tgid)) return 0;
+  struct tstate* st = state_of(tid);
+  if (!st) return 0;
+  struct task_struct* task = bpf_get_current_task_btf();
+  settle_fault(task, st, true);
+  st->in_fault = 1;
+  st->fault_ts = bpf_ktime_get_ns();
+  st->fault_addr = address;
+  st->maj_snap = task->maj_flt;
+  st->min_snap = task->min_flt;
+  return 0;
+}
+
+static __always_inline void mark(__u32 which, __u32 phase) {
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if (!is_tracked(tgid) || cur_phase >= phase) return;
+  cur_phase = phase;
+  struct cs_event* e = reserve(CS_EV_MARK, (__u32)pid_tgid, tgid);
+  if (!e) return;
+  e->start_ns = e->end_ns = bpf_ktime_get_ns();
+  e->aux = which;
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_entry_point) {
+  mark(CS_MARK_ENTRY, 2);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_main) {
+  mark(CS_MARK_MAIN, 3);
+  return 0;
+}

@@ -1,0 +1,57 @@
+/* The records the BPF tracer (trace.bpf.c) writes into its ring buffer and
+ * tracer_bpf.cc reads. Shared by the BPF program (C, vmlinux.h types) and
+ * C++ (linux/types.h), so it uses only __u32/__u64 and fixed layouts. */
+#ifndef COLDSTART_TRACE_BPF_TRACE_EVENTS_H
+#define COLDSTART_TRACE_BPF_TRACE_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CS_PATH_MAX 256
+#define CS_PHASES 4 /* spawn, loader, runtime-init, app-init */
+
+enum cs_event_kind {
+  CS_EV_SYSCALL = 1, /* a finished syscall: start/end, nr, ret, arg0/arg1 */
+  CS_EV_OFFCPU = 2,  /* switched out at start, woken at wake_ns, back on CPU at end */
+  CS_EV_FORK = 3,    /* aux = new tid, arg0 = new tgid, arg1 = 1 if a thread */
+  CS_EV_EXEC = 4,    /* path = the executed file */
+  CS_EV_EXIT = 5,    /* aux = exit code (task->exit_code) */
+  CS_EV_FAULT = 6,   /* a major page fault from start to end, arg0 = address */
+  CS_EV_MARK = 7,    /* aux = CS_MARK_ENTRY or CS_MARK_MAIN: a phase boundary */
+};
+
+enum cs_mark { CS_MARK_ENTRY = 1, CS_MARK_MAIN = 2 };
+
+/* Flags of an off-CPU interval: what the thread was doing when it left the CPU. */
+enum cs_offcpu_flag {
+  CS_OFF_PREEMPTED = 1, /* still runnable: run-queue wait */
+  CS_OFF_IOWAIT = 2,    /* task->in_iowait: blocked on block I/O */
+  CS_OFF_IN_FAULT = 4,  /* inside handle_mm_fault */
+  CS_OFF_IN_SYSCALL = 8,
+  CS_OFF_SOCKET = 16,   /* the syscall in progress works on a socket fd */
+  CS_OFF_TIMED = 32,    /* the syscall in progress has a timeout argument */
+};
+
+struct cs_event {
+  __u32 kind;
+  __u32 tid;
+  __u32 pid; /* tgid */
+  __u32 aux; /* syscall nr, mark, new tid, exit code */
+  __u64 start_ns;
+  __u64 end_ns;
+  __s64 ret;     /* syscall return value */
+  __u64 wake_ns; /* off-CPU: when it was woken (0 if preempted / unknown) */
+  __u64 arg0;
+  __u64 arg1;
+  __u32 flags;   /* cs_offcpu_flag for CS_EV_OFFCPU */
+  __u32 blocked_nr; /* off-CPU: syscall in progress (or -1) */
+};
+
+/* Syscalls that name a file and exec carry the path. */
+struct cs_path_event {
+  struct cs_event base;
+  char path[CS_PATH_MAX];
+};
+
+#endif

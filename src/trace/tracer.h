@@ -1,0 +1,68 @@
+// The tracer backends behind one interface. The command (cli/trace.cc) drives
+// a launch through the shared launcher and calls the tracer at each step:
+//   prepare(target)      before spawning: load and attach what needs no pid
+//   child_pre_exec()     in the forked child, just before execve
+//   follow(pid, t0)      the child exists, paused before exec: start watching it
+//   finish(...)          readiness seen (or the target ended): stop, detach,
+//                        return the TraceLog
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "trace/event_model.h"
+
+namespace coldstart::trace {
+
+/// Where the phase boundaries of a program are: what the backends put their
+/// uprobes (file offsets) or breakpoints (virtual addresses) on.
+struct TraceTarget {
+  std::string program;  // path of the executable the launch will exec
+  uint64_t entry_vaddr = 0;
+  std::optional<uint64_t> entry_offset;
+  std::optional<uint64_t> main_vaddr;
+  std::optional<uint64_t> main_offset;
+  std::string main_symbol;  // "main.main" (Go) or "main"; empty when not found
+  bool pie = false;         // addresses are relative to the load base
+  bool is_go = false;
+};
+
+/// Reads the phase boundaries of `program` with the elf layer. Throws
+/// UserError for a missing or non-ELF file.
+TraceTarget describe_target(const std::string& program);
+
+/// The backend cannot run here (no privilege, no kernel support); `what()` is
+/// one line saying why, which `--backend auto` prints before falling back.
+class BackendUnavailable : public std::runtime_error {
+ public:
+  explicit BackendUnavailable(const std::string& why) : std::runtime_error(why) {}
+};
+
+/// A Tracer watches one launch of one target and records a TraceLog. One
+/// object per launch; the caller drives it in the order of the file comment.
+class Tracer {
+ public:
+  virtual ~Tracer() = default;
+  virtual std::string_view backend() const = 0;
+  /// Throws BackendUnavailable when this backend cannot run here.
+  virtual void prepare(const TraceTarget& target) = 0;
+  /// Runs in the forked child before execve; async-signal-safe only. Returns
+  /// an errno value (0 on success) that the launcher reports as a spawn failure.
+  virtual int child_pre_exec() noexcept { return 0; }
+  /// `pid` is the paused child; `t0_ns` the launch's start instant.
+  virtual void follow(pid_t pid, int64_t t0_ns) = 0;
+  /// Stops tracing; `ready_ns` when readiness was observed, `end_ns` the end
+  /// of the window; `outcome` is "ready" or why there was no ready.
+  virtual TraceLog finish(int64_t end_ns, std::optional<int64_t> ready_ns, const std::string& outcome) = 0;
+};
+
+std::unique_ptr<Tracer> make_bpf_tracer();
+std::unique_ptr<Tracer> make_ptrace_tracer();
+
+}  // namespace coldstart::trace

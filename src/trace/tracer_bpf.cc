@@ -1,0 +1,226 @@
+// The BPF backend: loads the CO-RE program of bpf/trace.bpf.c (through the
+// skeleton generated at build time), follows the target's tree in the kernel
+// and turns the ring-buffer records into the event model.
+//
+// Kernel and libbpf facts relied on:
+//  - libbpf 1.x (strict mode is its only mode) bumps RLIMIT_MEMLOCK only when
+//    the kernel lacks memcg accounting of BPF memory (< 5.11), and ignores a
+//    failed bump; nothing here depends on CAP_SYS_RESOURCE. (Debian's libbpf
+//    1.1 declares but does not export libbpf_set_memlock_rlim, so we cannot
+//    switch the probe off explicitly.)
+//  - tp_btf programs attach through BPF_RAW_TRACEPOINT_OPEN: no tracefs needed.
+//  - A uprobe is placed on (inode, file offset); we attach it for all pids and
+//    filter by tgid in the program, so it already fires for the first
+//    instruction after exec.
+//  - The ring buffer is drained on a 20 ms timer (records are submitted with
+//    BPF_RB_NO_WAKEUP): the tracee never wakes us, and 16 MiB holds far more
+//    than a start produces between two drains.
+//  - Destroying the skeleton closes every link and map: nothing stays loaded.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "trace.skel.h"
+#include "trace/bpf/trace_events.h"
+#include "trace/tracer.h"
+
+namespace coldstart::trace {
+namespace {
+
+// libbpf's diagnostics: kept (last line) to explain a load failure in one
+// line instead of letting libbpf print its verifier log on our stderr.
+std::mutex g_libbpf_mu;
+std::string g_libbpf_last;
+
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[512];
+  int n = std::vsnprintf(buf, sizeof buf, format, args);
+  std::string line(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  if (!line.empty()) {
+    std::lock_guard lock(g_libbpf_mu);
+    g_libbpf_last = line;
+  }
+  return 0;
+}
+
+std::string why(const char* step, int err) {
+  std::string reason = std::string("BPF ") + step + ": " + std::strerror(err);
+  if (err == EPERM || err == EACCES) return reason + " (needs root or CAP_BPF + CAP_PERFMON)";
+  std::lock_guard lock(g_libbpf_mu);
+  if (!g_libbpf_last.empty()) reason += " (libbpf: " + g_libbpf_last + ")";
+  return reason;
+}
+
+WaitCause classify(uint32_t flags) {
+  if (flags & CS_OFF_PREEMPTED) return WaitCause::kRunQueue;
+  if (flags & (CS_OFF_IN_FAULT | CS_OFF_IOWAIT)) return WaitCause::kDisk;
+  if (flags & CS_OFF_SOCKET) return WaitCause::kNetwork;
+  if (flags & CS_OFF_TIMED) return WaitCause::kSleep;
+  return WaitCause::kOther;
+}
+
+/// BpfTracer owns the loaded skeleton, its links and the ring-buffer reader
+/// for one launch; a drain thread copies records into the TraceLog until
+/// finish() stops it and destroys everything it loaded.
+class BpfTracer final : public Tracer {
+ public:
+  ~BpfTracer() override { teardown(); }
+  std::string_view backend() const override { return "bpf"; }
+
+  void prepare(const TraceTarget& target) override {
+    libbpf_set_print(libbpf_print);
+    libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+    log_.backend = "bpf";
+    log_.program = target.program;
+    log_.has_off_cpu = true;
+
+    skel_ = trace_bpf__open();
+    if (skel_ == nullptr) throw BackendUnavailable(why("open", errno));
+    if (int err = trace_bpf__load(skel_); err != 0) throw BackendUnavailable(why("load", -err));
+    if (int err = trace_bpf__attach(skel_); err != 0) throw BackendUnavailable(why("attach", -err));
+    attach_uprobe(skel_->progs.on_entry_point, &skel_->links.on_entry_point, target.program,
+                  target.entry_offset, "entry point");
+    if (!target.main_symbol.empty())
+      attach_uprobe(skel_->progs.on_main, &skel_->links.on_main, target.program, target.main_offset,
+                    target.main_symbol);
+    log_.main_symbol = skel_->links.on_main != nullptr ? target.main_symbol : "";
+
+    rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfTracer::on_record, this, nullptr);
+    if (rb_ == nullptr) throw BackendUnavailable(why("ring buffer", errno));
+  }
+
+  void follow(pid_t pid, int64_t t0_ns) override {
+    log_.root_pid = pid;
+    log_.t0_ns = t0_ns;
+    skel_->bss->root_tgid = static_cast<uint32_t>(pid);
+    skel_->bss->cur_phase = 0;
+    uint32_t key = static_cast<uint32_t>(pid);
+    uint8_t one = 1;
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.tracked), &key, &one, BPF_ANY) != 0)
+      throw BackendUnavailable(why("tracked map", errno));
+    drainer_ = std::thread([this] {
+      while (!stop_.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ring_buffer__consume(rb_);
+      }
+    });
+  }
+
+  TraceLog finish(int64_t end_ns, std::optional<int64_t> ready_ns, const std::string& outcome) override {
+    stop_.store(true);
+    if (drainer_.joinable()) drainer_.join();
+    if (rb_ != nullptr) ring_buffer__consume(rb_);
+    if (skel_ != nullptr) {
+      for (size_t i = 0; i < kBackendPhases; ++i) log_.minor_faults[i] = skel_->bss->minor_faults[i];
+      log_.lost_events = skel_->bss->dropped;
+    }
+    teardown();
+    log_.end_ns = end_ns;
+    log_.ready_ns = ready_ns;
+    log_.outcome = outcome;
+    if (log_.lost_events > 0)
+      log_.notes.push_back("the ring buffer overflowed: " + std::to_string(log_.lost_events) + " events lost");
+    return std::move(log_);
+  }
+
+ private:
+  void attach_uprobe(bpf_program* prog, bpf_link** slot, const std::string& path,
+                     std::optional<uint64_t> offset, const std::string& what) {
+    if (!offset) {
+      log_.notes.push_back("no file offset for the " + what + ": phase boundary not traced");
+      return;
+    }
+    LIBBPF_OPTS(bpf_uprobe_opts, opts);
+    bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, path.c_str(), *offset, &opts);
+    if (link == nullptr) {
+      log_.notes.push_back("uprobe at the " + what + " failed: " + std::strerror(errno));
+      return;
+    }
+    *slot = link;  // the skeleton destroys it with the rest
+  }
+
+  static int on_record(void* ctx, void* data, size_t size) {
+    if (size < sizeof(cs_event)) return 0;
+    auto* self = static_cast<BpfTracer*>(ctx);
+    cs_event e;
+    std::memcpy(&e, data, sizeof e);
+    std::string path;
+    if (size >= sizeof(cs_path_event)) {
+      const char* p = static_cast<const char*>(data) + offsetof(cs_path_event, path);
+      path.assign(p, strnlen(p, CS_PATH_MAX));
+    }
+    self->add(e, std::move(path));
+    return 0;
+  }
+
+  void add(const cs_event& e, std::string path) {
+    auto pid = static_cast<pid_t>(e.pid), tid = static_cast<pid_t>(e.tid);
+    auto start = static_cast<int64_t>(e.start_ns), end = static_cast<int64_t>(e.end_ns);
+    switch (e.kind) {
+      case CS_EV_SYSCALL:
+        log_.syscalls.push_back({pid, tid, static_cast<int>(e.aux), start, end, e.ret, e.arg0,
+                                 (e.flags & CS_OFF_SOCKET) != 0, std::move(path)});
+        break;
+      case CS_EV_OFFCPU: {
+        OffCpu off{pid, tid, start, start, end, classify(e.flags), -1};
+        if (e.flags & CS_OFF_IN_SYSCALL) off.syscall_nr = static_cast<int>(e.blocked_nr);
+        if (!(e.flags & CS_OFF_PREEMPTED))
+          off.wake_ns = e.wake_ns != 0 ? std::min(static_cast<int64_t>(e.wake_ns), end) : end;
+        log_.off_cpu.push_back(off);
+        break;
+      }
+      case CS_EV_FORK: {
+        auto kind = e.arg1 != 0 ? TaskEvent::Kind::kThread : TaskEvent::Kind::kProcess;
+        log_.tasks.push_back({kind, pid, tid, start, static_cast<pid_t>(e.aux), 0, {}});
+        break;
+      }
+      case CS_EV_EXEC:
+        if (pid == log_.root_pid && !log_.exec_ns) log_.exec_ns = start;
+        log_.tasks.push_back({TaskEvent::Kind::kExec, pid, tid, start, 0, 0, std::move(path)});
+        break;
+      case CS_EV_EXIT:
+        log_.tasks.push_back({TaskEvent::Kind::kExit, pid, tid, start, 0, static_cast<int>(e.aux), {}});
+        break;
+      case CS_EV_FAULT:
+        log_.major_faults.push_back({pid, tid, start, end, e.arg0});
+        break;
+      case CS_EV_MARK:
+        if (e.aux == CS_MARK_ENTRY && !log_.entry_ns) log_.entry_ns = start;
+        if (e.aux == CS_MARK_MAIN && !log_.main_ns) log_.main_ns = start;
+        break;
+      default:
+        break;
+    }
+  }
+
+  void teardown() {
+    stop_.store(true);
+    if (drainer_.joinable()) drainer_.join();
+    if (rb_ != nullptr) ring_buffer__free(rb_);
+    rb_ = nullptr;
+    if (skel_ != nullptr) trace_bpf__destroy(skel_);
+    skel_ = nullptr;
+  }
+
+  trace_bpf* skel_ = nullptr;
+  ring_buffer* rb_ = nullptr;
+  std::thread drainer_;
+  std::atomic<bool> stop_{false};
+  TraceLog log_;
+};
+
+}  // namespace
+
+std::unique_ptr<Tracer> make_bpf_tracer() { return std::make_unique<BpfTracer>(); }
+
+}  // namespace coldstart::trace

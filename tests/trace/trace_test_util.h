@@ -1,0 +1,40 @@
+// Shared by the trace suites: a traced launch of a fixture, ready at its exit,
+// with the core spawner's paused start (the same steps cli/trace.cc drives
+// through the launcher), and where the trace fixtures live.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/process.h"
+#include "test_util.h"
+#include "trace/tracer.h"
+
+namespace coldstart::test {
+
+inline std::string trace_fixture(const std::string& name) { return std::string(TRACE_FIXTURE_DIR) + "/" + name; }
+
+inline int run_tracer_hook(void* arg) { return static_cast<trace::Tracer*>(arg)->child_pre_exec(); }
+
+/// Launches argv under `tracer` and treats the exit as the ready instant.
+inline trace::TraceLog trace_to_exit(trace::Tracer& tracer, const std::vector<std::string>& argv,
+                                     const std::vector<std::string>& env = {}, ExitStatus* status = nullptr) {
+  tracer.prepare(trace::describe_target(resolve_program(argv[0])));
+  SpawnOptions options;
+  options.argv = argv;
+  options.env = environment_with(env);
+  options.paused = true;
+  options.hook = run_tracer_hook;
+  options.hook_arg = &tracer;
+  int64_t t0 = monotonic_ns();
+  ChildProcess child = spawn(options);
+  tracer.follow(child.pid(), t0);
+  child.resume();
+  ExitStatus st = child.wait();
+  int64_t end = monotonic_ns();
+  if (status != nullptr) *status = st;
+  return tracer.finish(end, end, "ready");
+}
+
+}  // namespace coldstart::test
