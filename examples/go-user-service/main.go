@@ -22,9 +22,9 @@ func sdNotify(state string) error {
 	if path == "" {
 		return nil
 	}
-	if path[0] == '@' {
-		path = "\x00" + path[1:]
-	}
+	// An abstract socket is named "@name": Go's net package turns the '@' into
+	// the leading NUL itself and leaves no trailing NUL in the address length.
+	// (Spelling it "\x00name" would add one, and the connect would be refused.)
 	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		return err
