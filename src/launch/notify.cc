@@ -13,7 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <cstdlib>
+#include <utility>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -77,19 +78,45 @@ NotifyMessage parse_notify_datagram(std::string_view bytes) {
   return m;
 }
 
+NotifySocket::NotifySocket(NotifySocket&& other) noexcept { *this = std::move(other); }
+
+NotifySocket& NotifySocket::operator=(NotifySocket&& other) noexcept {
+  if (this != &other) {
+    remove();
+    fd_ = std::move(other.fd_);
+    address_ = std::exchange(other.address_, {});
+    dir_ = std::exchange(other.dir_, {});
+  }
+  return *this;
+}
+
+NotifySocket::~NotifySocket() { remove(); }
+
+void NotifySocket::remove() {
+  fd_.reset();
+  if (!dir_.empty()) {
+    ::unlink(address_.c_str());
+    ::rmdir(dir_.c_str());
+    dir_.clear();
+  }
+}
+
 NotifySocket NotifySocket::create() {
-  static std::atomic<unsigned> counter{0};
   NotifySocket s;
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp") + "/coldstart-notify-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) throw_sys("mkdtemp", tmpl);
+  s.dir_ = tmpl;
+  s.address_ = tmpl + "/notify";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (s.address_.size() >= sizeof addr.sun_path) throw UserError("notify socket path too long: " + s.address_);
+  std::memcpy(addr.sun_path, s.address_.c_str(), s.address_.size() + 1);
   s.fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!s.fd_) throw_sys("socket", "AF_UNIX datagram");
   int one = 1;
   if (::setsockopt(s.fd_.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0) throw_sys("setsockopt", "SO_PASSCRED");
-  s.address_ = "@coldstart/" + std::to_string(::getpid()) + "/" + std::to_string(counter.fetch_add(1) + 1);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path + 1, s.address_.data() + 1, s.address_.size() - 1);  // abstract: leading NUL
-  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + s.address_.size());
-  if (::bind(s.fd_.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) throw_sys("bind", s.address_);
+  if (::bind(s.fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw_sys("bind", s.address_);
   return s;
 }
 

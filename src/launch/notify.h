@@ -42,14 +42,23 @@ struct NotifyMessage {
 /// throws on bad input: bad lines land in `malformed`.
 NotifyMessage parse_notify_datagram(std::string_view bytes);
 
-/// NotifySocket is an AF_UNIX datagram socket in the abstract namespace (no
-/// file to clean up) with SO_PASSCRED, created by the launcher for one launch.
+/// NotifySocket is an AF_UNIX datagram socket with SO_PASSCRED, created by the
+/// launcher for one launch. It is bound to a path in a private directory (like
+/// systemd's /run/systemd/notify) rather than an abstract name, because some
+/// clients mangle abstract names; it removes both when destroyed.
 class NotifySocket {
  public:
-  /// Creates and binds "@coldstart/<pid>/<n>". Throws UserError on failure.
+  NotifySocket() = default;
+  NotifySocket(NotifySocket&& other) noexcept;
+  NotifySocket& operator=(NotifySocket&& other) noexcept;
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+  ~NotifySocket();
+
+  /// Creates and binds $TMPDIR/coldstart-notify-XXXXXX/notify. Throws UserError on failure.
   static NotifySocket create();
 
-  /// The value for the target's NOTIFY_SOCKET ("@coldstart/...").
+  /// The value for the target's NOTIFY_SOCKET.
   const std::string& address() const { return address_; }
   /// Non-blocking; readable (EPOLLIN) when a datagram is waiting.
   int fd() const { return fd_.get(); }
@@ -57,8 +66,10 @@ class NotifySocket {
   std::optional<NotifyMessage> receive();
 
  private:
+  void remove();
   UniqueFd fd_;
   std::string address_;
+  std::string dir_;
 };
 
 }  // namespace coldstart::launch

@@ -1,0 +1,246 @@
+// The launcher against real processes: every probe, every way a launch ends,
+// and that nothing (process, cgroup) survives any of them.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "core/cgroup.h"
+#include "core/error.h"
+#include "launch/launcher.h"
+#include "launch_test_util.h"
+
+namespace coldstart::launch {
+namespace {
+
+LaunchOptions fixture_options(std::vector<std::string> args, const std::string& ready) {
+  LaunchOptions o;
+  o.argv = {test::launch_fixture()};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.ready = ReadySpec::parse(ready);
+  o.ready_timeout_s = 5;
+  return o;
+}
+
+// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  socklen_t len = sizeof sa;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  ::close(fd);
+  return ntohs(sa.sin_port);
+}
+
+TEST(Launcher, NotifyReadyThenStopRemovesEverything) {
+  Launch l(fixture_options({"notify", "5"}, "notify"));
+  std::string cg = l.cgroup_path();
+  ASSERT_FALSE(cg.empty());
+  EXPECT_TRUE(test::path_exists(cg));
+  EXPECT_NE(l.cgroup_id(), 0u);
+  const RunRecord& r = l.wait_ready();
+  ASSERT_TRUE(r.ready) << r.failure;
+  EXPECT_GE(r.time_to_ready_s, 0.005);
+  EXPECT_LT(r.time_to_ready_s, 2.0);
+  ASSERT_FALSE(r.notifications.empty());
+  EXPECT_TRUE(r.notifications.back().ready);
+  EXPECT_EQ(r.notifications.back().sender_pid, l.pid());
+  EXPECT_EQ(l.tree_pids(), std::vector<pid_t>{l.pid()});
+  pid_t pid = l.pid();
+  const RunRecord& end = l.stop();
+  ASSERT_TRUE(end.exit.has_value());
+  EXPECT_EQ(end.exit->signal, SIGTERM);
+  EXPECT_FALSE(test::process_alive(pid));
+  EXPECT_FALSE(test::path_exists(cg));
+}
+
+TEST(Launcher, ExitProbeReportsResources) {
+  RunRecord r = launch_once(fixture_options({"exit", "0"}, "exit"));
+  ASSERT_TRUE(r.ready) << r.failure;
+  EXPECT_GT(r.time_to_ready_s, 0);
+  EXPECT_LT(r.time_to_ready_s, 1.0);
+  ASSERT_TRUE(r.exit);
+  EXPECT_EQ(r.exit->code, 0);
+  EXPECT_GT(r.usage.minor_faults, 0u);
+  EXPECT_GT(r.usage.peak_rss_bytes, 0u);
+  EXPECT_EQ(r.usage.cpu_source, "cgroup cpu.stat");
+}
+
+TEST(Launcher, NonzeroExitWithExitProbeIsAFailure) {
+  RunRecord r = launch_once(fixture_options({"exit", "3"}, "exit"));
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.failure, "exit code 3");
+}
+
+TEST(Launcher, CrashBeforeReadyKeepsTheStderrTail) {
+  RunRecord r = launch_once(fixture_options({"crash"}, "notify"));
+  EXPECT_FALSE(r.ready);
+  ASSERT_TRUE(r.exit);
+  EXPECT_EQ(r.exit->signal, SIGABRT);
+  EXPECT_NE(r.failure.find("SIGABRT"), std::string::npos) << r.failure;
+  EXPECT_NE(r.failure.find("before ready"), std::string::npos) << r.failure;
+  EXPECT_NE(r.stderr_tail.find("boom: bad config"), std::string::npos) << r.stderr_tail;
+}
+
+TEST(Launcher, NeverReadyTimesOutAndIsKilled) {
+  LaunchOptions o = fixture_options({"never"}, "notify");
+  o.ready_timeout_s = 0.2;
+  Launch l(o);
+  std::string cg = l.cgroup_path();
+  pid_t pid = l.pid();
+  const RunRecord& r = l.wait_ready();
+  EXPECT_FALSE(r.ready);
+  EXPECT_NE(r.failure.find("not ready after"), std::string::npos) << r.failure;
+  l.stop();
+  EXPECT_FALSE(test::process_alive(pid));
+  EXPECT_FALSE(test::path_exists(cg));
+}
+
+TEST(Launcher, GrandchildIgnoringSigtermIsKilledAfterTheGrace) {
+  LaunchOptions o = fixture_options({"stubborn"}, "notify");
+  o.stop_grace_s = 0.2;
+  Launch l(o);
+  std::string cg = l.cgroup_path();
+  ASSERT_TRUE(l.wait_ready().ready);
+  std::vector<pid_t> tree;
+  for (int i = 0; i < 200 && tree.size() < 2; ++i) {
+    tree = l.tree_pids();
+    ::usleep(1000);
+  }
+  ASSERT_EQ(tree.size(), 2u);
+  l.stop();
+  for (pid_t p : tree) EXPECT_FALSE(test::process_alive(p)) << p;
+  EXPECT_FALSE(test::path_exists(cg));
+}
+
+TEST(Launcher, DestructorStopsARunningLaunch) {
+  pid_t pid;
+  std::string cg;
+  {
+    Launch l(fixture_options({"never"}, "notify"));
+    pid = l.pid();
+    cg = l.cgroup_path();
+  }
+  EXPECT_FALSE(test::process_alive(pid));
+  EXPECT_FALSE(test::path_exists(cg));
+}
+
+TEST(Launcher, LogProbeMatchesCapturedStdout) {
+  RunRecord r = launch_once(fixture_options({"log", "3"}, "log:ready to s.rve"));
+  ASSERT_TRUE(r.ready) << r.failure;
+  EXPECT_GE(r.time_to_ready_s, 0.003);
+}
+
+TEST(Launcher, NotifyHonoursStatusAndExtendTimeout) {
+  LaunchOptions o = fixture_options({"status", "400"}, "notify");
+  o.ready_timeout_s = 0.2;  // EXTEND_TIMEOUT_USEC=5s keeps it waiting
+  RunRecord r = launch_once(o);
+  ASSERT_TRUE(r.ready) << r.failure;
+  EXPECT_GE(r.time_to_ready_s, 0.4);
+  ASSERT_GE(r.notifications.size(), 3u);
+  EXPECT_TRUE(r.notifications[0].reloading);
+  EXPECT_EQ(r.notifications[0].status, "loading");
+  EXPECT_EQ(r.notifications.back().status, "serving");
+}
+
+TEST(Launcher, PausedStartExposesPidAndCgroupBeforeExec) {
+  LaunchOptions o = fixture_options({"notify", "1"}, "notify");
+  o.paused = true;
+  Launch l(o);
+  EXPECT_GT(l.pid(), 0);
+  EXPECT_EQ(l.t0_ns(), 0);
+  EXPECT_EQ(l.tree_pids(), std::vector<pid_t>{l.pid()});
+  l.resume();
+  EXPECT_GT(l.t0_ns(), 0);
+  EXPECT_TRUE(l.wait_ready().ready);
+}
+
+TEST(Launcher, ProcessGroupFallbackStopsTheTree) {
+  LaunchOptions o = fixture_options({"stubborn"}, "notify");
+  o.isolation = Isolation::kProcessGroup;
+  o.stop_grace_s = 0.2;
+  Launch l(o);
+  EXPECT_TRUE(l.cgroup_path().empty());
+  ASSERT_TRUE(l.wait_ready().ready);
+  std::vector<pid_t> tree;
+  for (int i = 0; i < 200 && tree.size() < 2; ++i) {
+    tree = l.tree_pids();
+    ::usleep(1000);
+  }
+  ASSERT_EQ(tree.size(), 2u);
+  EXPECT_EQ(l.record().isolation, "process group");
+  l.stop();
+  for (pid_t p : tree) EXPECT_FALSE(test::process_alive(p)) << p;
+}
+
+TEST(Launcher, TcpListenAndHttpProbesOnTheUserService) {
+  for (const char* spec : {"tcp:127.0.0.1:PORT", "listen", "http://127.0.0.1:PORT/users/1", "notify"}) {
+    for (const char* service : {"user-service", "go-user-service-static"}) {
+      uint16_t port = free_port();
+      std::string s = spec;
+      if (auto at = s.find("PORT"); at != std::string::npos) s.replace(at, 4, std::to_string(port));
+      LaunchOptions o;
+      o.argv = {test::fixture(service)};
+      o.env = {"ADDR=127.0.0.1:" + std::to_string(port)};
+      o.ready = ReadySpec::parse(s);
+      o.ready_timeout_s = 5;
+      RunRecord r = launch_once(o);
+      EXPECT_TRUE(r.ready) << service << " " << s << ": " << r.failure << r.stderr_tail;
+      ASSERT_TRUE(r.exit);
+      EXPECT_TRUE(r.exit->success()) << service << " " << s << ": " << r.exit->describe();
+    }
+  }
+}
+
+TEST(Launcher, CpuLimitIsAppliedAndCanBeLifted) {
+  LaunchOptions o = fixture_options({"notify", "1"}, "notify");
+  o.limits.cpu_max = CpuMax::parse("10ms/100ms");
+  Launch l(o);
+  ASSERT_TRUE(l.wait_ready().ready);
+  std::string cg = l.cgroup_path();
+  EXPECT_TRUE(l.set_cpu_max(std::nullopt));
+  EXPECT_TRUE(l.set_cpu_max(CpuMax{20000, 100000}));
+  l.stop();
+  EXPECT_FALSE(test::path_exists(cg));
+}
+
+TEST(Launcher, SocketActivationPassesListenFds) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof sa;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  LaunchOptions o;
+  o.argv = {test::fixture("go-user-service-static")};
+  o.listen_fds = {{fd, "http"}};
+  o.ready = ReadySpec::parse("http://127.0.0.1:" + std::to_string(ntohs(sa.sin_port)) + "/users/1");
+  RunRecord r = launch_once(o);
+  ::close(fd);
+  EXPECT_TRUE(r.ready) << r.failure << r.stderr_tail;
+}
+
+TEST(Launcher, MissingProgramThrowsAndLeavesNoCgroup) {
+  LaunchOptions o;
+  o.argv = {"/nonexistent/service"};
+  EXPECT_THROW(launch_once(o), UserError);
+}
+
+TEST(CpuMax, Parses) {
+  EXPECT_EQ(CpuMax::parse("50ms").quota_us, 50000u);
+  EXPECT_EQ(CpuMax::parse("50ms").period_us, 100000u);
+  EXPECT_EQ(CpuMax::parse("25000/50000").period_us, 50000u);
+  EXPECT_THROW(CpuMax::parse("fast"), UserError);
+  EXPECT_THROW(CpuMax::parse("50ms/5s"), UserError);
+}
+
+}  // namespace
+}  // namespace coldstart::launch
