@@ -101,9 +101,13 @@ std::optional<std::string> GoBuildInfo::setting(std::string_view key) const {
 
 void parse_go_modinfo(std::string_view text, GoBuildInfo& info) {
   GoModule* last = nullptr;
+  // Kept line by line as `go version -m` prints them: all but the final
+  // newline, empty lines included (Go 1.19 writes one after each "=>" line).
+  if (text.ends_with('\n')) text.remove_suffix(1);
+  if (text.empty()) return;
   for (const std::string& line : split(text, '\n')) {
-    if (line.empty()) continue;
     info.modinfo_lines.push_back(line);
+    if (line.empty()) continue;
     std::vector<std::string> f = split(line, '\t');
     const std::string& word = f[0];
     if (word == "path" && f.size() > 1) {
