@@ -1,9 +1,237 @@
+// `coldstart trace`: one launch through the shared launcher, watched by a
+// tracer backend, explained phase by phase. Steps:
+//   1. read the target's phase boundaries (entry point, main) from its ELF
+//   2. pick and prepare the backend (auto: bpf, else ptrace with one line why)
+//   3. launch paused, let the tracer follow the pid, resume, wait for ready
+//   4. finish the trace before stopping the tree (teardown is not traced)
+//   5. print the summary / JSON, write the Chrome trace
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
 
 #include "cli/commands.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/process.h"
+#include "core/signals.h"
+#include "core/strings.h"
+#include "launch/launcher.h"
+#include "report/chrome_trace.h"
+#include "trace/go_inittrace.h"
+#include "trace/phases.h"
+#include "trace/trace_json.h"
+#include "trace/tracer.h"
 
 namespace coldstart::cli {
+namespace {
 
-CommandRunner setup_trace(CLI::App& sub) { return not_implemented(sub); }
+using namespace coldstart::trace;
+
+struct TraceArgs {
+  std::string ready = "exit";
+  double ready_timeout_s = 10;
+  std::string backend = "auto";
+  std::string chrome_trace;
+  bool json = false;
+  bool go_inittrace = false;
+  std::vector<std::string> env;
+  std::vector<std::string> command;
+};
+
+int run_hook(void* tracer) { return static_cast<Tracer*>(tracer)->child_pre_exec(); }
+
+// Step 2: the backend, prepared. `auto` falls back to ptrace with one line.
+std::unique_ptr<Tracer> choose_backend(const std::string& name, const TraceTarget& target) {
+  if (name != "auto" && name != "bpf" && name != "ptrace")
+    throw UserError("--backend: expected auto, bpf or ptrace, got '" + name + "'");
+  if (name != "ptrace") {
+    auto bpf = make_bpf_tracer();
+    try {
+      bpf->prepare(target);
+      return bpf;
+    } catch (const BackendUnavailable& e) {
+      if (name == "bpf") throw UserError(std::string("bpf backend unavailable: ") + e.what());
+      std::fprintf(stderr, "coldstart: note: bpf backend unavailable (%s); using ptrace\n", e.what());
+    }
+  }
+  auto ptrace = make_ptrace_tracer();
+  try {
+    ptrace->prepare(target);
+  } catch (const BackendUnavailable& e) {
+    throw UserError(std::string("ptrace backend unavailable: ") + e.what());
+  }
+  return ptrace;
+}
+
+std::string ms(double s) { return format_duration(s); }
+
+void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitReport* go, const std::string& spec) {
+  std::printf("%s: %s %s (backend %s)\n", log.program.c_str(), sum.reached_ready ? "ready after" : "no ready;",
+              sum.reached_ready ? ms(sum.total_s).c_str() : (log.outcome + " after " + ms(sum.total_s)).c_str(),
+              log.backend.c_str());
+  if (sum.reached_ready) std::printf("ready: %s\n", spec.c_str());
+  std::printf("\n%-13s %10s %10s %9s %9s %9s %9s %9s %8s %11s %7s\n", "phase", "wall", "on-CPU", "disk", "network",
+              "sleeping", "run-queue", "other", "syscalls", "faults", "threads");
+  for (const auto& p : sum.phases) {
+    uint64_t calls = 0;
+    for (const auto& [name, n] : p.syscalls) calls += n;
+    auto off = [&](WaitCause c) { return ms(p.off_cpu_s[static_cast<size_t>(c)]); };
+    std::printf("%-13s %10s %10s %9s %9s %9s %9s %9s %8s %11s %7s\n", std::string(phase_name(p.phase)).c_str(),
+                ms(p.wall_s).c_str(), ms(p.on_cpu_s).c_str(), off(WaitCause::kDisk).c_str(),
+                off(WaitCause::kNetwork).c_str(), off(WaitCause::kSleep).c_str(), off(WaitCause::kRunQueue).c_str(),
+                off(WaitCause::kOther).c_str(), format_count(calls).c_str(),
+                fmt::format("{}/{}", p.minor_faults, p.major_faults).c_str(),
+                format_count(p.threads_created + p.processes_created).c_str());
+  }
+  std::printf("%-13s %10s\n", "total", ms(sum.total_s).c_str());
+  if (!sum.main_found) std::printf("(no symbol for main: runtime-init and app-init are one phase, \"init\")\n");
+
+  if (!sum.top_waits.empty()) {
+    std::printf("\ntop waits:\n");
+    for (const auto& w : sum.top_waits)
+      std::printf("  %9s  %-9s %-16s tid %-7d %s\n", ms((w.end_ns - w.start_ns) / 1e9).c_str(),
+                  std::string(wait_cause_name(w.cause)).c_str(), w.syscall.empty() ? "-" : w.syscall.c_str(), w.tid,
+                  std::string(phase_name(w.phase)).c_str());
+  }
+  for (const auto& p : sum.phases) {
+    if (p.phase != Phase::kLoader || p.files.empty()) continue;
+    std::printf("\nfiles opened by the loader:\n");
+    for (const auto& f : p.files)
+      std::printf("  +%-10s %9s  %s%s\n", ms((f.start_ns - log.t0_ns) / 1e9).c_str(), ms((f.end_ns - f.start_ns) / 1e9).c_str(),
+                  f.path.c_str(), f.ok ? "" : "  (failed)");
+  }
+  std::map<std::string, uint64_t> calls;
+  for (const auto& p : sum.phases)
+    for (const auto& [name, n] : p.syscalls) calls[name] += n;
+  std::vector<std::pair<std::string, uint64_t>> top(calls.begin(), calls.end());
+  std::sort(top.begin(), top.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  if (!top.empty()) {
+    std::printf("\nsyscalls:");
+    for (size_t i = 0; i < top.size() && i < 8; ++i) std::printf(" %s %s", top[i].first.c_str(), format_count(top[i].second).c_str());
+    std::printf("\n");
+  }
+  if (go != nullptr) {
+    std::vector<GoPackageInit> inits = go->inits;
+    std::sort(inits.begin(), inits.end(), [](auto& a, auto& b) { return a.clock_s > b.clock_s; });
+    std::printf("\nGo package init: %zu packages, %s in init functions, %s GC cycles during start-up\n",
+                go->inits.size(), ms(go->total_init_s()).c_str(), format_count(go->gc_cycles).c_str());
+    for (size_t i = 0; i < inits.size() && i < 5; ++i)
+      std::printf("  %9s  %s\n", ms(inits[i].clock_s).c_str(), inits[i].package.c_str());
+  }
+  for (const auto& n : log.notes) std::printf("note: %s\n", n.c_str());
+}
+
+// Step 5: the launch as Chrome trace tracks: one for the phases, one per thread.
+report::ChromeTrace chrome_trace(const TraceLog& log, const TraceSummary& sum) {
+  report::ChromeTrace ct;
+  ct.pid = log.root_pid;
+  ct.process_name = log.program;
+  int64_t t0 = log.t0_ns, end = t0 + static_cast<int64_t>(sum.total_s * 1e9);
+  auto us = [t0](int64_t ns) { return static_cast<double>(ns - t0) / 1e3; };
+  auto slice = [&](pid_t pid, pid_t tid, std::string name, std::string cat, int64_t a, int64_t b, nlohmann::json args) {
+    a = std::max(a, t0), b = std::min(b, end);
+    if (b < a) return;
+    ct.slices.push_back({pid, tid, std::move(name), std::move(cat), us(a), static_cast<double>(b - a) / 1e3, std::move(args)});
+  };
+  ct.tracks.push_back({log.root_pid, 0, "phases", 0});
+  std::set<std::pair<pid_t, pid_t>> threads{{log.root_pid, log.root_pid}};
+  for (const auto& t : log.tasks) {
+    if (t.kind == TaskEvent::Kind::kThread) threads.insert({t.pid, t.child_tid});
+    if (t.kind == TaskEvent::Kind::kProcess) threads.insert({t.child_tid, t.child_tid});
+  }
+  int order = 1;
+  for (auto [pid, tid] : threads)
+    ct.tracks.push_back({pid, tid, (pid == tid ? "process " : "thread ") + std::to_string(tid), order++});
+  for (const auto& p : sum.phases)
+    slice(log.root_pid, 0, std::string(phase_name(p.phase)), "phase", p.start_ns, p.end_ns,
+          {{"on_cpu_ms", p.on_cpu_s * 1e3}, {"minor_faults", p.minor_faults}, {"major_faults", p.major_faults}});
+  for (const auto& s : log.syscalls) {
+    nlohmann::json args = {{"ret", s.ret}};
+    if (!s.path.empty()) args["path"] = s.path;
+    slice(s.pid, s.tid, syscall_name(s.nr), "syscall", s.start_ns, s.end_ns, std::move(args));
+  }
+  for (const auto& o : log.off_cpu) {
+    if (o.wake_ns > o.start_ns) slice(o.pid, o.tid, std::string(wait_cause_name(o.cause)), "wait", o.start_ns, o.wake_ns, {});
+    if (o.end_ns > o.wake_ns) slice(o.pid, o.tid, "run-queue", "wait", o.wake_ns, o.end_ns, {});
+  }
+  return ct;
+}
+
+int run_trace(const TraceArgs& a) {
+  if (a.command.empty()) throw UserError("trace: no command given after --");
+  // Step 1.
+  std::string program = resolve_program(a.command[0]);
+  TraceTarget target = describe_target(program);
+  launch::LaunchOptions opts;
+  opts.argv = a.command;
+  opts.env = a.env;
+  opts.ready = launch::ReadySpec::parse(a.ready);
+  opts.ready_timeout_s = a.ready_timeout_s;
+  opts.output = launch::OutputMode::kCapture;
+  if (a.go_inittrace) {
+    if (!target.is_go) throw UserError("--go-inittrace: " + program + " is not a Go binary");
+    const char* existing = std::getenv("GODEBUG");
+    opts.env.push_back("GODEBUG=" + godebug_with_inittrace(existing ? existing : ""));
+    opts.stderr_tail_lines = 100000;
+  }
+  InterruptGuard guard;
+  try {
+    // Step 2.
+    std::unique_ptr<Tracer> tracer = choose_backend(a.backend, target);
+    // Step 3.
+    opts.paused = true;
+    opts.child_hook = run_hook;
+    opts.child_hook_arg = tracer.get();
+    launch::Launch l(opts);
+    try {
+      tracer->follow(l.pid());
+    } catch (const BackendUnavailable& e) {
+      throw UserError(std::string(tracer->backend()) + " backend: " + e.what());
+    }
+    l.resume();
+    const launch::RunRecord& r = l.wait_ready();
+    // Step 4.
+    int64_t end = r.ready ? r.ready_ns : monotonic_ns();
+    TraceLog log = tracer->finish(l.t0_ns(), end, r.ready ? std::optional<int64_t>(r.ready_ns) : std::nullopt,
+                                  r.ready ? "ready" : r.failure);
+    // The ptrace backend services its tracees until the tree is gone.
+    const launch::RunRecord& final_record = l.stop();
+    tracer.reset();
+    // Step 5.
+    TraceSummary sum = summarize(log);
+    std::optional<GoInitReport> go;
+    if (a.go_inittrace) go = parse_go_inittrace(final_record.stderr_tail);
+    if (!a.chrome_trace.empty()) write_file_atomic(a.chrome_trace, report::write_chrome_trace(chrome_trace(log, sum)));
+    if (a.json)
+      std::printf("%s\n", to_json(log, sum, go ? &*go : nullptr).dump(2).c_str());
+    else
+      print_summary(log, sum, go ? &*go : nullptr, opts.ready.to_string());
+    return r.ready ? kExitOk : kExitCheckFailed;
+  } catch (const Interrupted& e) {
+    return e.exit_code();
+  }
+}
+
+}  // namespace
+
+CommandRunner setup_trace(CLI::App& sub) {
+  auto a = std::make_shared<TraceArgs>();
+  sub.add_option("--ready", a->ready, "readiness SPEC: exit (default), notify, tcp:HOST:PORT, listen, http:URL, log:REGEX");
+  sub.add_option("--ready-timeout", a->ready_timeout_s, "seconds to wait for ready (default 10)");
+  sub.add_option("--backend", a->backend, "auto (default: bpf, else ptrace), bpf or ptrace");
+  sub.add_option("--chrome-trace", a->chrome_trace, "write the trace in the Chrome Trace Event format (Perfetto UI)");
+  sub.add_flag("--json", a->json, "print the phase summary and the full event model as JSON");
+  sub.add_flag("--go-inittrace", a->go_inittrace, "Go targets: GODEBUG=inittrace=1,gctrace=1; report package init and GC");
+  sub.add_option("--env", a->env, "K=V added to the target's environment (repeatable)");
+  sub.add_option("COMMAND", a->command, "-- PROG ARGS...")->required();
+  sub.positionals_at_end();
+  return [a]() { return run_trace(*a); };
+}
 
 }  // namespace coldstart::cli

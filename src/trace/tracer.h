@@ -2,7 +2,7 @@
 // a launch through the shared launcher and calls the tracer at each step:
 //   prepare(target)      before spawning: load and attach what needs no pid
 //   child_pre_exec()     in the forked child, just before execve
-//   follow(pid, t0)      the child exists, paused before exec: start watching it
+//   follow(pid)          the child exists, paused before exec: start watching it
 //   finish(...)          readiness seen (or the target ended): stop, detach,
 //                        return the TraceLog
 #pragma once
@@ -55,11 +55,13 @@ class Tracer {
   /// Runs in the forked child before execve; async-signal-safe only. Returns
   /// an errno value (0 on success) that the launcher reports as a spawn failure.
   virtual int child_pre_exec() noexcept { return 0; }
-  /// `pid` is the paused child; `t0_ns` the launch's start instant.
-  virtual void follow(pid_t pid, int64_t t0_ns) = 0;
-  /// Stops tracing; `ready_ns` when readiness was observed, `end_ns` the end
-  /// of the window; `outcome` is "ready" or why there was no ready.
-  virtual TraceLog finish(int64_t end_ns, std::optional<int64_t> ready_ns, const std::string& outcome) = 0;
+  /// `pid` is the paused child, not yet resumed.
+  virtual void follow(pid_t pid) = 0;
+  /// Stops tracing and detaches. `t0_ns` is the launch's start instant (the
+  /// resume of the paused child), `end_ns` the end of the window, `ready_ns`
+  /// set when readiness was observed; `outcome` is "ready" or why not.
+  virtual TraceLog finish(int64_t t0_ns, int64_t end_ns, std::optional<int64_t> ready_ns,
+                          const std::string& outcome) = 0;
 };
 
 std::unique_ptr<Tracer> make_bpf_tracer();

@@ -99,9 +99,8 @@ class BpfTracer final : public Tracer {
     if (rb_ == nullptr) throw BackendUnavailable(why("ring buffer", errno));
   }
 
-  void follow(pid_t pid, int64_t t0_ns) override {
+  void follow(pid_t pid) override {
     log_.root_pid = pid;
-    log_.t0_ns = t0_ns;
     skel_->bss->root_tgid = static_cast<uint32_t>(pid);
     skel_->bss->cur_phase = 0;
     uint32_t key = static_cast<uint32_t>(pid);
@@ -116,7 +115,8 @@ class BpfTracer final : public Tracer {
     });
   }
 
-  TraceLog finish(int64_t end_ns, std::optional<int64_t> ready_ns, const std::string& outcome) override {
+  TraceLog finish(int64_t t0_ns, int64_t end_ns, std::optional<int64_t> ready_ns,
+                  const std::string& outcome) override {
     stop_.store(true);
     if (drainer_.joinable()) drainer_.join();
     if (rb_ != nullptr) ring_buffer__consume(rb_);
@@ -125,6 +125,7 @@ class BpfTracer final : public Tracer {
       log_.lost_events = skel_->bss->dropped;
     }
     teardown();
+    log_.t0_ns = t0_ns;
     log_.end_ns = end_ns;
     log_.ready_ns = ready_ns;
     log_.outcome = outcome;

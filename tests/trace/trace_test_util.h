@@ -3,6 +3,8 @@
 // through the launcher), and where the trace fixtures live.
 #pragma once
 
+#include <poll.h>
+
 #include <string>
 #include <vector>
 
@@ -27,14 +29,19 @@ inline trace::TraceLog trace_to_exit(trace::Tracer& tracer, const std::vector<st
   options.paused = true;
   options.hook = run_tracer_hook;
   options.hook_arg = &tracer;
-  int64_t t0 = monotonic_ns();
   ChildProcess child = spawn(options);
-  tracer.follow(child.pid(), t0);
+  tracer.follow(child.pid());
+  int64_t t0 = monotonic_ns();
   child.resume();
+  // A blocking wait of a child that our own tracer thread ptraces would take
+  // its ptrace stops (same thread group): wait for the pidfd (exit) first.
+  pollfd pfd{child.pidfd(), POLLIN, 0};
+  while (::poll(&pfd, 1, -1) < 0) {
+  }
   ExitStatus st = child.wait();
   int64_t end = monotonic_ns();
   if (status != nullptr) *status = st;
-  return tracer.finish(end, end, "ready");
+  return tracer.finish(t0, end, end, "ready");
 }
 
 }  // namespace coldstart::test

@@ -1,0 +1,60 @@
+// The ptrace backend on the same fixtures: same phases as the bpf backend,
+// within loose margins, and the tracee is never left stopped or traced.
+#include <gtest/gtest.h>
+
+#include "trace/phases.h"
+#include "trace_test_util.h"
+
+namespace coldstart::trace {
+namespace {
+
+using test::fixture;
+using test::trace_fixture;
+using test::trace_to_exit;
+
+std::vector<Phase> phase_list(const TraceSummary& s) {
+  std::vector<Phase> out;
+  for (const auto& p : s.phases) out.push_back(p.phase);
+  return out;
+}
+
+double cause_s(const PhaseStats& p, WaitCause c) { return p.off_cpu_s[static_cast<size_t>(c)]; }
+
+TEST(PtraceTracer, SleepInMainIsSleepingInAppInit) {
+  auto tracer = make_ptrace_tracer();
+  ExitStatus st;
+  TraceLog log = trace_to_exit(*tracer, {trace_fixture("sleep_main")}, {}, &st);
+  EXPECT_TRUE(st.success()) << st.describe();
+  TraceSummary s = summarize(log);
+  ASSERT_EQ(phase_list(s), (std::vector<Phase>{Phase::kSpawn, Phase::kLoader, Phase::kRuntimeInit, Phase::kAppInit}));
+  EXPECT_GE(cause_s(s.phases[3], WaitCause::kSleep), 0.028);
+  EXPECT_LE(cause_s(s.phases[3], WaitCause::kSleep), 0.200);
+  bool libc = false;
+  for (const auto& f : s.phases[1].files) libc = libc || f.path.find("libc.so.6") != std::string::npos;
+  EXPECT_TRUE(libc);
+  EXPECT_GT(s.phases[3].on_cpu_s + s.phases[2].on_cpu_s + s.phases[1].on_cpu_s, 0.0);
+}
+
+TEST(PtraceTracer, BpfAndPtraceAgreeOnPhases) {
+  auto bpf = make_bpf_tracer();
+  TraceSummary a = summarize(trace_to_exit(*bpf, {trace_fixture("sleep_main")}));
+  auto pt = make_ptrace_tracer();
+  TraceSummary b = summarize(trace_to_exit(*pt, {trace_fixture("sleep_main")}));
+  ASSERT_EQ(phase_list(a), phase_list(b));
+  // app-init is dominated by the 30 ms sleep under both backends.
+  EXPECT_NEAR(a.phases[3].wall_s, b.phases[3].wall_s, 0.015);
+  EXPECT_NEAR(a.total_s, b.total_s, 0.030);
+}
+
+TEST(PtraceTracer, GoServiceWithThreadsRunsToMain) {
+  auto tracer = make_ptrace_tracer();
+  ExitStatus st;
+  TraceLog log = trace_to_exit(*tracer, {fixture("go-user-service-pie")}, {"ADDR=256.0.0.1:1"}, &st);
+  EXPECT_EQ(st.code, 1);  // it ran main.main and failed to listen, as asked
+  TraceSummary s = summarize(log);
+  ASSERT_EQ(phase_list(s), (std::vector<Phase>{Phase::kSpawn, Phase::kLoader, Phase::kRuntimeInit, Phase::kAppInit}));
+  EXPECT_GT(s.phases[2].threads_created, 0u);
+}
+
+}  // namespace
+}  // namespace coldstart::trace
