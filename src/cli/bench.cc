@@ -1,9 +1,284 @@
+// `coldstart bench`: time-to-ready over many launches, compared.
+//
+// Flow: validate every option and command first (bad input: exit 2 before
+// anything runs); plan each command (argv, Go settings under limits, the files
+// --cold evicts); run warm-ups and measured runs, interleaved across commands
+// (A B A B ...) so drift hits all alike; statistics; print; export; check
+// budgets. Every run is one launch::launch_once(). Ctrl-C/SIGTERM: the current
+// launch's destructor stops its tree and removes its cgroup, and bench exits
+// 128+signal.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/process.h"
+#include "core/signals.h"
+#include "core/strings.h"
+#include "elf/elf.h"
+#include "launch/go_env.h"
+#include "launch/launcher.h"
+#include "pagecache/apply.h"
+#include "pagecache/evict.h"
+#include "pagecache/manifest.h"
+#include "report/bench_export.h"
 
 namespace coldstart::cli {
+namespace {
 
-CommandRunner setup_bench(CLI::App& sub) { return not_implemented(sub); }
+struct BenchOptions {
+  std::vector<std::string> commands;
+  size_t runs = 10;
+  std::optional<size_t> warmup;
+  std::string ready = "exit";
+  std::string ready_timeout = "10s";
+  bool cold = false;
+  bool warm = false;
+  std::string prewarm;
+  std::string cpu_max;
+  std::string memory_high;
+  std::string memory_max;
+  std::vector<std::string> env;
+  std::string export_json, export_markdown, export_csv;
+  std::vector<std::string> budgets;
+  bool ignore_failure = false;
+  bool no_interleave = false;
+  bool json = false;
+};
+
+/// One command, ready to be launched again and again.
+struct Plan {
+  std::string text;
+  launch::LaunchOptions launch;
+  std::vector<std::string> evict;  // binary + libraries + manifest files (--cold/--prewarm)
+  std::vector<std::string> notes;
+};
+
+std::vector<Plan> make_plans(const BenchOptions& o, const launch::LaunchOptions& common,
+                             const std::optional<pagecache::Manifest>& manifest) {
+  std::vector<Plan> plans;
+  for (const auto& text : o.commands) {
+    Plan p;
+    p.text = text;
+    p.launch = common;
+    p.launch.argv = shell_split(text);
+    if (p.launch.argv.empty()) throw UserError("empty COMMAND");
+    std::string path = resolve_program(p.launch.argv[0]);
+    launch::GoRuntimeEnv go = launch::go_runtime_env(path, common.limits, common.env);
+    p.launch.env.insert(p.launch.env.end(), go.env.begin(), go.env.end());
+    p.notes = go.notes;
+    if (o.cold || manifest) {
+      p.evict.push_back(path);
+      try {
+        for (auto& lib : elf::resolve_libraries(path)) p.evict.push_back(std::move(lib));
+      } catch (const UserError&) {
+        // Not ELF (a script): evict just the file named.
+      }
+      if (manifest) {
+        for (const auto& f : manifest->files) p.evict.push_back(f.path);
+      }
+    }
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
+
+launch::LaunchOptions common_launch_options(const BenchOptions& o) {
+  launch::LaunchOptions l;
+  l.ready = launch::ReadySpec::parse(o.ready);
+  auto timeout = parse_duration(o.ready_timeout);
+  if (!timeout || *timeout <= 0) throw UserError("bad --ready-timeout '" + o.ready_timeout + "'");
+  l.ready_timeout_s = *timeout;
+  if (!o.cpu_max.empty()) l.limits.cpu_max = launch::CpuMax::parse(o.cpu_max);
+  auto size = [](const std::string& text, const char* flag) {
+    auto v = parse_size(text);
+    if (!v || *v == 0) throw UserError(fmt::format("bad {} '{}' (want a size like 256M)", flag, text));
+    return *v;
+  };
+  if (!o.memory_high.empty()) l.limits.memory_high = size(o.memory_high, "--memory-high");
+  if (!o.memory_max.empty()) l.limits.memory_max = size(o.memory_max, "--memory-max");
+  for (const auto& kv : o.env) {
+    if (kv.find('=') == std::string::npos || kv.front() == '=') throw UserError("bad --env '" + kv + "' (want K=V)");
+  }
+  l.env = o.env;
+  l.output = launch::OutputMode::kCapture;
+  l.stop_grace_s = 2;
+  return l;
+}
+
+/// A progress bar on stderr, only when it is a terminal.
+class Progress {
+ public:
+  explicit Progress(size_t total) : total_(total), tty_(::isatty(STDERR_FILENO) == 1) {}
+  ~Progress() { clear(); }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  void step(const std::string& what) {
+    if (!tty_) return;
+    ++done_;
+    constexpr size_t kWidth = 30;
+    size_t filled = total_ == 0 ? kWidth : done_ * kWidth / total_;
+    std::fprintf(stderr, "\r\033[K[%s%s] %zu/%zu %s", std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, '.').c_str(), done_, total_, what.substr(0, 40).c_str());
+    std::fflush(stderr);
+  }
+  void clear() {
+    if (tty_ && done_ > 0) std::fprintf(stderr, "\r\033[K"), std::fflush(stderr);
+    done_ = 0;
+  }
+
+ private:
+  size_t total_, done_ = 0;
+  bool tty_;
+};
+
+/// One launch of a plan: evict/prewarm before it (outside the timed window).
+report::BenchRun run_once(const Plan& plan, const std::string& mode, const std::optional<pagecache::Manifest>& manifest) {
+  report::BenchRun run;
+  if (mode != "warm") {
+    pagecache::EvictReport ev = pagecache::evict_files(plan.evict);
+    run.resident_before_pages = ev.resident_before;
+    run.file_pages = ev.total_pages;
+    if (manifest) pagecache::apply_manifest(*manifest, pagecache::ApplyOptions{});
+  }
+  launch::RunRecord r = launch::launch_once(plan.launch);
+  run.ready = r.ready;
+  run.time_s = r.time_to_ready_s;
+  run.usage = r.usage;
+  if (r.exit) {
+    if (r.exit->signal != 0) run.exit_signal = r.exit->signal;
+    else run.exit_code = r.exit->code;
+  }
+  if (!r.ready) {
+    run.failure = r.failure;
+    if (!r.stderr_tail.empty()) run.failure += "; stderr ends with:\n" + r.stderr_tail;
+  }
+  return run;
+}
+
+int run_bench(const BenchOptions& o) {
+  // 1. Validate everything before the first launch.
+  if (o.cold && o.warm) throw UserError("--cold and --warm exclude each other");
+  if (o.runs == 0) throw UserError("--runs must be at least 1");
+  launch::LaunchOptions common = common_launch_options(o);
+  std::vector<report::Budget> budgets;
+  for (const auto& b : o.budgets) budgets.push_back(report::Budget::parse(b));
+  std::optional<pagecache::Manifest> manifest;
+  if (!o.prewarm.empty()) manifest = pagecache::read_manifest(o.prewarm);
+  const std::string mode = manifest ? "prewarm" : o.cold ? "cold" : "warm";
+  const size_t warmup = o.warmup.value_or(mode == "warm" ? 2 : 0);
+
+  // 2. Plan each command (resolves the program: "command not found" is exit 2).
+  std::vector<Plan> plans = make_plans(o, common, manifest);
+
+  // 3. Run: warm-ups, then measured runs, interleaved unless told otherwise.
+  InterruptGuard interrupts;
+  report::BenchReport report;
+  report.interleaved = !o.no_interleave;
+  report.warmup = warmup;
+  for (const auto& p : plans) {
+    report::BenchCommandResult c;
+    c.command = p.text;
+    c.mode = mode;
+    c.ready = common.ready.text;
+    c.notes = p.notes;
+    report.commands.push_back(std::move(c));
+  }
+  Progress progress((warmup + o.runs) * plans.size());
+  auto one = [&](size_t i, bool measured) -> bool {
+    progress.step(plans[i].text);
+    report::BenchRun run = run_once(plans[i], mode, manifest);
+    bool ok = run.ready;
+    if (!ok && !o.ignore_failure) {
+      progress.clear();
+      std::fprintf(stderr, "coldstart: bench: %s run of '%s' failed: %s\n", measured ? "a" : "a warm-up",
+                   plans[i].text.c_str(), run.failure.c_str());
+      std::fprintf(stderr, "coldstart: bench: stopping (use --ignore-failure to go on)\n");
+    }
+    if (measured) report.commands[i].runs.push_back(std::move(run));
+    return ok || o.ignore_failure;
+  };
+  try {
+    std::vector<std::pair<size_t, bool>> order;  // (command, measured)
+    for (size_t i = 0; i < plans.size(); ++i) {
+      for (size_t w = 0; w < warmup; ++w) order.emplace_back(i, false);
+    }
+    if (o.no_interleave) {
+      for (size_t i = 0; i < plans.size(); ++i) {
+        for (size_t r = 0; r < o.runs; ++r) order.emplace_back(i, true);
+      }
+    } else {
+      for (size_t r = 0; r < o.runs; ++r) {
+        for (size_t i = 0; i < plans.size(); ++i) order.emplace_back(i, true);
+      }
+    }
+    for (auto [i, measured] : order) {
+      if (!one(i, measured)) return kExitCheckFailed;
+    }
+  } catch (const Interrupted& e) {
+    progress.clear();
+    std::fprintf(stderr, "coldstart: bench: interrupted by %s; the target was stopped and its cgroup removed\n",
+                 e.signal() == SIGINT ? "SIGINT" : e.signal() == SIGTERM ? "SIGTERM" : "a signal");
+    return e.exit_code();
+  }
+  progress.clear();
+
+  // 4. Statistics, output, exports.
+  report::finish_report(report);
+  if (o.json) std::fputs((report::bench_json(report).dump(2) + "\n").c_str(), stdout);
+  else std::fputs(report::bench_text(report).c_str(), stdout);
+  if (!o.export_json.empty()) write_file_atomic(o.export_json, report::bench_json(report).dump(2) + "\n");
+  if (!o.export_markdown.empty()) write_file_atomic(o.export_markdown, report::bench_markdown(report));
+  if (!o.export_csv.empty()) write_file_atomic(o.export_csv, report::bench_csv(report));
+
+  // 5. Budgets (exit 1 when broken) and failed runs under --ignore-failure.
+  int status = kExitOk;
+  for (const auto& b : budgets) {
+    for (const auto& c : report.commands) {
+      if (b.holds(c.stats)) continue;
+      std::fprintf(stderr, "coldstart: bench: budget '%s' broken by '%s': %s = %s\n", b.text.c_str(),
+                   c.command.c_str(), b.stat.c_str(),
+                   c.stats.count ? format_duration(b.value(c.stats)).c_str() : "no ready run");
+      status = kExitCheckFailed;
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+CommandRunner setup_bench(CLI::App& sub) {
+  auto o = std::make_shared<BenchOptions>();
+  sub.add_option("--runs,-r", o->runs, "measured launches per command (default 10)");
+  sub.add_option("--warmup,-w", o->warmup, "unmeasured launches first (default 2 warm, 0 cold)");
+  sub.add_option("--ready", o->ready, "readiness SPEC: exit, notify, tcp:HOST:PORT, listen, http:URL, log:REGEX");
+  sub.add_option("--ready-timeout", o->ready_timeout, "give up on a launch after this long (default 10s)");
+  sub.add_flag("--cold", o->cold, "evict the binary, its libraries and manifest files before every run");
+  sub.add_flag("--warm", o->warm, "keep the page cache (default)");
+  sub.add_option("--prewarm", o->prewarm, "evict, then load this prewarm manifest before every run");
+  sub.add_option("--cpu-max", o->cpu_max, "CPU limit QUOTA[/PERIOD], e.g. 50ms/100ms");
+  sub.add_option("--memory-high", o->memory_high, "memory limit (throttling), e.g. 256M");
+  sub.add_option("--memory-max", o->memory_max, "memory limit (hard), e.g. 512M");
+  sub.add_option("--env", o->env, "K=V for the target (repeatable)");
+  sub.add_option("--export-json", o->export_json, "write results as JSON (hyperfine's schema + ours)");
+  sub.add_option("--export-markdown", o->export_markdown, "write a markdown table");
+  sub.add_option("--export-csv", o->export_csv, "write one CSV row per run");
+  sub.add_option("--budget", o->budgets, "fail (exit 1) unless STAT<DURATION holds, e.g. 'p95<20ms'");
+  sub.add_flag("--ignore-failure", o->ignore_failure, "record failed runs and go on");
+  sub.add_flag("--no-interleave", o->no_interleave, "run each command's runs in one block");
+  sub.add_flag("--json", o->json, "print the JSON on stdout instead of the table");
+  sub.add_option("commands", o->commands, "COMMAND... (each one string, split like a shell, no shell)")->required();
+  return [o] { return run_bench(*o); };
+}
 
 }  // namespace coldstart::cli

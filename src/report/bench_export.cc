@@ -1,0 +1,350 @@
+// bench results: statistics, the budget gate and the four printers.
+//
+// Statistics are over the runs that reached ready. Quantiles are R-7 (numpy's
+// default, bench_model.h's quantile_sorted). Comparisons put every command
+// against the first: the ratio of medians with a 95% percentile-bootstrap
+// interval and a two-sided Mann-Whitney U p-value (two_sample.h), said in
+// words from the faster side: "A reaches ready 1.42× (1.37–1.48) faster than
+// B, p < 0.001". The JSON keeps hyperfine's field names (command, mean,
+// stddev, median, user, system, min, max, times, exit_codes) so its plotting
+// scripts read it, and adds ours beside them.
+#include "report/bench_export.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "report/bench_model.h"
+#include "report/two_sample.h"
+
+namespace coldstart::report {
+namespace {
+
+using nlohmann::json;
+
+double median_sorted_copy(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return quantile_sorted(v, 0.5);
+}
+
+std::string percent(uint64_t part, uint64_t whole) {
+  return whole == 0 ? "0%" : fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+}
+
+// Residency before eviction, summed over the runs that recorded it.
+std::pair<uint64_t, uint64_t> residency(const BenchCommandResult& c) {
+  uint64_t resident = 0, total = 0;
+  for (const auto& r : c.runs) resident += r.resident_before_pages, total += r.file_pages;
+  return {resident, total};
+}
+
+size_t failed_runs(const BenchCommandResult& c) {
+  return static_cast<size_t>(std::count_if(c.runs.begin(), c.runs.end(), [](const BenchRun& r) { return !r.ready; }));
+}
+
+}  // namespace
+
+std::vector<double> BenchCommandResult::ready_times() const {
+  std::vector<double> t;
+  for (const auto& r : runs) {
+    if (r.ready) t.push_back(r.time_s);
+  }
+  return t;
+}
+
+RunStats compute_stats(std::span<const BenchRun> runs) {
+  RunStats s;
+  std::vector<double> t;
+  for (const auto& r : runs) {
+    if (!r.ready) continue;
+    t.push_back(r.time_s);
+    s.user_mean += r.usage.user_s;
+    s.system_mean += r.usage.system_s;
+  }
+  s.count = t.size();
+  if (t.empty()) return s;
+  const double n = static_cast<double>(t.size());
+  s.user_mean /= n;
+  s.system_mean /= n;
+  for (double x : t) s.mean += x;
+  s.mean /= n;
+  if (t.size() > 1) {
+    double ss = 0;
+    for (double x : t) ss += (x - s.mean) * (x - s.mean);
+    s.stddev = std::sqrt(ss / (n - 1));
+  }
+  std::sort(t.begin(), t.end());
+  s.min = t.front();
+  s.max = t.back();
+  s.median = quantile_sorted(t, 0.5);
+  s.p90 = quantile_sorted(t, 0.90);
+  s.p95 = quantile_sorted(t, 0.95);
+  s.p99 = quantile_sorted(t, 0.99);
+  return s;
+}
+
+std::optional<std::string> outlier_warning(std::span<const double> times) {
+  if (times.size() < 5) return std::nullopt;
+  std::vector<double> v(times.begin(), times.end());
+  double med = median_sorted_copy(v);
+  std::vector<double> dev;
+  for (double x : v) dev.push_back(std::fabs(x - med));
+  double mad = median_sorted_copy(dev);
+  if (mad <= 0) return std::nullopt;
+  size_t outliers = 0;
+  for (double x : v) outliers += 0.6745 * std::fabs(x - med) / mad > 3.5 ? 1 : 0;
+  if (outliers == 0) return std::nullopt;
+  bool first_slowest = std::max_element(v.begin(), v.end()) == v.begin() && 0.6745 * (v[0] - med) / mad > 3.5;
+  std::string msg = fmt::format("{} of {} runs are statistical outliers", outliers, v.size());
+  if (first_slowest) {
+    msg += "; the first run was the slowest by far (caches warming up? try --warmup or --cold)";
+  } else {
+    msg += " (another program competing for the CPU or disk?)";
+  }
+  return msg;
+}
+
+void finish_report(BenchReport& report) {
+  for (auto& c : report.commands) {
+    c.stats = compute_stats(c.runs);
+    c.outlier_warning = outlier_warning(c.ready_times());
+  }
+  report.comparisons.clear();
+  if (report.commands.size() < 2) return;
+  const auto base_times = report.commands[0].ready_times();
+  if (base_times.empty()) return;
+  for (size_t i = 1; i < report.commands.size(); ++i) {
+    const auto times = report.commands[i].ready_times();
+    if (times.empty() || report.commands[0].stats.median <= 0) continue;
+    BenchComparisonResult cmp;
+    cmp.baseline = 0;
+    cmp.candidate = i;
+    RatioEstimate r = median_ratio(base_times, times);
+    cmp.ratio = r.ratio;
+    cmp.ci_low = r.low;
+    cmp.ci_high = r.high;
+    cmp.p_value = mann_whitney_p(base_times, times);
+    // Say it from the faster side: a ratio > 1 means the baseline is faster.
+    const std::string& a = report.commands[0].command;
+    const std::string& b = report.commands[i].command;
+    bool base_faster = r.ratio >= 1;
+    double f = base_faster ? r.ratio : 1 / r.ratio;
+    double lo = base_faster ? r.low : 1 / r.high, hi = base_faster ? r.high : 1 / r.low;
+    cmp.sentence = fmt::format("{} reaches ready {:.2f}× ({:.2f}–{:.2f}) faster than {}, {}", base_faster ? a : b, f,
+                               lo, hi, base_faster ? b : a, p_text(cmp.p_value));
+    report.comparisons.push_back(std::move(cmp));
+  }
+}
+
+Budget Budget::parse(std::string_view text) {
+  Budget b;
+  b.text = std::string(text);
+  size_t op = text.find('<');
+  if (op == std::string_view::npos) {
+    throw UserError("bad --budget '" + b.text + "': want STAT<DURATION, e.g. 'p95<20ms'");
+  }
+  b.stat = std::string(trim(text.substr(0, op)));
+  std::string_view rest = text.substr(op + 1);
+  if (rest.starts_with('=')) b.inclusive = true, rest.remove_prefix(1);
+  static const char* kStats[] = {"median", "mean", "max", "min", "p90", "p95", "p99"};
+  if (std::find(std::begin(kStats), std::end(kStats), b.stat) == std::end(kStats)) {
+    throw UserError("bad --budget '" + b.text + "': unknown statistic '" + b.stat +
+                    "' (want median, mean, max, min, p90, p95 or p99)");
+  }
+  auto limit = parse_duration(rest);
+  if (!limit || *limit <= 0) {
+    throw UserError("bad --budget '" + b.text + "': '" + std::string(trim(rest)) + "' is not a duration");
+  }
+  b.limit_s = *limit;
+  return b;
+}
+
+double Budget::value(const RunStats& s) const {
+  if (stat == "median") return s.median;
+  if (stat == "mean") return s.mean;
+  if (stat == "max") return s.max;
+  if (stat == "min") return s.min;
+  if (stat == "p90") return s.p90;
+  if (stat == "p95") return s.p95;
+  return s.p99;
+}
+
+bool Budget::holds(const RunStats& s) const {
+  if (s.count == 0) return false;
+  double v = value(s);
+  return inclusive ? v <= limit_s : v < limit_s;
+}
+
+json bench_json(const BenchReport& report) {
+  json results = json::array();
+  for (const auto& c : report.commands) {
+    const RunStats& s = c.stats;
+    json times = json::array(), codes = json::array(), runs = json::array();
+    for (const auto& r : c.runs) {
+      if (r.ready) {
+        times.push_back(r.time_s);
+        codes.push_back(r.exit_code.value_or(0));
+      }
+      json run = {{"ready", r.ready},
+                  {"time_to_ready", r.ready ? json(r.time_s) : json(nullptr)},
+                  {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
+                  {"signal", r.exit_signal},
+                  {"user", r.usage.user_s},
+                  {"system", r.usage.system_s},
+                  {"peak_rss_bytes", r.usage.peak_rss_bytes},
+                  {"major_faults", r.usage.major_faults},
+                  {"minor_faults", r.usage.minor_faults},
+                  {"voluntary_context_switches", r.usage.voluntary_switches},
+                  {"involuntary_context_switches", r.usage.involuntary_switches},
+                  {"cpu_periods", r.usage.cpu_periods},
+                  {"throttled_periods", r.usage.throttled_periods},
+                  {"throttled_time", r.usage.throttled_s}};
+      if (!r.failure.empty()) run["failure"] = r.failure;
+      if (r.file_pages > 0) {
+        run["resident_before_pages"] = r.resident_before_pages;
+        run["file_pages"] = r.file_pages;
+      }
+      runs.push_back(std::move(run));
+    }
+    json entry = {{"command", c.command},
+                  {"mean", s.mean},
+                  {"stddev", s.count > 1 ? json(s.stddev) : json(nullptr)},
+                  {"median", s.median},
+                  {"user", s.user_mean},
+                  {"system", s.system_mean},
+                  {"min", s.min},
+                  {"max", s.max},
+                  {"times", times},
+                  {"exit_codes", codes},
+                  {"mode", c.mode},
+                  {"ready", c.ready},
+                  {"p90", s.p90},
+                  {"p95", s.p95},
+                  {"p99", s.p99},
+                  {"runs", runs},
+                  {"failed_runs", failed_runs(c)},
+                  {"notes", c.notes}};
+    if (c.outlier_warning) entry["outlier_warning"] = *c.outlier_warning;
+    results.push_back(std::move(entry));
+  }
+  json comparisons = json::array();
+  for (const auto& cmp : report.comparisons) {
+    comparisons.push_back({{"baseline", report.commands[cmp.baseline].command},
+                           {"candidate", report.commands[cmp.candidate].command},
+                           {"ratio", cmp.ratio},
+                           {"ci", {cmp.ci_low, cmp.ci_high}},
+                           {"p_value", cmp.p_value},
+                           {"sentence", cmp.sentence}});
+  }
+  return {{"results", results},
+          {"comparisons", comparisons},
+          {"interleaved", report.interleaved},
+          {"warmup", report.warmup},
+          {"tool", "coldstart bench"}};
+}
+
+std::string bench_markdown(const BenchReport& report) {
+  std::string out =
+      "| Command | Mode | Ready | Median [ms] | Mean [ms] | Min [ms] | Max [ms] | p95 [ms] | Relative |\n"
+      "|:---|:---|:---|---:|---:|---:|---:|---:|---:|\n";
+  double base = report.commands.empty() ? 0 : report.commands[0].stats.median;
+  for (const auto& c : report.commands) {
+    const RunStats& s = c.stats;
+    std::string rel = base > 0 && s.count > 0 ? fmt::format("{:.2f}", s.median / base) : "–";
+    std::string cmd = c.command;
+    for (size_t p = cmd.find('|'); p != std::string::npos; p = cmd.find('|', p + 2)) cmd.replace(p, 1, "\\|");
+    out += fmt::format("| `{}` | {} | {} | {:.3f} | {:.3f} ± {:.3f} | {:.3f} | {:.3f} | {:.3f} | {} |\n", cmd, c.mode,
+                       c.ready, s.median * 1e3, s.mean * 1e3, s.stddev * 1e3, s.min * 1e3, s.max * 1e3,
+                       s.p95 * 1e3, rel);
+  }
+  for (const auto& cmp : report.comparisons) out += "\n" + cmp.sentence + "\n";
+  return out;
+}
+
+std::string bench_csv(const BenchReport& report) {
+  auto quote = [](const std::string& s) {
+    std::string q = "\"";
+    for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return q + "\"";
+  };
+  std::string out =
+      "command,mode,ready,run,ready_ok,time_to_ready,exit_code,signal,user,system,peak_rss_bytes,major_faults,"
+      "minor_faults,voluntary_context_switches,involuntary_context_switches,throttled_periods,throttled_time,"
+      "resident_before_pages,file_pages,failure\n";
+  for (const auto& c : report.commands) {
+    for (size_t i = 0; i < c.runs.size(); ++i) {
+      const BenchRun& r = c.runs[i];
+      out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{:.6f},{},{},{}\n", quote(c.command),
+                         c.mode, quote(c.ready), i + 1, r.ready ? 1 : 0, r.ready ? fmt::format("{:.9f}", r.time_s) : "",
+                         r.exit_code ? std::to_string(*r.exit_code) : "", r.exit_signal, r.usage.user_s,
+                         r.usage.system_s, r.usage.peak_rss_bytes, r.usage.major_faults, r.usage.minor_faults,
+                         r.usage.voluntary_switches, r.usage.involuntary_switches, r.usage.throttled_periods,
+                         r.usage.throttled_s, r.resident_before_pages, r.file_pages, quote(r.failure));
+    }
+  }
+  return out;
+}
+
+std::string bench_text(const BenchReport& report) {
+  std::string out;
+  for (size_t i = 0; i < report.commands.size(); ++i) {
+    const BenchCommandResult& c = report.commands[i];
+    const RunStats& s = c.stats;
+    out += fmt::format("Benchmark {}: {}\n", i + 1, c.command);
+    out += fmt::format("  ready: {}, {}, {} run{}", c.ready, c.mode, c.runs.size(), c.runs.size() == 1 ? "" : "s");
+    if (size_t failed = failed_runs(c)) out += fmt::format(" ({} failed)", failed);
+    out += "\n";
+    if (s.count > 0) {
+      out += fmt::format("  Time to ready (median ± σ):  {} ± {}   [mean {}]\n", format_duration(s.median),
+                         format_duration(s.stddev), format_duration(s.mean));
+      out += fmt::format("  Range (min … max):           {} … {}   p90 {}  p95 {}  p99 {}\n", format_duration(s.min),
+                         format_duration(s.max), format_duration(s.p90), format_duration(s.p95),
+                         format_duration(s.p99));
+      // Resources: the median run's figures are typical; print means.
+      double rss = 0, majf = 0, minf = 0, vcs = 0, ics = 0, thr = 0, thr_s = 0;
+      for (const auto& r : c.runs) {
+        if (!r.ready) continue;
+        rss = std::max(rss, static_cast<double>(r.usage.peak_rss_bytes));
+        majf += static_cast<double>(r.usage.major_faults);
+        minf += static_cast<double>(r.usage.minor_faults);
+        vcs += static_cast<double>(r.usage.voluntary_switches);
+        ics += static_cast<double>(r.usage.involuntary_switches);
+        thr += static_cast<double>(r.usage.throttled_periods);
+        thr_s += r.usage.throttled_s;
+      }
+      const double n = static_cast<double>(s.count);
+      out += fmt::format("  Up to ready (mean per run):  user {}, system {}, peak RSS {}, faults {:.0f} major / {:.0f} "
+                         "minor, context switches {:.0f} / {:.0f}\n",
+                         format_duration(s.user_mean), format_duration(s.system_mean),
+                         format_bytes(static_cast<uint64_t>(rss)), majf / n, minf / n, vcs / n, ics / n);
+      if (thr > 0) {
+        out += fmt::format("  CPU limit: throttled in {:.1f} periods per run, {} per run\n", thr / n,
+                           format_duration(thr_s / n));
+      }
+    }
+    auto [resident, total] = residency(c);
+    if (total > 0) {
+      out += fmt::format("  Page cache before eviction:  {} of the files' pages resident\n", percent(resident, total));
+    }
+    for (const auto& note : c.notes) out += "  Note: " + note + "\n";
+    if (c.outlier_warning) out += "  Warning: " + *c.outlier_warning + "\n";
+    for (const auto& r : c.runs) {
+      if (!r.ready) {
+        out += "  Failed run: " + r.failure + "\n";
+        break;
+      }
+    }
+    out += "\n";
+  }
+  if (!report.comparisons.empty()) {
+    out += "Summary\n";
+    for (const auto& cmp : report.comparisons) out += "  " + cmp.sentence + "\n";
+  }
+  return out;
+}
+
+}  // namespace coldstart::report
