@@ -1,0 +1,246 @@
+// Kubernetes manifests through yaml-cpp.
+//
+// yaml-cpp keeps a Mark (0-based line and column) on every node it parses;
+// positions here are 1-based. LoadAll reads every "---" document; a syntax
+// error (or yaml-cpp's recursion guard on deeply nested input) is a
+// YAML::ParserException carrying its Mark. Where the pod template lives:
+//   Pod                                     spec
+//   Deployment/StatefulSet/DaemonSet/ReplicaSet/Job  spec.template.spec
+//   CronJob                                 spec.jobTemplate.spec.template.spec
+//   List                                    items[] (each as above)
+// Probe and resource fields default as the API server does
+// (periodSeconds 10, failureThreshold 3, timeoutSeconds 1, delay 0).
+#include "lint/k8s_manifest.h"
+
+#include <cmath>
+#include <cctype>
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace coldstart::lint {
+namespace {
+
+// Absent keys and explicit nulls read the same: "not given". (A default
+// YAML::Node is a *defined* null node, so operator bool cannot tell.)
+bool present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+
+class ManifestReader {
+ public:
+  explicit ManifestReader(std::string file) : file_(std::move(file)) {}
+
+  SourcePos pos(const YAML::Node& n) const {
+    YAML::Mark m = n.Mark();
+    if (m.is_null()) return {file_, 1, 1};
+    return {file_, m.line + 1, m.column + 1};
+  }
+
+  /// The key node of `key` in map `m` (for pointing at "livenessProbe:").
+  SourcePos key_pos(const YAML::Node& m, std::string_view key) const {
+    for (auto it = m.begin(); it != m.end(); ++it)
+      if (it->first.IsScalar() && it->first.Scalar() == key) return pos(it->first);
+    return pos(m);
+  }
+
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& message) const {
+    throw InputError(pos(n), message);
+  }
+
+  YAML::Node child(const YAML::Node& m, const char* key) const {
+    if (!present(m) || !m.IsMap()) return YAML::Node();
+    YAML::Node c = m[key];
+    return present(c) ? c : YAML::Node();
+  }
+
+  YAML::Node map_at(const YAML::Node& m, const char* key) const {
+    YAML::Node c = child(m, key);
+    if (present(c) && !c.IsMap()) fail(c, fmt::format("'{}' must be a mapping", key));
+    return c;
+  }
+
+  double number(const YAML::Node& m, const char* key, double fallback) const {
+    YAML::Node c = child(m, key);
+    if (!present(c)) return fallback;
+    if (!c.IsScalar()) fail(c, fmt::format("'{}' must be a number", key));
+    const std::string& s = c.Scalar();
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !std::isfinite(v) || v < 0)
+      fail(c, fmt::format("'{}' must be a non-negative number, not '{}'", key, s));
+    return v;
+  }
+
+  std::string text(const YAML::Node& m, const char* key) const {
+    YAML::Node c = child(m, key);
+    if (!present(c)) return "";
+    if (!c.IsScalar()) fail(c, fmt::format("'{}' must be a string", key));
+    return c.Scalar();
+  }
+
+  std::optional<K8sProbe> probe(const YAML::Node& container, const char* key) const {
+    YAML::Node p = map_at(container, key);
+    if (!present(p)) return std::nullopt;
+    K8sProbe out;
+    out.initial_delay = number(p, "initialDelaySeconds", 0);
+    out.period = number(p, "periodSeconds", 10);
+    out.failure_threshold = number(p, "failureThreshold", 3);
+    out.timeout = number(p, "timeoutSeconds", 1);
+    out.pos = key_pos(container, key);
+    return out;
+  }
+
+  std::optional<K8sQuantity> quantity(const YAML::Node& m, const char* key) const {
+    YAML::Node c = child(m, key);
+    if (!present(c)) return std::nullopt;
+    if (!c.IsScalar()) fail(c, fmt::format("'{}' must be a quantity", key));
+    auto v = parse_quantity(c.Scalar());
+    if (!v) fail(c, fmt::format("'{}' is not a Kubernetes quantity: '{}'", key, c.Scalar()));
+    return K8sQuantity{*v, c.Scalar(), pos(c)};
+  }
+
+  K8sContainer container(const YAML::Node& c, bool init) const {
+    if (!c.IsMap()) fail(c, "a container must be a mapping");
+    K8sContainer out;
+    out.init = init;
+    out.name = text(c, "name");
+    out.pos = pos(c);
+    YAML::Node ports = child(c, "ports");
+    if (present(ports) && !ports.IsSequence()) fail(ports, "'ports' must be a sequence");
+    out.has_ports = present(ports) && ports.size() > 0;
+    out.liveness = probe(c, "livenessProbe");
+    out.readiness = probe(c, "readinessProbe");
+    out.startup = probe(c, "startupProbe");
+    YAML::Node resources = map_at(c, "resources");
+    YAML::Node limits = map_at(resources, "limits"), requests = map_at(resources, "requests");
+    out.cpu_limit = quantity(limits, "cpu");
+    out.memory_limit = quantity(limits, "memory");
+    out.cpu_request = quantity(requests, "cpu");
+    out.memory_request = quantity(requests, "memory");
+    YAML::Node env = child(c, "env");
+    if (present(env) && !env.IsSequence()) fail(env, "'env' must be a sequence");
+    if (present(env)) {
+      for (const YAML::Node& e : env) {
+        if (!e.IsMap()) fail(e, "an env entry must be a mapping");
+        out.env_names.push_back(text(e, "name"));
+      }
+    }
+    out.env_from = present(child(c, "envFrom"));
+    return out;
+  }
+
+  void workload(const YAML::Node& doc, std::vector<K8sWorkload>& out) const {
+    if (!present(doc)) return;
+    if (!doc.IsMap()) fail(doc, "a manifest document must be a mapping");
+    std::string kind = text(doc, "kind");
+    if (kind == "List") {
+      YAML::Node items = child(doc, "items");
+      if (present(items) && !items.IsSequence()) fail(items, "'items' must be a sequence");
+      if (present(items))
+        for (const YAML::Node& item : items) workload(item, out);
+      return;
+    }
+    YAML::Node spec = map_at(doc, "spec");
+    YAML::Node pod;
+    if (kind == "Pod") {
+      pod = spec;
+    } else if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "ReplicaSet" ||
+               kind == "Job" || kind == "ReplicationController") {
+      pod = map_at(map_at(spec, "template"), "spec");
+    } else if (kind == "CronJob") {
+      pod = map_at(map_at(map_at(map_at(spec, "jobTemplate"), "spec"), "template"), "spec");
+    } else {
+      return;  // Service, ConfigMap, ...: nothing about starting containers
+    }
+    K8sWorkload w;
+    w.kind = kind;
+    w.name = text(map_at(doc, "metadata"), "name");
+    w.pos = key_pos(doc, "kind");
+    for (const char* key : {"initContainers", "containers"}) {
+      YAML::Node list = child(pod, key);
+      if (!present(list)) continue;
+      if (!list.IsSequence()) fail(list, fmt::format("'{}' must be a sequence", key));
+      for (const YAML::Node& c : list) w.containers.push_back(container(c, key[0] == 'i'));
+    }
+    out.push_back(std::move(w));
+  }
+
+ private:
+  std::string file_;
+};
+
+}  // namespace
+
+bool K8sContainer::env_has(std::string_view name) const {
+  for (const std::string& n : env_names)
+    if (n == name) return true;
+  return false;
+}
+
+std::vector<K8sWorkload> read_manifests(std::string_view text, const std::string& file) {
+  ManifestReader reader(file);
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    SourcePos p{file, e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1};
+    throw InputError(p, "YAML: " + e.msg);
+  }
+  std::vector<K8sWorkload> out;
+  try {
+    for (const YAML::Node& doc : docs) reader.workload(doc, out);
+  } catch (const YAML::Exception& e) {
+    // Defensive: a node conversion yaml-cpp refuses (should not happen, as
+    // every access above checks the node type first).
+    SourcePos p{file, e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1};
+    throw InputError(p, "YAML: " + e.msg);
+  }
+  return out;
+}
+
+std::optional<double> parse_quantity(std::string_view s) {
+  // <sign><digits>[.<digits>][(e|E)<sign><digits> | suffix]
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  size_t digits = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  std::string number(s.substr(0, i));
+  std::string_view suffix = s.substr(i);
+  double scale = 1;
+  bool exponent = suffix.size() >= 2 && (suffix[0] == 'e' || suffix[0] == 'E') &&
+                  (std::isdigit(static_cast<unsigned char>(suffix[1])) ||
+                   ((suffix[1] == '+' || suffix[1] == '-') && suffix.size() >= 3));
+  if (exponent) {
+    size_t j = (suffix[1] == '+' || suffix[1] == '-') ? 2 : 1;
+    if (j >= suffix.size()) return std::nullopt;
+    for (size_t k = j; k < suffix.size(); ++k)
+      if (!std::isdigit(static_cast<unsigned char>(suffix[k]))) return std::nullopt;
+    if (suffix.size() - j > 3) return std::nullopt;
+    scale = std::pow(10.0, std::atof(std::string(suffix.substr(1)).c_str()));
+  } else {
+    static const std::pair<std::string_view, double> kSuffixes[] = {
+        {"", 1},      {"n", 1e-9},  {"u", 1e-6},  {"m", 1e-3},  {"k", 1e3},   {"M", 1e6},
+        {"G", 1e9},   {"T", 1e12},  {"P", 1e15},  {"E", 1e18},  {"Ki", 1024.0}, {"Mi", 1048576.0},
+        {"Gi", 1073741824.0}, {"Ti", 1099511627776.0}, {"Pi", 1125899906842624.0}, {"Ei", 1152921504606846976.0},
+    };
+    bool found = false;
+    for (const auto& [name, factor] : kSuffixes) {
+      if (suffix == name) {
+        scale = factor;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return std::nullopt;
+  }
+  double v = std::strtod(number.c_str(), nullptr) * scale;
+  if (!std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+}  // namespace coldstart::lint
