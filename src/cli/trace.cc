@@ -127,6 +127,11 @@ void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitRep
   for (const auto& n : log.notes) std::printf("note: %s\n", n.c_str());
 }
 
+void print_stderr_tail(const launch::RunRecord& r) {
+  std::string tail(trim(r.stderr_tail));
+  if (!tail.empty()) std::printf("\nthe target's last stderr lines:\n%s\n", tail.c_str());
+}
+
 // Step 5: the launch as Chrome trace tracks: one for the phases, one per thread.
 report::ChromeTrace chrome_trace(const TraceLog& log, const TraceSummary& sum) {
   report::ChromeTrace ct;
@@ -212,6 +217,7 @@ int run_trace(const TraceArgs& a) {
       std::printf("%s\n", to_json(log, sum, go ? &*go : nullptr).dump(2).c_str());
     else
       print_summary(log, sum, go ? &*go : nullptr, opts.ready.to_string());
+    if (!r.ready && !a.json) print_stderr_tail(final_record);
     return r.ready ? kExitOk : kExitCheckFailed;
   } catch (const Interrupted& e) {
     return e.exit_code();

@@ -84,6 +84,8 @@ struct CpuSample {
   int64_t ts_ns = 0;
   int64_t on_cpu_ns = 0;
   int64_t run_queue_ns = 0;
+  uint64_t minor_faults = 0;  // from /proc/<pid>/task/<tid>/stat
+  uint64_t major_faults = 0;
 };
 
 /// TraceLog is everything one backend observed about one launch: the phase

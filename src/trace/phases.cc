@@ -9,7 +9,8 @@
 //
 // On-CPU time: with context-switch events (bpf), a thread is on the CPU for
 // its lifetime minus its off-CPU intervals; without them (ptrace), from the
-// cumulative /proc/<tid>/schedstat samples the backend took at the boundaries.
+// cumulative /proc/<tid>/schedstat samples the backend took at the boundaries
+// (which also carry the fault counters then).
 #include "trace/phases.h"
 
 #include <algorithm>
@@ -75,24 +76,28 @@ std::unordered_map<pid_t, std::pair<int64_t, int64_t>> lifetimes(const TraceLog&
   return life;
 }
 
-// Cumulative schedstat counters at `ts`: the last sample at or before it.
-std::pair<int64_t, int64_t> sample_at(const std::vector<const CpuSample*>& samples, int64_t ts) {
-  std::pair<int64_t, int64_t> v{0, 0};
+// A thread's cumulative counters at `ts`: the last sample at or before it,
+// or its first sample (its baseline) before that.
+const CpuSample* sample_at(const std::vector<const CpuSample*>& samples, int64_t ts) {
+  const CpuSample* v = samples.front();
   for (const CpuSample* s : samples)
-    if (s->ts_ns <= ts) v = {s->on_cpu_ns, s->run_queue_ns};
+    if (s->ts_ns <= ts) v = s;
   return v;
 }
 
-void add_cpu_from_samples(const TraceLog& log, std::vector<PhaseStats>& phases) {
+// Without context-switch events: per-phase deltas of the sampled counters.
+void add_from_samples(const TraceLog& log, std::vector<PhaseStats>& phases) {
   std::unordered_map<pid_t, std::vector<const CpuSample*>> by_tid;
   for (const auto& s : log.cpu_samples) by_tid[s.tid].push_back(&s);
   for (auto& [tid, samples] : by_tid) {
     std::sort(samples.begin(), samples.end(), [](auto* a, auto* b) { return a->ts_ns < b->ts_ns; });
     for (auto& p : phases) {
-      auto [cpu0, rq0] = sample_at(samples, p.start_ns);
-      auto [cpu1, rq1] = sample_at(samples, p.end_ns);
-      p.on_cpu_s += secs(std::max<int64_t>(0, cpu1 - cpu0));
-      p.off_cpu_s[static_cast<size_t>(WaitCause::kRunQueue)] += secs(std::max<int64_t>(0, rq1 - rq0));
+      const CpuSample* a = sample_at(samples, p.start_ns);
+      const CpuSample* b = sample_at(samples, p.end_ns);
+      p.on_cpu_s += secs(std::max<int64_t>(0, b->on_cpu_ns - a->on_cpu_ns));
+      p.off_cpu_s[static_cast<size_t>(WaitCause::kRunQueue)] += secs(std::max<int64_t>(0, b->run_queue_ns - a->run_queue_ns));
+      if (b->minor_faults > a->minor_faults) p.minor_faults += b->minor_faults - a->minor_faults;
+      if (b->major_faults > a->major_faults) p.major_faults += b->major_faults - a->major_faults;
     }
   }
 }
@@ -158,7 +163,8 @@ TraceSummary summarize(const TraceLog& log, size_t top_waits) {
       for (auto& p : phases) p.on_cpu_s -= secs(overlap(o.start_ns, o.end_ns, p.start_ns, p.end_ns));
     for (auto& p : phases) p.on_cpu_s = std::max(0.0, p.on_cpu_s);
   } else {
-    add_cpu_from_samples(log, phases);
+    for (auto& p : phases) p.minor_faults = p.major_faults = 0;
+    add_from_samples(log, phases);
   }
   return sum;
 }

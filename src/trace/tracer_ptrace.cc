@@ -197,6 +197,7 @@ class PtraceTracer final : public Tracer {
       std::lock_guard lock(mu_);
       seize_result_ = rc;
       live_.insert(root_);
+      if (rc == 0) sample_thread(root_, monotonic_ns());  // the baseline before resume
     }
     seized_cv_.notify_all();
     if (rc != 0) return;
@@ -252,7 +253,10 @@ class PtraceTracer final : public Tracer {
       case PTRACE_EVENT_EXIT: {
         unsigned long code = 0;
         ::ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &code);
-        if (recording_) log_.tasks.push_back({TaskEvent::Kind::kExit, tgid_of(tid), tid, now, 0, static_cast<int>(code), {}});
+        if (recording_) {
+          log_.tasks.push_back({TaskEvent::Kind::kExit, tgid_of(tid), tid, now, 0, static_cast<int>(code), {}});
+          sample_thread(tid, now);  // its last counters: /proc forgets it soon
+        }
         if (tid == root_) {  // from now on the launcher alone waits for it
           ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
           live_.erase(tid);
@@ -351,14 +355,29 @@ class PtraceTracer final : public Tracer {
     return false;
   }
 
+  // Cumulative counters of one thread: schedstat (on-CPU, run-queue ns) and
+  // stat fields 10 and 12 (minflt, majflt), read after the ")" of comm.
+  void sample_thread(pid_t tid, int64_t now) {
+    std::string dir = "/proc/" + std::to_string(tid);
+    auto sched = read_text_file(dir + "/schedstat");
+    auto stat = read_text_file(dir + "/stat");
+    if (!sched || !stat) return;
+    CpuSample s{tid, now, 0, 0, 0, 0};
+    long long on = 0, rq = 0;
+    if (std::sscanf(sched->c_str(), "%lld %lld", &on, &rq) != 2) return;
+    s.on_cpu_ns = on, s.run_queue_ns = rq;
+    size_t close = stat->rfind(')');
+    if (close != std::string::npos) {
+      std::vector<std::string> f = split(std::string_view(*stat).substr(close + 2), ' ');
+      // f[0] is field 3 (state): minflt is field 10, majflt field 12.
+      if (f.size() > 9) s.minor_faults = std::strtoull(f[7].c_str(), nullptr, 10), s.major_faults = std::strtoull(f[9].c_str(), nullptr, 10);
+    }
+    log_.cpu_samples.push_back(s);
+  }
+
   // Requires: mu_ held.
   void sample_cpu(int64_t now) {
-    for (pid_t tid : live_) {
-      auto text = read_text_file("/proc/" + std::to_string(tid) + "/schedstat");
-      if (!text) continue;
-      long long on = 0, rq = 0;
-      if (std::sscanf(text->c_str(), "%lld %lld", &on, &rq) == 2) log_.cpu_samples.push_back({tid, now, on, rq});
-    }
+    for (pid_t tid : live_) sample_thread(tid, now);
   }
 
   TraceTarget target_;
