@@ -336,10 +336,19 @@ LoaderEnv LoaderEnv::from_process() {
   }
   if (auto p = reinterpret_cast<const char*>(::getauxval(AT_PLATFORM))) env.platform = p;
   env.default_dirs = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"};
+  // The x86-64 psABI levels by the CPU features both gcc and clang can test
+  // (cx16/lahf/movbe/f16c/lzcnt/xsave are implied on every real CPU that has the rest).
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) env.hwcaps_subdirs.push_back("x86-64-v4");
-  if (__builtin_cpu_supports("x86-64-v3")) env.hwcaps_subdirs.push_back("x86-64-v3");
-  if (__builtin_cpu_supports("x86-64-v2")) env.hwcaps_subdirs.push_back("x86-64-v2");
+  bool v2 = __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("sse3") &&
+            __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("sse4.2");
+  bool v3 = v2 && __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+            __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("fma");
+  bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+            __builtin_cpu_supports("avx512vl");
+  if (v4) env.hwcaps_subdirs.push_back("x86-64-v4");
+  if (v3) env.hwcaps_subdirs.push_back("x86-64-v3");
+  if (v2) env.hwcaps_subdirs.push_back("x86-64-v2");
   env.cache = std::make_shared<LdCache>(LdCache::load());
   return env;
 }
