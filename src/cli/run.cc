@@ -1,9 +1,203 @@
+// `coldstart run`: options -> SupervisorOptions (a unit file first, then the
+// flags on top), supervise(), then the start-up timeline (human or JSON).
+// Supervisor log lines go to stderr, timestamped like a supervisor's.
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <optional>
+
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/strings.h"
+#include "supervise/run_unit.h"
+#include "supervise/supervisor.h"
 
 namespace coldstart::cli {
+namespace {
 
-CommandRunner setup_run(CLI::App& sub) { return not_implemented(sub); }
+using supervise::kNsPerSec;
+
+struct RunArgs {
+  std::string unit;
+  std::string ready;
+  std::vector<std::string> listen;
+  std::vector<std::string> fdnames;
+  bool lazy = false;
+  std::string idle_stop;
+  std::string cpu_max, memory_high, memory_max;
+  bool boost = false;
+  std::string timeout_start, runtime_max, watchdog, timeout_stop;
+  std::string restart, notify_access;
+  int restart_limit = -1;
+  std::vector<std::string> env;
+  std::string prewarm;
+  bool json = false;
+  std::string export_json;
+  std::vector<std::string> command;
+};
+
+std::optional<int64_t> duration_ns(const std::string& text, const char* flag) {
+  if (text.empty()) return std::nullopt;
+  auto s = parse_duration(text);
+  if (!s) throw UserError(fmt::format("{} {}: expected a duration like 500ms, 2s or 1.5", flag, text));
+  return static_cast<int64_t>(*s * 1e9);
+}
+
+uint64_t size_bytes(const std::string& text, const char* flag) {
+  auto b = parse_size(text);
+  if (!b) throw UserError(fmt::format("{} {}: expected a size like 512M or 2G", flag, text));
+  return *b;
+}
+
+// The flags, applied over whatever the unit file set.
+void apply_flags(const RunArgs& a, supervise::SupervisorOptions& o) {
+  if (!a.command.empty()) o.launch.argv = a.command;
+  if (o.launch.argv.empty()) throw UserError("run: no command; give -- PROG ARGS... or --unit FILE");
+  for (const auto& kv : a.env) {
+    if (kv.find('=') == std::string::npos) throw UserError("--env " + kv + ": expected K=V");
+    o.launch.env.push_back(kv);
+  }
+  if (!a.ready.empty()) o.launch.ready = launch::ReadySpec::parse(a.ready);
+  for (const auto& l : a.listen) o.listen.push_back(supervise::parse_listen_address(l));
+  if (!a.fdnames.empty()) o.fdnames = a.fdnames;
+  auto& lc = o.lifecycle;
+  lc.lazy = lc.lazy || a.lazy;
+  if (auto d = duration_ns(a.idle_stop, "--idle-stop")) lc.idle_stop = d;
+  if (auto d = duration_ns(a.timeout_start, "--timeout-start")) lc.timeout_start = d;
+  if (auto d = duration_ns(a.runtime_max, "--runtime-max")) lc.runtime_max = d;
+  if (auto d = duration_ns(a.watchdog, "--watchdog")) lc.watchdog = d;
+  if (auto d = duration_ns(a.timeout_stop, "--timeout-stop")) lc.timeout_stop = *d;
+  if (!a.restart.empty()) {
+    auto r = supervise::parse_restart_policy(a.restart);
+    if (!r) throw UserError("--restart " + a.restart + ": expected no, on-failure or always");
+    lc.restart = *r;
+  }
+  if (a.restart_limit >= 0) lc.restart_limit = a.restart_limit;
+  if (!a.notify_access.empty()) {
+    auto n = supervise::parse_notify_access(a.notify_access);
+    if (!n) throw UserError("--notify-access " + a.notify_access + ": expected main, exec, all or none");
+    lc.notify_access = *n;
+  }
+  if (!a.cpu_max.empty()) o.launch.limits.cpu_max = launch::CpuMax::parse(a.cpu_max);
+  if (!a.memory_high.empty()) o.launch.limits.memory_high = size_bytes(a.memory_high, "--memory-high");
+  if (!a.memory_max.empty()) o.launch.limits.memory_max = size_bytes(a.memory_max, "--memory-max");
+  if (a.boost) {
+    if (!o.launch.limits.cpu_max) throw UserError("--boost-until-ready needs a CPU limit (--cpu-max or CPUQuota=)");
+    lc.boost_until_ready = true;
+    o.cpu_max_after_ready = o.launch.limits.cpu_max;
+  }
+  if (!a.prewarm.empty()) o.prewarm_manifest = a.prewarm;
+  lc.ready_by_notify = o.launch.ready.kind == launch::ProbeKind::kNotify;
+}
+
+// "13:55:01.123456 coldstart[1234] +0.002345s: started main pid 1235"
+void log_line(int64_t begin_ns, int64_t now_ns, std::string_view line) {
+  timeval tv{};
+  ::gettimeofday(&tv, nullptr);
+  tm local{};
+  ::localtime_r(&tv.tv_sec, &local);
+  std::string text = fmt::format("{:02}:{:02}:{:02}.{:06} coldstart[{}] +{:.6f}s: {}\n", local.tm_hour, local.tm_min,
+                                 local.tm_sec, tv.tv_usec, ::getpid(), ns_to_s(now_ns - begin_ns), line);
+  std::fputs(text.c_str(), stderr);
+}
+
+double rel(int64_t t, int64_t begin) { return t == 0 ? -1 : ns_to_s(t - begin); }
+
+nlohmann::json to_json(const supervise::SupervisorReport& r, const std::vector<std::string>& unsupported) {
+  nlohmann::json starts = nlohmann::json::array();
+  for (const auto& s : r.starts) {
+    nlohmann::json j{{"pid", s.pid}, {"spawn", rel(s.spawn_ns, r.begin_ns)}};
+    j["ready"] = s.ready_ns ? nlohmann::json(rel(s.ready_ns, r.begin_ns)) : nlohmann::json(nullptr);
+    j["time_to_ready"] = s.ready_ns ? nlohmann::json(ns_to_s(s.ready_ns - s.spawn_ns)) : nlohmann::json(nullptr);
+    j["boost_end"] = s.boost_end_ns ? nlohmann::json(rel(s.boost_end_ns, r.begin_ns)) : nlohmann::json(nullptr);
+    j["end"] = s.end_ns ? nlohmann::json(rel(s.end_ns, r.begin_ns)) : nlohmann::json(nullptr);
+    j["end_status"] = s.end;
+    j["stopped_for"] = s.stop_reason;
+    starts.push_back(std::move(j));
+  }
+  return {{"command", "run"}, {"exit_code", r.exit_code}, {"restarts", r.restarts}, {"final_reason", r.final_reason},
+          {"listening", r.listening}, {"unsupported_unit_keys", unsupported}, {"starts", starts}};
+}
+
+std::string timeline_text(const supervise::SupervisorReport& r) {
+  std::string out = "start-up timeline (seconds since coldstart began supervising):\n";
+  for (size_t i = 0; i < r.starts.size(); ++i) {
+    const auto& s = r.starts[i];
+    out += fmt::format("  start {} pid {}: spawn +{:.6f}", i + 1, s.pid, rel(s.spawn_ns, r.begin_ns));
+    if (s.ready_ns) out += fmt::format("  ready +{:.6f} ({})", rel(s.ready_ns, r.begin_ns), format_duration(ns_to_s(s.ready_ns - s.spawn_ns)));
+    else out += "  never ready";
+    if (s.boost_end_ns) out += fmt::format("  boost end +{:.6f}", rel(s.boost_end_ns, r.begin_ns));
+    if (s.end_ns) out += fmt::format("  end +{:.6f} ({})", rel(s.end_ns, r.begin_ns), s.end);
+    if (!s.stop_reason.empty()) out += fmt::format(" [stopped: {}]", s.stop_reason);
+    out += "\n";
+  }
+  out += fmt::format("exit {} ({}; {} restart{})\n", r.exit_code, r.final_reason, r.restarts, r.restarts == 1 ? "" : "s");
+  return out;
+}
+
+int run_command(const RunArgs& a) {
+  supervise::SupervisorOptions o;
+  o.launch.output = launch::OutputMode::kInherit;
+  o.launch.ready = launch::ReadySpec::parse("notify");
+  std::vector<std::string> unsupported;
+  int64_t begin = monotonic_ns();
+  auto log = [&begin](int64_t now, std::string_view line) { log_line(begin, now, line); };
+  if (!a.unit.empty()) {
+    supervise::UnitRunConfig u = supervise::read_unit_for_run(a.unit);
+    o = std::move(u.options);
+    o.launch.output = launch::OutputMode::kInherit;
+    unsupported = u.unsupported;
+    if (!unsupported.empty()) log(begin, "unit keys not supported by coldstart run (ignored): " + join(unsupported, ", "));
+  }
+  apply_flags(a, o);
+  if (o.launch.ready.kind == launch::ProbeKind::kLog) o.launch.output = launch::OutputMode::kCapture;
+  supervise::SupervisorReport r = supervise::supervise(o, log);
+  if (a.json) {
+    std::printf("%s\n", to_json(r, unsupported).dump(2).c_str());
+  } else {
+    std::fputs(timeline_text(r).c_str(), stdout);
+  }
+  if (!a.export_json.empty()) write_file_atomic(a.export_json, to_json(r, unsupported).dump(2) + "\n");
+  std::fflush(stdout);
+  return r.exit_code;
+}
+
+}  // namespace
+
+CommandRunner setup_run(CLI::App& sub) {
+  auto a = std::make_shared<RunArgs>();
+  sub.add_option("--unit", a->unit, "a systemd .service file (its .socket beside it gives ListenStream=)");
+  sub.add_option("--ready", a->ready, "readiness SPEC: notify (default), tcp:HOST:PORT, listen, http:URL, log:REGEX");
+  sub.add_option("--listen", a->listen, "socket activation: tcp:HOST:PORT or unix:PATH, passed as fd 3, 4, ...");
+  sub.add_option("--fdname", a->fdnames, "LISTEN_FDNAMES entry: one for all sockets, or one per --listen");
+  sub.add_flag("--lazy", a->lazy, "start the service at the first connection (the kernel queues it)");
+  sub.add_option("--idle-stop", a->idle_stop, "stop the service after S without open connections; keep listening");
+  sub.add_option("--cpu-max", a->cpu_max, "CPU limit QUOTA[/PERIOD] (cgroup cpu.max / cpu.cfs_quota_us)");
+  sub.add_option("--memory-high", a->memory_high, "memory.high (v1: memory.soft_limit_in_bytes)");
+  sub.add_option("--memory-max", a->memory_max, "memory.max (v1: memory.limit_in_bytes)");
+  sub.add_flag("--boost-until-ready", a->boost, "run the start-up without the CPU limit; apply it when ready");
+  sub.add_option("--timeout-start", a->timeout_start, "not ready within S: stop it and fail");
+  sub.add_option("--runtime-max", a->runtime_max, "stop it S after it became ready");
+  sub.add_option("--watchdog", a->watchdog, "WATCHDOG_USEC for the service; no WATCHDOG=1 within S: SIGABRT");
+  sub.add_option("--timeout-stop", a->timeout_stop, "after SIGTERM/SIGABRT, SIGKILL the cgroup after S (default 5s)");
+  sub.add_option("--restart", a->restart, "no | on-failure | always");
+  sub.add_option("--restart-limit", a->restart_limit, "give up after N restarts in a row (default 5)");
+  sub.add_option("--notify-access", a->notify_access, "main (default) | exec | all | none");
+  sub.add_option("--env", a->env, "K=V added to the service's environment");
+  sub.add_option("--prewarm", a->prewarm, "load the pages of this manifest before each start");
+  sub.add_flag("--json", a->json, "print the timeline as JSON");
+  sub.add_option("--export-json", a->export_json, "write the timeline as JSON to FILE");
+  sub.add_option("COMMAND", a->command, "-- PROG ARGS... (or ExecStart= of --unit)");
+  sub.positionals_at_end();  // after "--" or PROG, every word is the service's, its options included
+  return [a]() { return run_command(*a); };
+}
 
 }  // namespace coldstart::cli

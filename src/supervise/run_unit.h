@@ -1,0 +1,40 @@
+// `run --unit FILE.service`: what a systemd service unit (and the .socket
+// unit beside it) means for coldstart's supervisor. The unit syntax and the
+// value grammars are unit_file*.h's (shared with lint); this file only maps
+// the settings onto SupervisorOptions and lists the keys it does not act on.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "supervise/supervisor.h"
+#include "supervise/unit_file_service.h"
+
+namespace coldstart::supervise {
+
+/// A unit read for `run`.
+struct UnitRunConfig {
+  SupervisorOptions options;
+  /// "Section.Key" of every assignment coldstart run does not act on, once each.
+  std::vector<std::string> unsupported;
+};
+
+/// Reads FILE.service (with drop-ins) and, if present, FILE.socket beside it.
+/// Throws UserError (with file:line:col) for values systemd would reject, an
+/// unsupported Type=, Accept=yes, or a missing ExecStart=.
+UnitRunConfig read_unit_for_run(const std::string& path);
+
+/// Maps an already parsed service (and optional socket) unit; `read_unit_for_run`
+/// without the file system, for tests.
+UnitRunConfig unit_to_options(const UnitFile& service, const UnitFile* socket);
+
+/// systemd's ListenStream= forms: "8080", "127.0.0.1:8080", "[::1]:80",
+/// "/run/x.sock", "@name". Throws UserError.
+ListenAddress listen_stream_address(const std::string& value);
+
+/// An EnvironmentFile= as systemd reads it (KEY=VALUE lines, '#'/';'
+/// comments, optional single/double quotes, "export " ignored, backslash
+/// line continuation). Throws UserError naming file:line for a bad line.
+std::vector<std::string> read_environment_file(const std::string& path);
+
+}  // namespace coldstart::supervise
