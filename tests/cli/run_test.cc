@@ -288,6 +288,24 @@ TEST(Run, BoostUntilReadyAppliesTheCpuLimitAtTheReadyInstant) {
   EXPECT_NE(run.err().find("(10% of a CPU) applied"), std::string::npos) << run.err();
 }
 
+TEST(Run, UnitAndSocketFilesStartTheGoServiceLazily) {
+  test::TempDir dir;
+  uint16_t port = free_port();
+  std::ofstream(dir.path() + "/users.service") << "[Unit]\nDescription=users\n[Service]\nType=notify\n"
+                                               << "ExecStart=" << test::fixture("go-user-service-static") << "\n"
+                                               << "Environment=GODEBUG=madvdontneed=1\nTimeoutStartSec=10s\n"
+                                               << "PrivateTmp=yes\n";
+  std::ofstream(dir.path() + "/users.socket") << "[Socket]\nListenStream=127.0.0.1:" << port << "\n";
+  Background run(run_args({"--unit", dir.path() + "/users.service", "--lazy"}));
+  ASSERT_TRUE(run.wait_for_log("waiting for the first connection")) << run.err();
+  EXPECT_NE(run.err().find("not supported by coldstart run (ignored): Service.PrivateTmp"), std::string::npos)
+      << run.err();
+  EXPECT_NE(run.err().find("(fd name users.socket)"), std::string::npos) << run.err();
+  EXPECT_EQ(http_get(port), 200);
+  run.signal(SIGTERM);
+  EXPECT_EQ(run.wait(10s), 0) << run.err();
+}
+
 TEST(Run, BadInputIsOneLineAndExit2) {
   for (const char* args : {"run --listen udp:1.2.3.4:5 -- /bin/true", "run --restart sometimes -- /bin/true",
                            "run --lazy -- /bin/true", "run --ready exit -- /bin/true", "run",
