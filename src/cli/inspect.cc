@@ -17,7 +17,7 @@
 namespace coldstart::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using namespace coldstart::elf;
 
 json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }

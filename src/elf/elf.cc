@@ -4,11 +4,9 @@
 // each), then the name padded to 4 and the descriptor padded to 4. GNU's
 // build id is name "GNU", type NT_GNU_BUILD_ID (3); the Go linker writes a
 // note named "Go" of type 4 with its own build id (.note.go.buildid).
-// Image kind: ET_EXEC is a fixed-address executable; ET_DYN with PT_INTERP or
-// DF_1_PIE is a PIE; ET_DYN with PT_DYNAMIC but neither is a static PIE when it
-// has no DT_NEEDED and an entry point... glibc marks static PIEs with DF_1_PIE
-// too, so the rule is: DF_1_PIE or PT_INTERP -> PIE (static-pie if no
-// PT_INTERP), else a shared object.
+// Image kind: ET_EXEC is a fixed-address executable; ET_DYN with PT_INTERP is
+// a PIE; ET_DYN with DF_1_PIE but no PT_INTERP is a static PIE (glibc's and
+// musl's -static-pie set DF_1_PIE); any other ET_DYN is a shared object.
 #include "elf/elf.h"
 
 #include <fmt/format.h>
