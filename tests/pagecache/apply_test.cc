@@ -112,7 +112,8 @@ TEST(Apply, LockKeepsPagesResidentAgainstEviction) {
     EXPECT_TRUE(r.warnings().empty()) << r.warnings().front();
     EXPECT_EQ(r.locked.locked_bytes(), 16 * page_size());
     EvictOutcome e = evict_file(m.files[0].path);
-    EXPECT_EQ(e.resident_after, 16u);
+    EXPECT_GE(e.resident_after, 16u);  // folios may be larger than a page
+    EXPECT_LT(e.resident_after, 32u);
   }  // unlocked and unmapped here
   EXPECT_EQ(evict_file(m.files[0].path).resident_after, 0u);
 }

@@ -1,0 +1,151 @@
+// `coldstart prewarm record [--ready SPEC] -o MANIFEST -- PROG ARGS...`
+//
+// Two launches through the shared launcher (src/launch/):
+//  1. discovery: start until ready and list every regular file the tree has
+//     mapped or open, plus the binary and the libraries ld.so will load
+//     (elf::resolve_libraries) - so step 2 can evict all of them;
+//  2. recording: evict those files, start again until ready, and read which
+//     file pages the tree's page tables hold (pagecache::touched_files) - the
+//     pages this start faulted, not what the disk's readahead brought along.
+//     Files only open via an fd are recorded by residency (they were evicted).
+// When the tree is gone at the ready instant (--ready exit), there are no page
+// tables to read and the record falls back to residency of the evicted
+// candidates, which over-records by the readahead (the manifest says so in
+// "recorded_with"). Both launches are stopped (tree killed, cgroup removed) by
+// the Launch destructor on every path, including Ctrl-C.
+#include "cli/prewarm_record.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/signals.h"
+#include "core/strings.h"
+#include "elf/elf.h"
+#include "launch/launcher.h"
+#include "pagecache/evict.h"
+#include "pagecache/record.h"
+
+namespace coldstart::cli {
+namespace {
+
+using namespace coldstart::pagecache;
+
+struct RecordArgs {
+  std::string ready = "exit";
+  double ready_timeout_s = 10;
+  std::string output;
+  std::vector<std::string> command;
+};
+
+void warn(const std::string& line) { std::fprintf(stderr, "coldstart: warning: %s\n", line.c_str()); }
+
+/// PROG as execvp would find it.
+std::string resolve_program(const std::string& prog) {
+  if (prog.find('/') != std::string::npos) return prog;
+  const char* path = std::getenv("PATH");
+  for (const std::string& dir : split(path ? path : "/usr/bin:/bin", ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + prog;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  throw UserError(prog + ": command not found in PATH");
+}
+
+launch::LaunchOptions launch_options(const RecordArgs& a) {
+  launch::LaunchOptions o;
+  o.argv = a.command;
+  o.ready = launch::ReadySpec::parse(a.ready);
+  o.ready_timeout_s = a.ready_timeout_s;
+  o.output = launch::OutputMode::kCapture;
+  return o;
+}
+
+/// Waits for ready or throws with the launcher's reason and the stderr tail.
+void require_ready(launch::Launch& l, const char* which) {
+  const launch::RunRecord& r = l.wait_ready();
+  if (r.ready) return;
+  std::string msg = fmt::format("{} launch did not become ready: {}", which, r.failure);
+  std::string tail(trim(r.stderr_tail));
+  if (!tail.empty()) msg += " (stderr: " + split(tail, '\n').back() + ")";
+  throw UserError(msg);
+}
+
+/// Step 1: every file the start uses.
+std::vector<std::string> discover_files(const RecordArgs& a, const std::string& binary) {
+  std::set<std::string> files{binary};
+  try {
+    for (std::string& lib : elf::resolve_libraries(binary)) files.insert(std::move(lib));
+  } catch (const UserError& e) {
+    warn(std::string("libraries not resolved: ") + e.what());  // e.g. a script; discovery still finds them
+  }
+  launch::Launch l(launch_options(a));
+  require_ready(l, "the discovery");
+  std::vector<pid_t> pids = l.tree_pids();
+  for (const std::string& f : files_in_use(pids)) files.insert(f);
+  l.stop();
+  return {files.begin(), files.end()};
+}
+
+int run_record(const RecordArgs& a) {
+  if (a.command.empty()) throw UserError("prewarm record: no command given after --");
+  if (a.output.empty()) throw UserError("prewarm record: -o MANIFEST is required");
+  InterruptGuard guard;
+  try {
+    std::string binary = resolve_program(a.command[0]);
+    std::vector<std::string> candidates = discover_files(a, binary);
+
+    EvictReport evicted = evict_files(candidates);
+    for (const EvictOutcome& e : evicted.files)
+      if (!e.ok()) warn(e.error);
+
+    launch::Launch l(launch_options(a));
+    require_ready(l, "the recording");
+    std::vector<pid_t> pids = l.tree_pids();
+    Recording rec;
+    if (!pids.empty()) {
+      auto touched = touched_files(pids);
+      if (!touched) throw UserError("reading the started tree: " + touched.error());
+      rec = record_from_touched(*touched, a.command);
+    } else {
+      warn("the tree had exited at the ready instant: recording by residency (over-records the readahead)");
+      rec = record_from_residency(candidates, a.command);
+    }
+    l.stop();
+    for (const std::string& w : rec.warnings) warn(w);
+
+    write_manifest(a.output, rec.manifest);
+    uint64_t pages = rec.manifest.total_pages();
+    std::printf("recorded %s pages (%s) of %zu files into %s (%s; %s of their %s pages; resident after the start: %s)\n",
+                format_count(pages).c_str(), format_bytes(rec.manifest.total_bytes()).c_str(),
+                rec.manifest.files.size(), a.output.c_str(), rec.manifest.recorded_with.c_str(),
+                fmt::format("{:.1f}%", rec.file_pages ? 100.0 * static_cast<double>(pages) / static_cast<double>(rec.file_pages) : 0.0).c_str(),
+                format_count(rec.file_pages).c_str(), format_count(rec.resident_pages).c_str());
+    if (evicted.resident_after > 0)
+      std::printf("note: %s pages of those files stayed resident through eviction (mapped by running processes)\n",
+                  format_count(evicted.resident_after).c_str());
+    return kExitOk;
+  } catch (const Interrupted& e) {
+    return e.exit_code();
+  }
+}
+
+}  // namespace
+
+CommandRunner setup_prewarm_record(CLI::App& prewarm) {
+  auto a = std::make_shared<RecordArgs>();
+  CLI::App* rec = prewarm.add_subcommand("record", "launch PROG until ready and record the file pages its start used");
+  rec->add_option("--ready", a->ready, "readiness SPEC: exit (default), notify, tcp:HOST:PORT, listen, http:URL, log:REGEX");
+  rec->add_option("--ready-timeout", a->ready_timeout_s, "seconds to wait for ready (default 10)");
+  rec->add_option("-o,--output", a->output, "the manifest to write")->required();
+  rec->add_option("COMMAND", a->command, "-- PROG ARGS...")->required();
+  rec->positionals_at_end();
+  return [a]() { return run_record(*a); };
+}
+
+}  // namespace coldstart::cli
