@@ -104,6 +104,27 @@ TEST(InspectCli, BadInputIsOneLineExit2) {
   expect_bad_input("", "FILE is required");
 }
 
+TEST(InspectCli, MissingLibraryIsReportedNotAnError) {
+  // The binary is fine; its library is gone: exit 0, the library listed as
+  // unresolved with a finding, exactly what ldd calls "not found".
+  test::TempDir dir;
+  const std::string d = dir.path();
+  auto gcc = test::run_shell("cd '" + d + "' && echo 'int leaf(void){return 1;}' > l.c && "
+                             "gcc -shared -fPIC -o libgone.so l.c && echo 'int main(void){return 0;}' > m.c && "
+                             "gcc -o app m.c -Wl,--no-as-needed -L. -lgone && rm libgone.so");
+  ASSERT_EQ(gcc.exit_code, 0) << gcc.err;
+  auto r = test::run_shell(cs() + " inspect --json '" + d + "/app'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json file = json::parse(r.out)["files"][0];
+  ASSERT_EQ(file["unresolved"].size(), 1u) << file["unresolved"].dump();
+  EXPECT_EQ(file["unresolved"][0]["name"], "libgone.so");
+  EXPECT_EQ(file["unresolved"][0]["reason"], "not found");
+  bool finding = false;
+  for (const auto& f : file["findings"]) finding = finding || f["id"] == "unresolved";
+  EXPECT_TRUE(finding);
+  EXPECT_NE(test::run_shell("ldd '" + d + "/app'").out.find("libgone.so => not found"), std::string::npos);
+}
+
 TEST(InspectCli, UnreadableFileIsOneLineExit2) {
   // Root reads any file, so drop to nobody for this one (setpriv, util-linux).
   if (test::run_shell("command -v setpriv").exit_code != 0) GTEST_SKIP() << "setpriv not installed";
