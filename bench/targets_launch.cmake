@@ -11,6 +11,6 @@ add_custom_target(bench_launch_overhead_run
 # `ninja bench_cold_warm`: --cold vs --warm on the Go fixture (bench/bench_cold_warm).
 add_custom_target(bench_cold_warm
   COMMAND ${PROJECT_SOURCE_DIR}/bench/bench_cold_warm ${CMAKE_BINARY_DIR}
-  DEPENDS coldstart fixture_go-user-service-cgo
+  DEPENDS coldstart fixture_go-user-service-static
   USES_TERMINAL
   COMMENT "coldstart bench --cold vs --warm on the Go user-service")

@@ -148,6 +148,7 @@ report::BenchRun run_once(const Plan& plan, const std::string& mode, const std::
   if (mode != "warm") {
     pagecache::EvictReport ev = pagecache::evict_files(plan.evict);
     run.resident_before_pages = ev.resident_before;
+    run.resident_at_start_pages = ev.resident_after;
     run.file_pages = ev.total_pages;
     if (manifest) pagecache::apply_manifest(*manifest, pagecache::ApplyOptions{});
   }

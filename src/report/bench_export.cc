@@ -35,11 +35,18 @@ std::string percent(uint64_t part, uint64_t whole) {
   return whole == 0 ? "0%" : fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
 
-// Residency before eviction, summed over the runs that recorded it.
-std::pair<uint64_t, uint64_t> residency(const BenchCommandResult& c) {
-  uint64_t resident = 0, total = 0;
-  for (const auto& r : c.runs) resident += r.resident_before_pages, total += r.file_pages;
-  return {resident, total};
+// Residency before eviction and at run start, summed over the runs that recorded it.
+struct Residency {
+  uint64_t before = 0, at_start = 0, total = 0;
+};
+Residency residency(const BenchCommandResult& c) {
+  Residency r;
+  for (const auto& run : c.runs) {
+    r.before += run.resident_before_pages;
+    r.at_start += run.resident_at_start_pages;
+    r.total += run.file_pages;
+  }
+  return r;
 }
 
 size_t failed_runs(const BenchCommandResult& c) {
@@ -206,6 +213,7 @@ json bench_json(const BenchReport& report) {
       if (!r.failure.empty()) run["failure"] = r.failure;
       if (r.file_pages > 0) {
         run["resident_before_pages"] = r.resident_before_pages;
+        run["resident_at_start_pages"] = r.resident_at_start_pages;
         run["file_pages"] = r.file_pages;
       }
       runs.push_back(std::move(run));
@@ -274,16 +282,17 @@ std::string bench_csv(const BenchReport& report) {
   std::string out =
       "command,mode,ready,run,ready_ok,time_to_ready,exit_code,signal,user,system,peak_rss_bytes,major_faults,"
       "minor_faults,voluntary_context_switches,involuntary_context_switches,throttled_periods,throttled_time,"
-      "resident_before_pages,file_pages,failure\n";
+      "resident_before_pages,resident_at_start_pages,file_pages,failure\n";
   for (const auto& c : report.commands) {
     for (size_t i = 0; i < c.runs.size(); ++i) {
       const BenchRun& r = c.runs[i];
-      out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{:.6f},{},{},{}\n", quote(c.command),
+      out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{:.6f},{},{},{},{}\n", quote(c.command),
                          c.mode, quote(c.ready), i + 1, r.ready ? 1 : 0, r.ready ? fmt::format("{:.9f}", r.time_s) : "",
                          r.exit_code ? std::to_string(*r.exit_code) : "", r.exit_signal, r.usage.user_s,
                          r.usage.system_s, r.usage.peak_rss_bytes, r.usage.major_faults, r.usage.minor_faults,
                          r.usage.voluntary_switches, r.usage.involuntary_switches, r.usage.throttled_periods,
-                         r.usage.throttled_s, r.resident_before_pages, r.file_pages, quote(r.failure));
+                         r.usage.throttled_s, r.resident_before_pages, r.resident_at_start_pages, r.file_pages,
+                         quote(r.failure));
     }
   }
   return out;
@@ -326,9 +335,10 @@ std::string bench_text(const BenchReport& report) {
                            format_duration(thr_s / n));
       }
     }
-    auto [resident, total] = residency(c);
-    if (total > 0) {
-      out += fmt::format("  Page cache before eviction:  {} of the files' pages resident\n", percent(resident, total));
+    Residency res = residency(c);
+    if (res.total > 0) {
+      out += fmt::format("  Page cache:                  {} of the files' pages resident before eviction, {} at run start\n",
+                         percent(res.before, res.total), percent(res.at_start, res.total));
     }
     for (const auto& note : c.notes) out += "  Note: " + note + "\n";
     if (c.outlier_warning) out += "  Warning: " + *c.outlier_warning + "\n";

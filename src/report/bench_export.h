@@ -25,8 +25,10 @@ struct BenchRun {
   int exit_signal = 0;
   std::string failure;
   launch::ResourceUsage usage;
-  /// --cold/--prewarm: page-cache residency of the evicted files before the eviction.
+  /// --cold/--prewarm: page-cache residency of the evicted files before the
+  /// eviction, and at the start of the run (after eviction; ~0 when cold is cold).
   uint64_t resident_before_pages = 0;
+  uint64_t resident_at_start_pages = 0;
   uint64_t file_pages = 0;
 };
 

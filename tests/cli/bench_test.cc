@@ -126,10 +126,14 @@ TEST(BenchCli, ColdModeReportsResidency) {
   std::string json = dir.path() + "/b.json";
   auto r = test::run_shell(cs() + " --runs 2 --cold --ready notify --export-json " + json + " " + fx("notify 1"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("Page cache before eviction"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("resident before eviction"), std::string::npos) << r.out;
   auto j = read_json(json);
   EXPECT_EQ(j["results"][0]["mode"], "cold");
   EXPECT_GT(j["results"][0]["runs"][0]["file_pages"].get<uint64_t>(), 0u);
+  // The second run's files were resident (the first run loaded them) and gone at its start.
+  EXPECT_GT(j["results"][0]["runs"][1]["resident_before_pages"].get<uint64_t>(), 0u);
+  EXPECT_LT(j["results"][0]["runs"][1]["resident_at_start_pages"].get<uint64_t>(),
+            j["results"][0]["runs"][1]["file_pages"].get<uint64_t>() / 10);
 }
 
 TEST(BenchCli, CpuLimitSetsGomaxprocsForGo) {
