@@ -31,8 +31,6 @@ namespace {
 using nlohmann::json;
 using namespace coldstart::pagecache;
 
-void warn(const std::string& line) { std::fprintf(stderr, "coldstart: warning: %s\n", line.c_str()); }
-
 void print_json(const json& j) { std::fputs((j.dump(2) + "\n").c_str(), stdout); }
 
 std::string percent(uint64_t part, uint64_t whole) {
@@ -90,12 +88,17 @@ json apply_json(const ApplyResult& r, const ApplyArgs& a) {
           {"bytes_per_second", r.bytes_per_second()}, {"locked_bytes", r.locked.locked_bytes()}, {"files", files}};
 }
 
-/// Blocks until SIGINT, SIGTERM or SIGHUP; the caller then unlocks by unmapping.
-int hold_until_signal() {
+/// SIGINT, SIGTERM and SIGHUP: what ends apply --lock.
+sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
-  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) throw UserError("pthread_sigmask failed");
+  return set;
+}
+
+/// Waits for a stop signal (blocked by the caller); the caller then unlocks by unmapping.
+int hold_until_signal() {
+  sigset_t set = stop_signals();
   int sig = 0;
   while (sigwait(&set, &sig) != 0) {
   }
@@ -108,14 +111,13 @@ int run_apply(const ApplyArgs& a) {
   if (!method) throw UserError("--method: " + method.error());
   ApplyOptions opts{*method, a.threads, a.lock};
   if (a.lock) {
-    // Block before the pool starts so no thread takes the signal.
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    // Blocked before the load threads start (they inherit the mask), so the
+    // signal stays pending for sigwait instead of killing us mid-load.
+    sigset_t set = stop_signals();
+    if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) throw UserError("pthread_sigmask: cannot block SIGTERM");
   }
   ApplyResult r = apply_manifest(m, opts);
-  for (const std::string& w : r.warnings()) warn(w);
+  for (const std::string& w : r.warnings()) prewarm_warning(w);
   if (a.json) {
     print_json(apply_json(r, a));
   } else {
@@ -146,7 +148,7 @@ int run_evict(const FilesArgs& a) {
   EvictReport r = evict_files(t.paths);
   json files = json::array();
   for (const EvictOutcome& f : r.files) {
-    if (!f.ok()) warn(f.error);
+    if (!f.ok()) prewarm_warning(f.error);
     files.push_back({{"path", f.path}, {"pages", f.total_pages}, {"resident_before", f.resident_before},
                      {"resident_after", f.resident_after}, {"error", f.ok() ? json(nullptr) : json(f.error)}});
   }
@@ -189,7 +191,7 @@ int run_status(const FilesArgs& a) {
     const std::string& path = t.paths[i];
     auto r = residency(path);
     if (!r) {
-      warn(r.error());
+      prewarm_warning(r.error());
       files.push_back({{"path", path}, {"error", r.error()}});
       continue;
     }
@@ -230,6 +232,8 @@ int run_status(const FilesArgs& a) {
 }
 
 }  // namespace
+
+void prewarm_warning(const std::string& line) { std::fprintf(stderr, "coldstart: warning: %s\n", line.c_str()); }
 
 CommandRunner setup_prewarm(CLI::App& sub) {
   sub.require_subcommand(1);

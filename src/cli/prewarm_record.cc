@@ -44,8 +44,6 @@ struct RecordArgs {
   std::vector<std::string> command;
 };
 
-void warn(const std::string& line) { std::fprintf(stderr, "coldstart: warning: %s\n", line.c_str()); }
-
 /// PROG as execvp would find it.
 std::string resolve_program(const std::string& prog) {
   if (prog.find('/') != std::string::npos) return prog;
@@ -82,7 +80,7 @@ std::vector<std::string> discover_files(const RecordArgs& a, const std::string& 
   try {
     for (std::string& lib : elf::resolve_libraries(binary)) files.insert(std::move(lib));
   } catch (const UserError& e) {
-    warn(std::string("libraries not resolved: ") + e.what());  // e.g. a script; discovery still finds them
+    prewarm_warning(std::string("libraries not resolved: ") + e.what());  // e.g. a script; discovery still finds them
   }
   launch::Launch l(launch_options(a));
   require_ready(l, "the discovery");
@@ -102,7 +100,7 @@ int run_record(const RecordArgs& a) {
 
     EvictReport evicted = evict_files(candidates);
     for (const EvictOutcome& e : evicted.files)
-      if (!e.ok()) warn(e.error);
+      if (!e.ok()) prewarm_warning(e.error);
 
     launch::Launch l(launch_options(a));
     require_ready(l, "the recording");
@@ -113,11 +111,11 @@ int run_record(const RecordArgs& a) {
       if (!touched) throw UserError("reading the started tree: " + touched.error());
       rec = record_from_touched(*touched, a.command);
     } else {
-      warn("the tree had exited at the ready instant: recording by residency (over-records the readahead)");
+      prewarm_warning("the tree had exited at the ready instant: recording by residency (over-records the readahead)");
       rec = record_from_residency(candidates, a.command);
     }
     l.stop();
-    for (const std::string& w : rec.warnings) warn(w);
+    for (const std::string& w : rec.warnings) prewarm_warning(w);
 
     write_manifest(a.output, rec.manifest);
     uint64_t pages = rec.manifest.total_pages();
