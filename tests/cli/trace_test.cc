@@ -99,6 +99,21 @@ TEST(CliTrace, ChromeTraceIsValidWithOneTrackPerThread) {
   }
 }
 
+TEST(CliTrace, GoInittraceReportsPackageInits) {
+  CommandResult r = trace("--go-inittrace --ready notify --env ADDR=127.0.0.1:0 --json -- " +
+                          fixture("go-user-service-static"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json go = json::parse(r.out)["go"];
+  bool http = false;
+  for (const auto& i : go["package_inits"]) http = http || i["package"] == "net/http";
+  EXPECT_TRUE(http) << go.dump();
+  EXPECT_GT(go["total_init_s"].get<double>(), 0.0);
+  // Not a Go binary: a clear error.
+  CommandResult e = trace("--go-inittrace -- " + trace_fixture("sleep_main"));
+  EXPECT_EQ(e.exit_code, 2);
+  EXPECT_NE(e.err.find("not a Go binary"), std::string::npos) << e.err;
+}
+
 TEST(CliTrace, StrippedBinarySaysSoAndMergesPhases) {
   CommandResult r = trace("-- " + trace_fixture("sleep_main-stripped"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
