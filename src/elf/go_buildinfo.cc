@@ -9,9 +9,8 @@
 //    info. Nothing needs relocating, so the blob reads the same in a PIE.
 //  * Older Go: at offset 16 and 16+ptrsize are two pointers (virtual
 //    addresses) to Go string headers {data pointer, length}; each is followed
-//    through the PT_LOAD segments. In a PIE those pointers are filled by
-//    relocations at start, so the file holds zeros and the version is unknown
-//    (debug/buildinfo has the same limit).
+//    through the PT_LOAD segments. In a PIE those pointers may be left for
+//    start-up relocations to fill in; the blob then reads as absent.
 // The module info is framed by two 16-byte sentinels; it is kept only if the
 // byte 17 from its end is '\n', exactly as debug/buildinfo checks.
 // Where to look: the .go.buildinfo section, else the first PT_LOAD that is

@@ -25,6 +25,7 @@
 // and the search goes on, as open_verify() does ("wrong ELF class").
 #include "elf/resolve.h"
 
+#include <cpuid.h>
 #include <fcntl.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
@@ -158,9 +159,10 @@ bool Resolver::dir_exists(const std::string& dir) {
 
 bool Resolver::search_dirs(const std::vector<std::string>& dirs, const std::string& origin,
                            const std::string& name, std::string& found, Candidate& cand, std::string& wrong) {
-  // Legacy capability subdirectories: every subset of (tls, $PLATFORM, x86_64), largest first.
+  // Legacy capability subdirectories: every subset of (tls, $PLATFORM, avx512_1, x86_64), largest first.
   std::vector<std::string> parts{"tls"};
-  if (!env_.platform.empty()) parts.push_back(env_.platform);
+  if (!env_.platform.empty() && env_.platform != "x86_64") parts.push_back(env_.platform);
+  if (env_.avx512_1) parts.push_back("avx512_1");
   parts.push_back("x86_64");
   for (const auto& raw : dirs) {
     auto dir = expand_dst(raw.empty() ? "." : raw, origin, env_);
@@ -325,6 +327,40 @@ std::string_view found_via_name(FoundVia via) {
   return "?";
 }
 
+namespace {
+
+// glibc (sysdeps/x86/cpu-features.c, x86-64, Intel CPUs only) replaces the
+// kernel's AT_PLATFORM by "haswell" when AVX2, FMA, BMI1, BMI2, LZCNT, MOVBE and
+// POPCNT are usable, or "xeon_phi" with AVX512ER+PF, and adds the legacy
+// "avx512_1" capability with AVX512CD+BW+DQ+VL. $PLATFORM and the legacy
+// subdirectories follow what ld.so computed, not the kernel's value.
+void apply_glibc_platform(LoaderEnv& env) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_is("intel")) return;
+  unsigned a, b, c, d;
+  unsigned leaf1_c = 0, leaf7_b = 0, ext1_c = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d)) leaf1_c = c;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) leaf7_b = b;
+  if (__get_cpuid(0x80000001, &a, &b, &c, &d)) ext1_c = c;
+  bool movbe = leaf1_c & (1u << 22), lzcnt = ext1_c & (1u << 5);
+  bool avx512cd = __builtin_cpu_supports("avx512cd");
+  bool avx512er = avx512cd && (leaf7_b & (1u << 27)), avx512pf = avx512cd && (leaf7_b & (1u << 26));
+  const char* platform = nullptr;
+  if (avx512er) {
+    if (avx512pf) platform = "xeon_phi";
+  } else if (avx512cd && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512vl")) {
+    env.avx512_1 = true;
+  }
+  if (platform == nullptr && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && lzcnt && movbe &&
+      __builtin_cpu_supports("popcnt"))
+    platform = "haswell";
+  if (platform != nullptr) env.platform = platform;
+}
+
+}  // namespace
+
 LoaderEnv LoaderEnv::from_process() {
   LoaderEnv env;
   if (const char* llp = std::getenv("LD_LIBRARY_PATH"); llp && *llp) {
@@ -335,6 +371,7 @@ LoaderEnv LoaderEnv::from_process() {
     env.ld_library_path = split(s, ':');
   }
   if (auto p = reinterpret_cast<const char*>(::getauxval(AT_PLATFORM))) env.platform = p;
+  apply_glibc_platform(env);
   env.default_dirs = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"};
   // The x86-64 psABI levels by the CPU features both gcc and clang can test
   // (cx16/lahf/movbe/f16c/lzcnt/xsave are implied on every real CPU that has the rest).

@@ -14,7 +14,8 @@ namespace coldstart::elf {
 /// What the loader's search depends on besides the files themselves.
 struct LoaderEnv {
   std::vector<std::string> ld_library_path;  // split LD_LIBRARY_PATH (empty element = ".")
-  std::string platform;                      // $PLATFORM (AT_PLATFORM), e.g. "haswell"
+  std::string platform;                      // $PLATFORM as ld.so computes it, e.g. "haswell"
+  bool avx512_1 = false;                     // legacy "avx512_1" capability subdirectory
   std::string lib = "lib/x86_64-linux-gnu";  // $LIB as Debian's ld.so expands it
   std::vector<std::string> default_dirs;     // the "system search path"
   std::vector<std::string> hwcaps_subdirs;   // glibc-hwcaps/x86-64-vN this CPU supports, best first

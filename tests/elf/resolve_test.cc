@@ -159,6 +159,21 @@ TEST_F(SearchOrder, LibAndPlatformTokensExpandLikeLdSo) {
   std::string a = app("lib", "-L" + d("a") + " -lleaf", "-Wl,--disable-new-dtags,-rpath,'$ORIGIN/../$LIB'");
   expect_same_as_ldd({a}, env(), "-u LD_LIBRARY_PATH");
   EXPECT_EQ(ours(a, env())["libleaf.so"], d("bin/../lib/x86_64-linux-gnu/libleaf.so"));
+  // ${PLATFORM} is AT_PLATFORM ("haswell", "x86_64", ...), the same for ldd's ld.so as for us.
+  std::string platform = env().platform;
+  ASSERT_FALSE(platform.empty());
+  std::filesystem::create_directories(d("p/" + platform));
+  std::filesystem::copy_file(d("a/libleaf.so"), d("p/" + platform + "/libleaf.so"));
+  std::string p = app("plat", "-L" + d("a") + " -lleaf", "-Wl,--disable-new-dtags,-rpath,'" + d("p") + "/${PLATFORM}'");
+  expect_same_as_ldd({p}, env(), "-u LD_LIBRARY_PATH");
+  EXPECT_EQ(ours(p, env())["libleaf.so"], d("p/" + platform + "/libleaf.so"));
+  // Legacy capability subdirectories of a search directory come before it.
+  std::filesystem::create_directories(d("h/tls"));
+  std::filesystem::copy_file(d("a/libleaf.so"), d("h/libleaf.so"));
+  std::filesystem::copy_file(d("b/libleaf.so"), d("h/tls/libleaf.so"));
+  std::string h = app("hwcap", "-L" + d("a") + " -lleaf", "-Wl,--disable-new-dtags,-rpath," + d("h"));
+  expect_same_as_ldd({h}, env(), "-u LD_LIBRARY_PATH");
+  EXPECT_EQ(ours(h, env())["libleaf.so"], d("h/tls/libleaf.so"));
 }
 
 TEST(LdCache, EqualsLdconfigP) {
