@@ -172,26 +172,27 @@ TEST(Prewarm, FifosDevicesAndSocketsAreRefusedNeverOpenedBlocking) {
   EXPECT_NE(ap.err.find("a FIFO, refused"), std::string::npos) << ap.err;
 }
 
-/// A shell command that ends by exec'ing `coldstart prewarm apply --lock`, in
-/// the background; stopped by its pid (the shell's pid becomes coldstart's).
-class LockedApply {
+/// A shell command that ends by exec'ing coldstart, in the background; stopped
+/// by its pid (the shell's pid becomes coldstart's).
+class Background {
  public:
-  explicit LockedApply(const std::string& cmd) {
+  explicit Background(const std::string& cmd) {
     pid_ = ::fork();
     if (pid_ == 0) {
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
   }
-  ~LockedApply() {
+  ~Background() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
   }
-  /// SIGTERM, then the exit status.
-  int terminate() {
-    ::kill(pid_, SIGTERM);
+  pid_t pid() const { return pid_; }
+  /// `sig` (SIGTERM by default), then the exit status.
+  int terminate(int sig = SIGTERM) {
+    ::kill(pid_, sig);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
@@ -220,7 +221,7 @@ TEST(Prewarm, LockKeepsThePagesResidentUntilSigterm) {
   std::string out = dir.path() + "/out";
   // Start from disk, as apply would on a cold node.
   ASSERT_EQ(json::parse(test::run_shell(cs() + " prewarm evict --json " + f).out)["resident_after"], 0u);
-  LockedApply lock("exec " + cs() + " prewarm apply --lock " + m + " >" + out + " 2>&1");
+  Background lock("exec " + cs() + " prewarm apply --lock " + m + " >" + out + " 2>&1");
   std::string text = wait_for_text(out, "holding until SIGINT or SIGTERM");
   ASSERT_NE(text.find("locked 64.0 KiB in memory"), std::string::npos) << text;
   auto ev = test::run_shell(cs() + " prewarm evict --json " + f);
@@ -240,7 +241,7 @@ TEST(Prewarm, LockWithoutThePrivilegeWarnsAndStillLoads) {
   std::string m = manifest_for(dir.path() + "/m.json", {f}, json::array({json::array({0, 16})}));
   std::string out = dir.path() + "/out";
   // Lowering RLIMIT_MEMLOCK needs no privilege; without CAP_IPC_LOCK mlock then fails.
-  LockedApply lock("ulimit -l 0 && exec capsh --drop=cap_ipc_lock -- -c 'exec " + cs() + " prewarm apply --lock " + m +
+  Background lock("ulimit -l 0 && exec capsh --drop=cap_ipc_lock -- -c 'exec " + cs() + " prewarm apply --lock " + m +
                     "' >" + out + " 2>&1");
   std::string text = wait_for_text(out, "holding until SIGINT or SIGTERM");
   EXPECT_NE(text.find("coldstart: warning: mlock " + f + ": "), std::string::npos) << text;
@@ -250,6 +251,27 @@ TEST(Prewarm, LockWithoutThePrivilegeWarnsAndStillLoads) {
   EXPECT_NE(text.find("loaded 16 pages (64.0 KiB) of 1 files"), std::string::npos) << text;
   EXPECT_NE(text.find("locked 0 B in memory"), std::string::npos) << text;
   EXPECT_EQ(lock.terminate(), 0);
+}
+
+TEST(Prewarm, InterruptedRecordStopsTheTreeAndWritesNothing) {
+  test::TempDir dir;
+  std::string m = dir.path() + "/m.json";
+  std::string out = dir.path() + "/out";
+  Background rec("exec " + cs() + " prewarm record --ready notify --ready-timeout 30 -o " + m + " -- /bin/sleep 60 >" +
+                 out + " 2>&1");
+  // Wait until the launch exists: its cgroup (or, without cgroups, a child process) appears.
+  std::string children = "/proc/" + std::to_string(rec.pid()) + "/task/" + std::to_string(rec.pid()) + "/children";
+  std::string kids;
+  for (int i = 0; i < 500 && kids.empty(); ++i) {
+    ::usleep(10000);
+    std::ifstream in(children);
+    std::getline(in, kids);
+  }
+  ASSERT_FALSE(kids.empty()) << "the launch never started";
+  pid_t child = std::stoi(kids);
+  EXPECT_EQ(rec.terminate(SIGINT), 130);
+  EXPECT_FALSE(fs::exists(m));
+  EXPECT_NE(::kill(child, 0), 0) << "the launched process survived";
 }
 
 }  // namespace
