@@ -15,25 +15,13 @@
 
 #include "core/clock.h"
 #include "core/process.h"
-#include "test_util.h"
+#include "launch/launch_test_util.h"
 
 namespace coldstart {
 namespace {
 
 std::string cs() { return test::coldstart_binary() + " bench"; }
 std::string fx(const std::string& args) { return "'" + test::fixture("launch-fixture") + " " + args + "'"; }
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
 
 nlohmann::json read_json(const std::string& path) {
   std::ifstream f(path);
@@ -137,7 +125,7 @@ TEST(BenchCli, ColdModeReportsResidency) {
 }
 
 TEST(BenchCli, CpuLimitSetsGomaxprocsForGo) {
-  uint16_t port = free_port();
+  uint16_t port = test::free_port();
   auto r = test::run_shell(cs() + " --runs 2 --ready notify --cpu-max 50ms/100ms --env ADDR=127.0.0.1:" +
                            std::to_string(port) + " " + test::fixture("go-user-service-static"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -148,7 +136,7 @@ TEST(BenchCli, RealServicesWithEveryProbe) {
   for (const char* service : {"user-service", "go-user-service-static"}) {
     for (const char* spec : {"notify", "tcp:127.0.0.1:PORT", "listen", "http://127.0.0.1:PORT/users/1",
                              "log:listening"}) {
-      uint16_t port = free_port();
+      uint16_t port = test::free_port();
       std::string s = spec;
       if (auto at = s.find("PORT"); at != std::string::npos) s.replace(at, 4, std::to_string(port));
       auto r = test::run_shell(cs() + " --runs 2 --warmup 0 --ready '" + s + "' --env ADDR=127.0.0.1:" +
@@ -160,7 +148,7 @@ TEST(BenchCli, RealServicesWithEveryProbe) {
 
 TEST(BenchCli, RedisServerWithTcpProbe) {
   if (::access("/usr/bin/redis-server", X_OK) != 0) GTEST_SKIP() << "redis-server is not installed";
-  uint16_t port = free_port();
+  uint16_t port = test::free_port();
   std::string cmd = "'/usr/bin/redis-server --port " + std::to_string(port) +
                     " --bind 127.0.0.1 --save \"\" --appendonly no --dir /tmp'";
   auto r = test::run_shell(cs() + " --runs 3 --warmup 0 --ready tcp:127.0.0.1:" + std::to_string(port) + " " + cmd);

@@ -25,17 +25,14 @@ LaunchOptions fixture_options(std::vector<std::string> args, const std::string& 
   return o;
 }
 
-// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  ::close(fd);
-  return ntohs(sa.sin_port);
+// Waits until the launch's tree has `n` processes (the fixture forks), up to 0.2 s.
+std::vector<pid_t> wait_for_tree(const Launch& l, size_t n) {
+  std::vector<pid_t> tree;
+  for (int i = 0; i < 200 && tree.size() < n; ++i) {
+    tree = l.tree_pids();
+    ::usleep(1000);
+  }
+  return tree;
 }
 
 TEST(Launcher, NotifyReadyThenStopRemovesEverything) {
@@ -108,11 +105,7 @@ TEST(Launcher, GrandchildIgnoringSigtermIsKilledAfterTheGrace) {
   Launch l(o);
   std::string cg = l.cgroup_path();
   ASSERT_TRUE(l.wait_ready().ready);
-  std::vector<pid_t> tree;
-  for (int i = 0; i < 200 && tree.size() < 2; ++i) {
-    tree = l.tree_pids();
-    ::usleep(1000);
-  }
+  std::vector<pid_t> tree = wait_for_tree(l, 2);
   ASSERT_EQ(tree.size(), 2u);
   l.stop();
   for (pid_t p : tree) EXPECT_FALSE(test::process_alive(p)) << p;
@@ -168,11 +161,7 @@ TEST(Launcher, ProcessGroupFallbackStopsTheTree) {
   Launch l(o);
   EXPECT_TRUE(l.cgroup_path().empty());
   ASSERT_TRUE(l.wait_ready().ready);
-  std::vector<pid_t> tree;
-  for (int i = 0; i < 200 && tree.size() < 2; ++i) {
-    tree = l.tree_pids();
-    ::usleep(1000);
-  }
+  std::vector<pid_t> tree = wait_for_tree(l, 2);
   ASSERT_EQ(tree.size(), 2u);
   EXPECT_EQ(l.record().isolation, "process group");
   l.stop();
@@ -182,7 +171,7 @@ TEST(Launcher, ProcessGroupFallbackStopsTheTree) {
 TEST(Launcher, TcpListenAndHttpProbesOnTheUserService) {
   for (const char* spec : {"tcp:127.0.0.1:PORT", "listen", "http://127.0.0.1:PORT/users/1", "notify"}) {
     for (const char* service : {"user-service", "go-user-service-static"}) {
-      uint16_t port = free_port();
+      uint16_t port = test::free_port();
       std::string s = spec;
       if (auto at = s.find("PORT"); at != std::string::npos) s.replace(at, 4, std::to_string(port));
       LaunchOptions o;
