@@ -232,6 +232,15 @@ void Supervision::start(int64_t now) {
 
 void Supervision::finish_launch() {
   if (!launch_) return;
+  if (!report_.starts.empty()) {
+    // Before the stop: CPU time and, under a limit, throttling (cpu.stat of the cgroup).
+    auto& s = report_.starts.back();
+    s.at_end = launch_->usage_now();
+    if (s.at_end.cpu_periods > 0)
+      log_(monotonic_ns(), fmt::format("cpu: {} used, throttled in {} of {} periods ({})",
+                                       format_duration(s.at_end.user_s + s.at_end.system_s), s.at_end.throttled_periods,
+                                       s.at_end.cpu_periods, format_duration(s.at_end.throttled_s)));
+  }
   const launch::RunRecord& r = launch_->stop();  // the rest of the tree, then rmdir of the cgroups
   if (!report_.starts.empty()) {
     auto& s = report_.starts.back();

@@ -47,6 +47,7 @@ struct StartRecord {
   pid_t pid = 0;
   std::string end;  // "exit code 0", "killed by SIGABRT (core dumped)", ...
   std::string stop_reason;  // why coldstart stopped it ("start timeout", "idle", ...), if it did
+  launch::ResourceUsage at_end;    // the tree's figures up to its stop
 };
 
 /// What a supervision did, for the timeline and the JSON output.
