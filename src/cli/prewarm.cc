@@ -57,9 +57,9 @@ struct Targets {
   std::optional<Manifest> manifest;
 };
 
-Targets targets_of(const std::vector<std::string>& args) {
+Targets targets_of(const std::vector<std::string>& args, bool files_only) {
   Targets t;
-  if (is_manifest_argument(args)) {
+  if (!files_only && is_manifest_argument(args)) {
     t.manifest = read_manifest(args[0]);
     for (const ManifestFile& f : t.manifest->files) t.paths.push_back(f.path);
   } else {
@@ -141,10 +141,11 @@ int run_apply(const ApplyArgs& a) {
 struct FilesArgs {
   std::vector<std::string> targets;
   bool json = false;
+  bool files_only = false;  // --files: a single .json argument is a file, not a manifest
 };
 
 int run_evict(const FilesArgs& a) {
-  Targets t = targets_of(a.targets);
+  Targets t = targets_of(a.targets, a.files_only);
   EvictReport r = evict_files(t.paths);
   json files = json::array();
   for (const EvictOutcome& f : r.files) {
@@ -182,7 +183,7 @@ uint64_t overlap(const std::vector<PageRange>& have, const std::vector<PageRange
 }
 
 int run_status(const FilesArgs& a) {
-  Targets t = targets_of(a.targets);
+  Targets t = targets_of(a.targets, a.files_only);
   const uint64_t page = page_size();
   json files = json::array();
   uint64_t total = 0, resident = 0, recorded = 0, recorded_resident = 0;
@@ -249,11 +250,13 @@ CommandRunner setup_prewarm(CLI::App& sub) {
   CLI::App* ev = sub.add_subcommand("evict", "drop MANIFEST's files (or FILEs) from the page cache");
   ev->add_option("TARGET", evict->targets, "MANIFEST | FILE...")->required();
   ev->add_flag("--json", evict->json, "machine-readable output");
+  ev->add_flag("--files", evict->files_only, "treat every TARGET as a file, even a single .json one");
 
   auto status = std::make_shared<FilesArgs>();
   CLI::App* st = sub.add_subcommand("status", "resident pages per file and in total, like fincore");
   st->add_option("TARGET", status->targets, "MANIFEST | FILE...")->required();
   st->add_flag("--json", status->json, "machine-readable output");
+  st->add_flag("--files", status->files_only, "treat every TARGET as a file, even a single .json one");
 
   CommandRunner record = setup_prewarm_record(sub);
 

@@ -144,6 +144,10 @@ TEST(Prewarm, BadManifestsAreExit2WithTheReason) {
   EXPECT_EQ(other.exit_code, 2);
   EXPECT_NE(other.err.find("y.json: not a coldstart prewarm manifest: \"format\""), std::string::npos) << other.err;
   EXPECT_TRUE(other.out.empty());
+  // --files: the same .json is just a file whose residency is shown.
+  auto as_file = test::run_shell(cs() + " prewarm status --files --json " + dir.path() + "/y.json");
+  EXPECT_EQ(as_file.exit_code, 0) << as_file.err;
+  EXPECT_EQ(json::parse(as_file.out)["pages"], 1u);
   auto missing = test::run_shell(cs() + " prewarm apply " + dir.path() + "/none.json");
   EXPECT_EQ(missing.exit_code, 2);
   auto no_sub = test::run_shell(cs() + " prewarm");
