@@ -85,3 +85,18 @@ TEST(CorpusCoverage, EveryRuleFiresSomewhereAndEveryRuleHasACorrectVariant) {
 
 }  // namespace
 }  // namespace coldstart::lint
+
+namespace coldstart::lint {
+namespace {
+
+TEST(LintDocs, RulesTableNamesEveryRuleWithItsSeverity) {
+  std::string doc = test::read_all(test::source_path("docs/lint.md"));
+  for (const RuleInfo& r : rules()) {
+    std::string row = "| `" + std::string(r.id) + "` | " + std::string(r.kind) + " | " +
+                      std::string(severity_name(r.severity)) + " |";
+    EXPECT_NE(doc.find(row), std::string::npos) << row;
+  }
+}
+
+}  // namespace
+}  // namespace coldstart::lint

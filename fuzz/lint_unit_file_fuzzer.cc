@@ -1,0 +1,39 @@
+// Unit-file text -> UnitFile -> typed [Service]/[Socket] reading -> every
+// value grammar: a syntax error must be a UnitSyntaxError with a position
+// inside the input, never a crash; every other path returns normally.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "supervise/unit_file.h"
+#include "supervise/unit_file_service.h"
+#include "supervise/unit_file_values.h"
+
+using namespace coldstart::supervise;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  UnitFile unit;
+  try {
+    unit.parse(text, "fuzz.service");
+  } catch (const UnitSyntaxError& e) {
+    if (e.pos().line < 1 || e.pos().column < 1) std::abort();
+    return 0;
+  }
+  ServiceConfig s = read_service(unit, 1ull << 30);
+  SocketConfig k = read_socket(unit);
+  for (const UnitEntry& e : unit.entries()) {
+    if (e.pos_at(e.value.size()).line < e.value_pos.line) std::abort();
+    (void)parse_timespan(e.value);
+    (void)parse_iec_size(e.value);
+    (void)parse_permyriad(e.value, false);
+    (void)parse_exec(e.value);
+    (void)parse_environment(e.value);
+    (void)expand_specifiers(e.value, "a@b.service");
+    if (auto t = parse_timespan(e.value)) (void)format_timespan(*t);
+  }
+  (void)s.main_program();
+  (void)k;
+  return 0;
+}
