@@ -125,12 +125,12 @@ void bench_service(const std::string& coldstart, const std::string& service, uns
               fmt::format("{:.1f} MiB", file_bytes / 1048576.0).c_str(),
               fmt::format("{:.1f} MiB", m.total_bytes() / 1048576.0).c_str(), std::to_string(m.total_pages()).c_str(),
               m.recorded_with.c_str());
-  std::printf("%-16s %14s %10s %14s %12s\n", "start", "median ready", "vs warm", "bytes loaded", "load time");
+  std::printf("%-26s %14s %10s %14s %12s\n", "start", "median ready", "vs warm", "bytes loaded", "load time");
   for (const std::string& mode : {std::string("warm"), std::string("cold"), std::string("apply populate"),
                                   std::string("apply willneed"), std::string("apply read"), std::string("vmtouch -t")}) {
     const Samples& x = s[mode];
     bool loads = mode.starts_with("apply") || mode == "vmtouch -t";
-    std::printf("%-16s %11.3f ms %9.2fx %14s %12s\n", (mode == "warm" || mode == "cold" ? mode : "cold after " + mode).c_str(),
+    std::printf("%-26s %11.3f ms %9.2fx %14s %12s\n", (mode == "warm" || mode == "cold" ? mode : "cold after " + mode).c_str(),
                 median(x.ready) * 1e3, median(x.ready) / warm,
                 loads ? fmt::format("{:.2f} MiB", median(x.load_bytes) / 1048576.0).c_str() : "-",
                 loads ? fmt::format("{:.3f} ms", median(x.load_s) * 1e3).c_str() : "-");
