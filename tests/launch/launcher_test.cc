@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "core/cgroup.h"
@@ -195,8 +198,32 @@ TEST(Launcher, CpuLimitIsAppliedAndCanBeLifted) {
   std::string cg = l.cgroup_path();
   EXPECT_TRUE(l.set_cpu_max(std::nullopt));
   EXPECT_TRUE(l.set_cpu_max(CpuMax{20000, 100000}));
+  EXPECT_FALSE(l.set_memory_max(1 << 30));  // no memory cgroup was asked for
   l.stop();
   EXPECT_FALSE(test::path_exists(cg));
+}
+
+TEST(Launcher, MemoryLimitUsesAMemoryCgroupAndRemovesIt) {
+  LaunchOptions o = fixture_options({"notify", "1"}, "notify");
+  o.limits.memory_max = 256ull << 20;
+  o.limits.memory_high = 128ull << 20;
+  Launch l(o);
+  ASSERT_TRUE(l.wait_ready().ready);
+  EXPECT_TRUE(l.set_memory_max(512ull << 20));
+  EXPECT_TRUE(l.set_memory_high(std::nullopt));
+  // The memory cgroup holds the target (v1 here: it joined before exec).
+  const CgroupLayout& layout = cgroup_layout();
+  if (!layout.v2_has("memory")) {
+    std::string procs = layout.v1_memory + "/coldstart";
+    bool found = false;
+    for (const auto& e : std::filesystem::directory_iterator(procs)) {
+      auto text = std::ifstream(e.path() / "cgroup.procs");
+      pid_t p;
+      while (text >> p) found = found || p == l.pid();
+    }
+    EXPECT_TRUE(found);
+  }
+  l.stop();
 }
 
 TEST(Launcher, SocketActivationPassesListenFds) {
