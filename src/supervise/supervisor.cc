@@ -29,6 +29,8 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
+#include "core/process.h"
+#include "launch/go_env.h"
 #include "core/error.h"
 #include "core/signals.h"
 #include "core/strings.h"
@@ -75,12 +77,23 @@ class Supervision {
   bool done_ = false;
   int64_t next_census_ = 0;
   std::optional<pagecache::Manifest> manifest_;
+  std::vector<std::string> go_env_;
 };
 
 SupervisorReport Supervision::run() {
   InterruptGuard guard;  // before any spawn: Ctrl-C becomes an event, never an orphaned tree
   report_.begin_ns = monotonic_ns();
   if (!options_.prewarm_manifest.empty()) manifest_ = pagecache::read_manifest(options_.prewarm_manifest);
+  {
+    // Go targets: GOMAXPROCS/GOMEMLIMIT from the limits the service will live
+    // under (after the boost), by bench's rule (launch/go_env.h).
+    launch::Limits steady = options_.launch.limits;
+    if (options_.cpu_max_after_ready) steady.cpu_max = options_.cpu_max_after_ready;
+    launch::GoRuntimeEnv go = launch::go_runtime_env(resolve_program(options_.launch.argv.at(0)), steady,
+                                                     options_.launch.env);
+    for (const auto& note : go.notes) log_(report_.begin_ns, "go: " + note);
+    go_env_ = go.env;
+  }
   listeners_ = open_listeners(options_.listen, options_.fdnames);
   for (const auto& l : listeners_) {
     ListenAddress bound = l.address();
@@ -203,6 +216,7 @@ void Supervision::start(int64_t now) {
   // systemd also sets WATCHDOG_PID; sd_watchdog_enabled() accepts its absence,
   // and the launcher completes only LISTEN_PID in the child.
   if (options_.lifecycle.watchdog) lo.env.push_back(fmt::format("WATCHDOG_USEC={}", *options_.lifecycle.watchdog / 1000));
+  lo.env.insert(lo.env.begin(), go_env_.begin(), go_env_.end());  // never over a --env of the user
   lo.env = last_wins(lo.env);
   if (lo.ready.polled() || lo.ready.kind == launch::ProbeKind::kLog) {
     lo.ready_timeout_s = options_.lifecycle.timeout_start ? ns_to_s(*options_.lifecycle.timeout_start) : 1e9;

@@ -306,6 +306,21 @@ TEST(Run, UnitAndSocketFilesStartTheGoServiceLazily) {
   EXPECT_EQ(run.wait(10s), 0) << run.err();
 }
 
+TEST(Run, GoServiceGetsGomaxprocsFromTheCpuLimitItLivesUnder) {
+  uint16_t port = free_port();
+  Background run(run_args({"--cpu-max", "50ms/100ms", "--boost-until-ready", "--env",
+                           "ADDR=127.0.0.1:" + std::to_string(port), "--", test::fixture("go-user-service-static")}));
+  ASSERT_TRUE(run.wait_for_log("boost ended")) << run.err();
+  std::string err = run.err();
+  EXPECT_NE(err.find("go: "), std::string::npos) << err;
+  auto at = err.find("started main pid ");
+  ASSERT_NE(at, std::string::npos);
+  std::string env = slurp("/proc/" + std::to_string(std::atoi(err.c_str() + at + 17)) + "/environ");
+  EXPECT_NE(env.find(std::string("GOMAXPROCS=1") + '\0'), std::string::npos);
+  run.signal(SIGTERM);
+  EXPECT_EQ(run.wait(10s), 0) << run.err();
+}
+
 TEST(Run, BadInputIsOneLineAndExit2) {
   for (const char* args : {"run --listen udp:1.2.3.4:5 -- /bin/true", "run --restart sometimes -- /bin/true",
                            "run --lazy -- /bin/true", "run --ready exit -- /bin/true", "run",
