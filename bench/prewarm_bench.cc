@@ -6,6 +6,7 @@
 //
 // usage: prewarm_bench COLDSTART RUNS SERVICE...
 // Each SERVICE is recorded first with `COLDSTART prewarm record --ready notify`.
+#include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,8 +17,6 @@
 #include <map>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "core/clock.h"
 #include "launch/launcher.h"
@@ -68,8 +67,9 @@ struct Samples {
 
 void bench_service(const std::string& coldstart, const std::string& service, unsigned runs) {
   std::string manifest_path = "/tmp/prewarm_bench." + std::to_string(getpid()) + ".json";
-  std::string record = fmt::format("ADDR=127.0.0.1:0 '{}' prewarm record --ready notify -o '{}' -- '{}' >/dev/null",
-                                   coldstart, manifest_path, service);
+  std::string record =
+      fmt::format("ADDR=127.0.0.1:0 '{}' prewarm record --ready notify -o '{}' -- '{}' >/dev/null", coldstart,
+                  manifest_path, service);
   if (std::system(record.c_str()) != 0) {
     std::fprintf(stderr, "recording %s failed\n", service.c_str());
     std::exit(2);
@@ -86,8 +86,8 @@ void bench_service(const std::string& coldstart, const std::string& service, uns
   opts.ready = launch::ReadySpec::parse("notify");
   opts.output = launch::OutputMode::kDiscard;
 
-  const std::vector<std::string> modes = {"vmtouch -t", "warm", "cold", "apply populate", "apply willneed",
-                                          "apply read"};
+  const std::vector<std::string> modes = {"vmtouch -t",     "warm",           "cold",
+                                          "apply populate", "apply willneed", "apply read"};
   std::map<std::string, Samples> s;
   const uint64_t page = page_size();
   for (unsigned r = 0; r < runs + 1; ++r) {  // run 0 is a warm-up, not counted
@@ -123,14 +123,16 @@ void bench_service(const std::string& coldstart, const std::string& service, uns
   double warm = median(s["warm"].ready);
   std::printf("\n%s (%zu files, %s; manifest %s in %s pages, recorded %s)\n", service.c_str(), files.size(),
               fmt::format("{:.1f} MiB", file_bytes / 1048576.0).c_str(),
-              fmt::format("{:.1f} MiB", m.total_bytes() / 1048576.0).c_str(), std::to_string(m.total_pages()).c_str(),
-              m.recorded_with.c_str());
+              fmt::format("{:.1f} MiB", m.total_bytes() / 1048576.0).c_str(),
+              std::to_string(m.total_pages()).c_str(), m.recorded_with.c_str());
   std::printf("%-26s %14s %10s %14s %12s\n", "start", "median ready", "vs warm", "bytes loaded", "load time");
-  for (const std::string& mode : {std::string("warm"), std::string("cold"), std::string("apply populate"),
-                                  std::string("apply willneed"), std::string("apply read"), std::string("vmtouch -t")}) {
+  for (const std::string& mode :
+       {std::string("warm"), std::string("cold"), std::string("apply populate"),
+        std::string("apply willneed"), std::string("apply read"), std::string("vmtouch -t")}) {
     const Samples& x = s[mode];
     bool loads = mode.starts_with("apply") || mode == "vmtouch -t";
-    std::printf("%-26s %11.3f ms %9.2fx %14s %12s\n", (mode == "warm" || mode == "cold" ? mode : "cold after " + mode).c_str(),
+    std::printf("%-26s %11.3f ms %9.2fx %14s %12s\n",
+                (mode == "warm" || mode == "cold" ? mode : "cold after " + mode).c_str(),
                 median(x.ready) * 1e3, median(x.ready) / warm,
                 loads ? fmt::format("{:.2f} MiB", median(x.load_bytes) / 1048576.0).c_str() : "-",
                 loads ? fmt::format("{:.3f} ms", median(x.load_s) * 1e3).c_str() : "-");
@@ -145,9 +147,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   unsigned runs = static_cast<unsigned>(std::atoi(argv[2]));
-  std::printf("medians of %u interleaved runs each; cold = binary and libraries evicted (pages mapped by other "
-              "processes, e.g. libc, stay)\n",
-              runs);
+  std::printf(
+      "medians of %u interleaved runs each; cold = binary and libraries evicted (pages mapped by other "
+      "processes, e.g. libc, stay)\n",
+      runs);
   try {
     for (int i = 3; i < argc; ++i) bench_service(argv[1], argv[i], runs);
   } catch (const std::exception& e) {

@@ -2,19 +2,17 @@
 // page-cache layer (src/pagecache/) and prints its models as text or JSON.
 // record's launching lives in prewarm_record.cc.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cctype>
-
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/prewarm_record.h"
@@ -81,11 +79,20 @@ struct ApplyArgs {
 json apply_json(const ApplyResult& r, const ApplyArgs& a) {
   json files = json::array();
   for (const FileApplied& f : r.files)
-    files.push_back({{"path", f.path}, {"status", to_string(f.status)}, {"pages", f.pages}, {"bytes", f.bytes},
+    files.push_back({{"path", f.path},
+                     {"status", to_string(f.status)},
+                     {"pages", f.pages},
+                     {"bytes", f.bytes},
                      {"message", f.message.empty() ? json(nullptr) : json(f.message)}});
-  return {{"manifest", a.manifest}, {"method", to_string(r.method)}, {"files_loaded", r.files_loaded},
-          {"pages", r.pages}, {"bytes", r.bytes}, {"seconds", r.seconds},
-          {"bytes_per_second", r.bytes_per_second()}, {"locked_bytes", r.locked.locked_bytes()}, {"files", files}};
+  return {{"manifest", a.manifest},
+          {"method", to_string(r.method)},
+          {"files_loaded", r.files_loaded},
+          {"pages", r.pages},
+          {"bytes", r.bytes},
+          {"seconds", r.seconds},
+          {"bytes_per_second", r.bytes_per_second()},
+          {"locked_bytes", r.locked.locked_bytes()},
+          {"files", files}};
 }
 
 /// SIGINT, SIGTERM and SIGHUP: what ends apply --lock.
@@ -114,7 +121,8 @@ int run_apply(const ApplyArgs& a) {
     // Blocked before the load threads start (they inherit the mask), so the
     // signal stays pending for sigwait instead of killing us mid-load.
     sigset_t set = stop_signals();
-    if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) throw UserError("pthread_sigmask: cannot block SIGTERM");
+    if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0)
+      throw UserError("pthread_sigmask: cannot block SIGTERM");
   }
   ApplyResult r = apply_manifest(m, opts);
   for (const std::string& w : r.warnings()) prewarm_warning(w);
@@ -122,14 +130,18 @@ int run_apply(const ApplyArgs& a) {
     print_json(apply_json(r, a));
   } else {
     std::printf("loaded %s pages (%s) of %s files in %s (%s/s, %s)\n", format_count(r.pages).c_str(),
-                format_bytes(r.bytes).c_str(), format_count(r.files_loaded).c_str(), format_duration(r.seconds).c_str(),
-                format_bytes(static_cast<uint64_t>(r.bytes_per_second())).c_str(), std::string(to_string(r.method)).c_str());
+                format_bytes(r.bytes).c_str(), format_count(r.files_loaded).c_str(),
+                format_duration(r.seconds).c_str(),
+                format_bytes(static_cast<uint64_t>(r.bytes_per_second())).c_str(),
+                std::string(to_string(r.method)).c_str());
     if (r.files_loaded < r.files.size())
-      std::printf("skipped %zu of %zu files (see warnings)\n", r.files.size() - r.files_loaded, r.files.size());
+      std::printf("skipped %zu of %zu files (see warnings)\n", r.files.size() - r.files_loaded,
+                  r.files.size());
   }
   if (a.lock) {
     if (!a.json)
-      std::printf("locked %s in memory; holding until SIGINT or SIGTERM\n", format_bytes(r.locked.locked_bytes()).c_str());
+      std::printf("locked %s in memory; holding until SIGINT or SIGTERM\n",
+                  format_bytes(r.locked.locked_bytes()).c_str());
     std::fflush(stdout);
     return hold_until_signal();
   }
@@ -150,11 +162,16 @@ int run_evict(const FilesArgs& a) {
   json files = json::array();
   for (const EvictOutcome& f : r.files) {
     if (!f.ok()) prewarm_warning(f.error);
-    files.push_back({{"path", f.path}, {"pages", f.total_pages}, {"resident_before", f.resident_before},
-                     {"resident_after", f.resident_after}, {"error", f.ok() ? json(nullptr) : json(f.error)}});
+    files.push_back({{"path", f.path},
+                     {"pages", f.total_pages},
+                     {"resident_before", f.resident_before},
+                     {"resident_after", f.resident_after},
+                     {"error", f.ok() ? json(nullptr) : json(f.error)}});
   }
   if (a.json) {
-    print_json({{"files", files}, {"pages", r.total_pages}, {"resident_before", r.resident_before},
+    print_json({{"files", files},
+                {"pages", r.total_pages},
+                {"resident_before", r.resident_before},
                 {"resident_after", r.resident_after}});
     return kExitOk;
   }
@@ -196,8 +213,11 @@ int run_status(const FilesArgs& a) {
       files.push_back({{"path", path}, {"error", r.error()}});
       continue;
     }
-    json j = {{"path", path}, {"size", r->identity.size}, {"pages", r->total_pages},
-              {"resident_pages", r->resident_pages}, {"resident_bytes", r->resident_pages * page}};
+    json j = {{"path", path},
+              {"size", r->identity.size},
+              {"pages", r->total_pages},
+              {"resident_pages", r->resident_pages},
+              {"resident_bytes", r->resident_pages * page}};
     std::string in_set;
     total += r->total_pages;
     resident += r->resident_pages;
@@ -215,16 +235,20 @@ int run_status(const FilesArgs& a) {
                                 format_bytes(r->identity.size), in_set, path));
   }
   if (a.json) {
-    json out = {{"files", files}, {"pages", total}, {"resident_pages", resident}, {"resident_bytes", resident * page}};
+    json out = {{"files", files},
+                {"pages", total},
+                {"resident_pages", resident},
+                {"resident_bytes", resident * page}};
     if (t.manifest) out["recorded_pages"] = recorded, out["recorded_resident_pages"] = recorded_resident;
     print_json(out);
     return kExitOk;
   }
-  std::printf("%19s %6s %10s%s  %s\n", "resident/pages", "%", "size", t.manifest ? "  recorded:resident/pages" : "",
-              "file");
+  std::printf("%19s %6s %10s%s  %s\n", "resident/pages", "%", "size",
+              t.manifest ? "  recorded:resident/pages" : "", "file");
   for (const std::string& l : lines) std::printf("%s\n", l.c_str());
-  std::printf("total: %s of %s pages resident (%s, %s)", format_count(resident).c_str(), format_count(total).c_str(),
-              format_bytes(resident * page).c_str(), percent(resident, total).c_str());
+  std::printf("total: %s of %s pages resident (%s, %s)", format_count(resident).c_str(),
+              format_count(total).c_str(), format_bytes(resident * page).c_str(),
+              percent(resident, total).c_str());
   if (t.manifest)
     std::printf("; recorded set: %s of %s pages resident (%s)", format_count(recorded_resident).c_str(),
                 format_count(recorded).c_str(), percent(recorded_resident, recorded).c_str());
@@ -234,15 +258,19 @@ int run_status(const FilesArgs& a) {
 
 }  // namespace
 
-void prewarm_warning(const std::string& line) { std::fprintf(stderr, "coldstart: warning: %s\n", line.c_str()); }
+void prewarm_warning(const std::string& line) {
+  std::fprintf(stderr, "coldstart: warning: %s\n", line.c_str());
+}
 
 CommandRunner setup_prewarm(CLI::App& sub) {
   sub.require_subcommand(1);
   auto apply = std::make_shared<ApplyArgs>();
   CLI::App* ap = sub.add_subcommand("apply", "load the recorded ranges of MANIFEST into the page cache");
   ap->add_option("MANIFEST", apply->manifest, "a manifest written by prewarm record")->required();
-  ap->add_flag("--lock", apply->lock, "keep the pages resident with mlock until SIGINT/SIGTERM (like vmtouch -l)");
-  ap->add_option("--method", apply->method, "populate (default: queue all, wait until resident) | willneed | read");
+  ap->add_flag("--lock", apply->lock,
+               "keep the pages resident with mlock until SIGINT/SIGTERM (like vmtouch -l)");
+  ap->add_option("--method", apply->method,
+                 "populate (default: queue all, wait until resident) | willneed | read");
   ap->add_option("--threads", apply->threads, "files loaded in parallel (default min(files, 8))");
   ap->add_flag("--json", apply->json, "machine-readable output");
 

@@ -15,14 +15,14 @@
 // the Launch destructor on every path, including Ctrl-C.
 #include "cli/prewarm_record.h"
 
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "core/error.h"
 #include "core/signals.h"
@@ -80,7 +80,8 @@ std::vector<std::string> discover_files(const RecordArgs& a, const std::string& 
   try {
     for (std::string& lib : elf::resolve_libraries(binary)) files.insert(std::move(lib));
   } catch (const UserError& e) {
-    prewarm_warning(std::string("libraries not resolved: ") + e.what());  // e.g. a script; discovery still finds them
+    prewarm_warning(std::string("libraries not resolved: ") +
+                    e.what());  // e.g. a script; discovery still finds them
   }
   launch::Launch l(launch_options(a));
   require_ready(l, "the discovery");
@@ -111,7 +112,8 @@ int run_record(const RecordArgs& a) {
       if (!touched) throw UserError("reading the started tree: " + touched.error());
       rec = record_from_touched(*touched, a.command);
     } else {
-      prewarm_warning("the tree had exited at the ready instant: recording by residency (over-records the readahead)");
+      prewarm_warning(
+          "the tree had exited at the ready instant: recording by residency (over-records the readahead)");
       rec = record_from_residency(candidates, a.command);
     }
     l.stop();
@@ -119,14 +121,20 @@ int run_record(const RecordArgs& a) {
 
     write_manifest(a.output, rec.manifest);
     uint64_t pages = rec.manifest.total_pages();
-    std::printf("recorded %s pages (%s) of %zu files into %s (%s; %s of their %s pages; resident after the start: %s)\n",
-                format_count(pages).c_str(), format_bytes(rec.manifest.total_bytes()).c_str(),
-                rec.manifest.files.size(), a.output.c_str(), rec.manifest.recorded_with.c_str(),
-                fmt::format("{:.1f}%", rec.file_pages ? 100.0 * static_cast<double>(pages) / static_cast<double>(rec.file_pages) : 0.0).c_str(),
-                format_count(rec.file_pages).c_str(), format_count(rec.resident_pages).c_str());
+    std::printf(
+        "recorded %s pages (%s) of %zu files into %s (%s; %s of their %s pages; resident after the start: "
+        "%s)\n",
+        format_count(pages).c_str(), format_bytes(rec.manifest.total_bytes()).c_str(),
+        rec.manifest.files.size(), a.output.c_str(), rec.manifest.recorded_with.c_str(),
+        fmt::format("{:.1f}%", rec.file_pages
+                                   ? 100.0 * static_cast<double>(pages) / static_cast<double>(rec.file_pages)
+                                   : 0.0)
+            .c_str(),
+        format_count(rec.file_pages).c_str(), format_count(rec.resident_pages).c_str());
     if (evicted.resident_after > 0)
-      std::printf("note: %s pages of those files stayed resident through eviction (mapped by running processes)\n",
-                  format_count(evicted.resident_after).c_str());
+      std::printf(
+          "note: %s pages of those files stayed resident through eviction (mapped by running processes)\n",
+          format_count(evicted.resident_after).c_str());
     return kExitOk;
   } catch (const Interrupted& e) {
     return e.exit_code();
@@ -137,8 +145,10 @@ int run_record(const RecordArgs& a) {
 
 CommandRunner setup_prewarm_record(CLI::App& prewarm) {
   auto a = std::make_shared<RecordArgs>();
-  CLI::App* rec = prewarm.add_subcommand("record", "launch PROG until ready and record the file pages its start used");
-  rec->add_option("--ready", a->ready, "readiness SPEC: exit (default), notify, tcp:HOST:PORT, listen, http:URL, log:REGEX");
+  CLI::App* rec =
+      prewarm.add_subcommand("record", "launch PROG until ready and record the file pages its start used");
+  rec->add_option("--ready", a->ready,
+                  "readiness SPEC: exit (default), notify, tcp:HOST:PORT, listen, http:URL, log:REGEX");
   rec->add_option("--ready-timeout", a->ready_timeout_s, "seconds to wait for ready (default 10)");
   rec->add_option("-o,--output", a->output, "the manifest to write")->required();
   rec->add_option("COMMAND", a->command, "-- PROG ARGS...")->required();

@@ -10,6 +10,7 @@
 // opened read-only with O_NOATIME where allowed; nothing is ever written.
 #include "pagecache/apply.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -17,8 +18,6 @@
 #include <cerrno>
 #include <optional>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "core/clock.h"
 
@@ -66,11 +65,16 @@ FileApplied apply_one(const ManifestFile& mf, uint64_t manifest_page_size, LoadM
 
 std::string_view to_string(FileApplied::Status s) {
   switch (s) {
-    case FileApplied::Status::kLoaded: return "loaded";
-    case FileApplied::Status::kChanged: return "changed";
-    case FileApplied::Status::kMissing: return "missing";
-    case FileApplied::Status::kRefused: return "refused";
-    case FileApplied::Status::kFailed: return "failed";
+    case FileApplied::Status::kLoaded:
+      return "loaded";
+    case FileApplied::Status::kChanged:
+      return "changed";
+    case FileApplied::Status::kMissing:
+      return "missing";
+    case FileApplied::Status::kRefused:
+      return "refused";
+    case FileApplied::Status::kFailed:
+      return "failed";
   }
   return "?";
 }
@@ -98,15 +102,16 @@ ApplyResult apply_manifest(const Manifest& manifest, const ApplyOptions& options
   const size_t n = manifest.files.size();
   result.files.resize(n);
   std::vector<std::optional<OpenedFile>> kept(options.lock ? n : 0);
-  unsigned threads = options.threads ? options.threads : std::min<unsigned>(kMaxThreads, static_cast<unsigned>(n));
+  unsigned threads =
+      options.threads ? options.threads : std::min<unsigned>(kMaxThreads, static_cast<unsigned>(n));
   threads = std::max(1U, std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(n, 1))));
 
   int64_t t0 = monotonic_ns();
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < n; i = next++)
-      result.files[i] = apply_one(manifest.files[i], manifest.page_size, options.method,
-                                  options.lock ? &kept[i] : nullptr);
+      result.files[i] =
+          apply_one(manifest.files[i], manifest.page_size, options.method, options.lock ? &kept[i] : nullptr);
   };
   {
     std::vector<std::jthread> pool;

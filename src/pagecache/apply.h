@@ -39,7 +39,7 @@ struct ApplyResult {
   uint64_t files_loaded = 0;
   double seconds = 0;  // wall time of the load (not of parsing)
   LoadMethod method = LoadMethod::kPopulate;
-  LockedRanges locked;  // empty unless options.lock
+  LockedRanges locked;                        // empty unless options.lock
   std::vector<std::string> warnings() const;  // one line per skipped file or lock failure
   double bytes_per_second() const { return seconds > 0 ? static_cast<double>(bytes) / seconds : 0; }
 };

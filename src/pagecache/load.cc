@@ -71,7 +71,8 @@ Result<void> populate(const FileMap& map, const ByteRange& r, const std::string&
 
 Result<void> willneed(int fd, const std::vector<ByteRange>& ranges, const std::string& path) {
   for (const ByteRange& r : ranges) {
-    int rc = ::posix_fadvise(fd, static_cast<off_t>(r.offset), static_cast<off_t>(r.len), POSIX_FADV_WILLNEED);
+    int rc =
+        ::posix_fadvise(fd, static_cast<off_t>(r.offset), static_cast<off_t>(r.len), POSIX_FADV_WILLNEED);
     if (rc != 0) return unexpected(sys_message("posix_fadvise(WILLNEED)", path, rc));
   }
   return {};
@@ -97,9 +98,12 @@ Result<void> read_ranges(int fd, const std::vector<ByteRange>& ranges, const std
 
 std::string_view to_string(LoadMethod m) {
   switch (m) {
-    case LoadMethod::kWillneed: return "willneed";
-    case LoadMethod::kPopulate: return "populate";
-    case LoadMethod::kRead: return "read";
+    case LoadMethod::kWillneed:
+      return "willneed";
+    case LoadMethod::kPopulate:
+      return "populate";
+    case LoadMethod::kRead:
+      return "read";
   }
   return "?";
 }
@@ -110,8 +114,8 @@ Result<LoadMethod> parse_load_method(std::string_view text) {
   return unexpected("unknown load method '" + std::string(text) + "' (willneed, populate, read)");
 }
 
-Result<uint64_t> load_ranges(const OpenedFile& file, const std::string& path, std::span<const PageRange> ranges,
-                             LoadMethod method) {
+Result<uint64_t> load_ranges(const OpenedFile& file, const std::string& path,
+                             std::span<const PageRange> ranges, LoadMethod method) {
   std::vector<ByteRange> bytes = clip(ranges, file.identity.size);
   uint64_t total = 0;
   for (const ByteRange& r : bytes) total += r.len;
@@ -155,7 +159,8 @@ void LockedRanges::release() {
   locked_bytes_ = mapped_bytes_ = 0;
 }
 
-Result<void> LockedRanges::add(const OpenedFile& file, const std::string& path, std::span<const PageRange> ranges) {
+Result<void> LockedRanges::add(const OpenedFile& file, const std::string& path,
+                               std::span<const PageRange> ranges) {
   std::vector<ByteRange> bytes = clip(ranges, file.identity.size);
   if (bytes.empty()) return {};
   size_t len = static_cast<size_t>(file.identity.size);

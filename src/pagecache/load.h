@@ -27,8 +27,8 @@ Result<LoadMethod> parse_load_method(std::string_view text);
 /// Brings `ranges` (pages of page_size() bytes, clipped to the file's size) of
 /// an open file into the page cache. Returns the bytes requested.
 /// Requires: ranges normalized.
-Result<uint64_t> load_ranges(const OpenedFile& file, const std::string& path, std::span<const PageRange> ranges,
-                             LoadMethod method);
+Result<uint64_t> load_ranges(const OpenedFile& file, const std::string& path,
+                             std::span<const PageRange> ranges, LoadMethod method);
 
 /// Mappings of file ranges locked with mlock(2) so the kernel cannot evict
 /// them; apply --lock holds one for as long as it runs. Unmaps on destruction.

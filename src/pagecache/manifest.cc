@@ -32,7 +32,8 @@ constexpr uint64_t kMaxFileSize = uint64_t{1} << 60;
 uint64_t get_u64(const json& obj, const char* key, std::string_view origin, std::string_view where) {
   auto it = obj.find(key);
   if (it == obj.end()) not_ours(origin, fmt::format("{}: missing \"{}\"", where, key));
-  if (!it->is_number_unsigned()) not_ours(origin, fmt::format("{}: \"{}\" is not a non-negative integer", where, key));
+  if (!it->is_number_unsigned())
+    not_ours(origin, fmt::format("{}: \"{}\" is not a non-negative integer", where, key));
   return it->get<uint64_t>();
 }
 
@@ -40,7 +41,8 @@ int64_t get_i64(const json& obj, const char* key, std::string_view origin, std::
   auto it = obj.find(key);
   if (it == obj.end()) not_ours(origin, fmt::format("{}: missing \"{}\"", where, key));
   if (it->is_number_unsigned()) {
-    if (it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) not_ours(origin, fmt::format("{}: \"{}\" too large", where, key));
+    if (it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+      not_ours(origin, fmt::format("{}: \"{}\" too large", where, key));
     return static_cast<int64_t>(it->get<uint64_t>());
   }
   if (!it->is_number_integer()) not_ours(origin, fmt::format("{}: \"{}\" is not an integer", where, key));
@@ -63,7 +65,8 @@ ManifestFile parse_file(const json& f, size_t index, uint64_t page, std::string_
   if (out.identity.size > kMaxFileSize) not_ours(origin, where + ": \"size\" is implausibly large");
   const uint64_t file_pages = out.identity.size / page + (out.identity.size % page != 0);
   auto ranges = f.find("ranges");
-  if (ranges == f.end() || !ranges->is_array()) not_ours(origin, where + ": \"ranges\" missing or not an array");
+  if (ranges == f.end() || !ranges->is_array())
+    not_ours(origin, where + ": \"ranges\" missing or not an array");
   for (size_t i = 0; i < ranges->size(); ++i) {
     const json& r = (*ranges)[i];
     std::string rw = fmt::format("{}.ranges[{}]", where, i);
@@ -72,7 +75,8 @@ ManifestFile parse_file(const json& f, size_t index, uint64_t page, std::string_
     uint64_t first = r[0].get<uint64_t>(), count = r[1].get<uint64_t>();
     auto end = checked_add(first, count);
     if (count == 0 || !end || *end > file_pages)
-      not_ours(origin, fmt::format("{} [{}, {}] is empty or beyond the file's {} pages", rw, first, count, file_pages));
+      not_ours(origin, fmt::format("{} [{}, {}] is empty or beyond the file's {} pages", rw, first, count,
+                                   file_pages));
     out.ranges.push_back({first, count});
   }
   out.ranges = normalize(std::move(out.ranges));
@@ -115,7 +119,8 @@ Manifest parse_manifest(std::string_view text, std::string_view origin) {
     not_ours(origin, fmt::format("\"format\" is not \"{}\"", kManifestFormat));
   auto version = doc.find("version");
   if (version == doc.end() || !version->is_number_integer() || version->get<int64_t>() != kManifestVersion)
-    not_ours(origin, fmt::format("unsupported \"version\" (this coldstart reads version {})", kManifestVersion));
+    not_ours(origin,
+             fmt::format("unsupported \"version\" (this coldstart reads version {})", kManifestVersion));
   Manifest m;
   m.page_size = get_u64(doc, "page_size", origin, "top level");
   if (m.page_size < 512 || m.page_size > (uint64_t{1} << 30) || (m.page_size & (m.page_size - 1)) != 0)
@@ -127,10 +132,12 @@ Manifest parse_manifest(std::string_view text, std::string_view origin) {
       m.command.push_back(w.get<std::string>());
     }
   }
-  if (auto rec = doc.find("recorded_with"); rec != doc.end() && rec->is_string()) m.recorded_with = rec->get<std::string>();
+  if (auto rec = doc.find("recorded_with"); rec != doc.end() && rec->is_string())
+    m.recorded_with = rec->get<std::string>();
   auto files = doc.find("files");
   if (files == doc.end() || !files->is_array()) not_ours(origin, "\"files\" missing or not an array");
-  for (size_t i = 0; i < files->size(); ++i) m.files.push_back(parse_file((*files)[i], i, m.page_size, origin));
+  for (size_t i = 0; i < files->size(); ++i)
+    m.files.push_back(parse_file((*files)[i], i, m.page_size, origin));
   return m;
 }
 
@@ -141,30 +148,35 @@ Manifest read_manifest(const std::string& path) {
 
 std::string manifest_to_json(const Manifest& m) {
   json cmd = m.command;
-  std::string out = fmt::format("{{\n  \"format\": {},\n  \"version\": {},\n  \"page_size\": {},\n  \"command\": {},\n"
-                                "  \"recorded_with\": {},\n  \"files\": [",
-                                json(kManifestFormat).dump(), kManifestVersion, m.page_size, cmd.dump(),
-                                json(m.recorded_with).dump());
+  std::string out = fmt::format(
+      "{{\n  \"format\": {},\n  \"version\": {},\n  \"page_size\": {},\n  \"command\": {},\n"
+      "  \"recorded_with\": {},\n  \"files\": [",
+      json(kManifestFormat).dump(), kManifestVersion, m.page_size, cmd.dump(), json(m.recorded_with).dump());
   for (size_t i = 0; i < m.files.size(); ++i) {
     const ManifestFile& f = m.files[i];
     json ranges = json::array();
     for (const PageRange& r : f.ranges) ranges.push_back({r.first, r.count});
-    out += fmt::format("{}\n    {{\"path\": {}, \"device\": {}, \"inode\": {}, \"size\": {}, \"mtime_ns\": {}, \"ranges\": {}}}",
-                       i ? "," : "", json(f.path).dump(), f.identity.device, f.identity.inode, f.identity.size,
-                       f.identity.mtime_ns, ranges.dump());
+    out += fmt::format(
+        "{}\n    {{\"path\": {}, \"device\": {}, \"inode\": {}, \"size\": {}, \"mtime_ns\": {}, \"ranges\": "
+        "{}}}",
+        i ? "," : "", json(f.path).dump(), f.identity.device, f.identity.inode, f.identity.size,
+        f.identity.mtime_ns, ranges.dump());
   }
   out += m.files.empty() ? "]\n}\n" : "\n  ]\n}\n";
   return out;
 }
 
-void write_manifest(const std::string& path, const Manifest& m) { write_file_atomic(path, manifest_to_json(m)); }
+void write_manifest(const std::string& path, const Manifest& m) {
+  write_file_atomic(path, manifest_to_json(m));
+}
 
 std::vector<PageRange> local_ranges(const ManifestFile& file, uint64_t manifest_page_size) {
   const uint64_t local = page_size();
   if (manifest_page_size == local) return file.ranges;
   std::vector<PageRange> out;
   for (const PageRange& r : file.ranges) {
-    uint64_t begin = r.first * manifest_page_size, end = r.end() * manifest_page_size;  // bounded by size: no overflow
+    uint64_t begin = r.first * manifest_page_size,
+             end = r.end() * manifest_page_size;  // bounded by size: no overflow
     out.push_back({begin / local, (end + local - 1) / local - begin / local});
   }
   return normalize(std::move(out));

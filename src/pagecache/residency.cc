@@ -44,7 +44,8 @@ uint64_t page_size() {
 
 std::vector<PageRange> normalize(std::vector<PageRange> ranges) {
   std::erase_if(ranges, [](const PageRange& r) { return r.count == 0; });
-  std::sort(ranges.begin(), ranges.end(), [](const PageRange& a, const PageRange& b) { return a.first < b.first; });
+  std::sort(ranges.begin(), ranges.end(),
+            [](const PageRange& a, const PageRange& b) { return a.first < b.first; });
   std::vector<PageRange> out;
   for (const PageRange& r : ranges) {
     if (!out.empty() && r.first <= out.back().end()) {

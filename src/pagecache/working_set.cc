@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <filesystem>
 
 #include "core/error.h"
@@ -72,8 +72,10 @@ Result<void> touched_pages(int pagemap_fd, const FileMapping& m, std::vector<Pag
     for (uint64_t i = 0; i < got; ++i) {
       if ((entries[i] & (kPresent | kSwapped)) == 0) continue;
       uint64_t file_page = m.offset / page + done + i;
-      if (!out.empty() && out.back().end() == file_page) ++out.back().count;
-      else out.push_back({file_page, 1});
+      if (!out.empty() && out.back().end() == file_page)
+        ++out.back().count;
+      else
+        out.push_back({file_page, 1});
     }
     done += got;
   }
@@ -109,7 +111,8 @@ std::vector<FileMapping> parse_maps(std::string_view text) {
     FileMapping m;
     size_t dash = range.find('-');
     if (dash == std::string_view::npos || !parse_hex(range.substr(0, dash), m.start) ||
-        !parse_hex(range.substr(dash + 1), m.end) || !parse_hex(offset, m.offset) || !parse_dec(inode, m.inode))
+        !parse_hex(range.substr(dash + 1), m.end) || !parse_hex(offset, m.offset) ||
+        !parse_dec(inode, m.inode))
       continue;
     if (m.inode == 0 || !path.starts_with('/') || path.ends_with(" (deleted)") || m.end <= m.start) continue;
     m.path = std::string(path);
@@ -137,7 +140,8 @@ Result<TouchedFiles> touched_files(std::span<const pid_t> pids) {
     }
     for (const std::string& f : open_regular_files(pid)) out.open_files.insert(f);
   }
-  if (readable == 0 && !pids.empty()) return unexpected("no process of the tree could be read: " + last_error);
+  if (readable == 0 && !pids.empty())
+    return unexpected("no process of the tree could be read: " + last_error);
   for (auto& [path, ranges] : out.mapped) ranges = normalize(std::move(ranges));
   return out;
 }

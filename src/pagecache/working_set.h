@@ -34,7 +34,7 @@ std::vector<FileMapping> parse_maps(std::string_view text);
 /// Pages of files a set of processes touched, keyed by path.
 struct TouchedFiles {
   std::map<std::string, std::vector<PageRange>> mapped;  // pages present in the processes' page tables
-  std::set<std::string> open_files;                      // regular files open via fds (not necessarily mapped)
+  std::set<std::string> open_files;  // regular files open via fds (not necessarily mapped)
 };
 
 /// Reads maps, pagemap and fds of each pid; a pid that vanished is skipped.

@@ -4,6 +4,7 @@
 // only file of its start is that copy): evicting them cannot slow down any
 // other test, so this suite need not run alone.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,8 +12,6 @@
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -44,12 +43,19 @@ json status_json(const std::string& target) {
 
 /// A manifest of `files` as they are now, each with `ranges`.
 std::string manifest_for(const std::string& path, const std::vector<std::string>& files, const json& ranges) {
-  json m = {{"format", "coldstart-prewarm-manifest"}, {"version", 1}, {"page_size", 4096}, {"files", json::array()}};
+  json m = {{"format", "coldstart-prewarm-manifest"},
+            {"version", 1},
+            {"page_size", 4096},
+            {"files", json::array()}};
   for (const std::string& f : files) {
     struct stat st {};
     if (::stat(f.c_str(), &st) != 0) std::abort();
-    m["files"].push_back({{"path", f}, {"device", st.st_dev}, {"inode", st.st_ino}, {"size", st.st_size},
-                          {"mtime_ns", st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec}, {"ranges", ranges}});
+    m["files"].push_back({{"path", f},
+                          {"device", st.st_dev},
+                          {"inode", st.st_ino},
+                          {"size", st.st_size},
+                          {"mtime_ns", st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec},
+                          {"ranges", ranges}});
   }
   return write_text(path, m.dump());
 }
@@ -58,7 +64,8 @@ TEST(Prewarm, RecordEvictStatusApplyStatus) {
   test::TempDir dir;
   std::string bin = copy_fixture(dir, "go-user-service-static");
   std::string m = dir.path() + "/m.json";
-  auto rec = test::run_shell("ADDR=127.0.0.1:0 " + cs() + " prewarm record --ready notify -o " + m + " -- " + bin);
+  auto rec =
+      test::run_shell("ADDR=127.0.0.1:0 " + cs() + " prewarm record --ready notify -o " + m + " -- " + bin);
   ASSERT_EQ(rec.exit_code, 0) << rec.err;
   EXPECT_NE(rec.out.find("(pagemap;"), std::string::npos) << rec.out;
   json manifest = json::parse(std::ifstream(m));
@@ -107,7 +114,8 @@ TEST(Prewarm, RecordOfAProgramThatExitsFallsBackToResidency) {
 TEST(Prewarm, RecordOfAStartThatNeverGetsReadyFailsWithoutWritingAManifest) {
   test::TempDir dir;
   std::string m = dir.path() + "/m.json";
-  auto rec = test::run_shell(cs() + " prewarm record --ready notify --ready-timeout 0.3 -o " + m + " -- /bin/sleep 5");
+  auto rec = test::run_shell(cs() + " prewarm record --ready notify --ready-timeout 0.3 -o " + m +
+                             " -- /bin/sleep 5");
   EXPECT_EQ(rec.exit_code, 2);
   EXPECT_NE(rec.err.find("did not become ready"), std::string::npos) << rec.err;
   EXPECT_FALSE(fs::exists(m));
@@ -127,7 +135,8 @@ TEST(Prewarm, ChangedAndMissingFilesAreSkippedWithWarningsTheRestApplied) {
   fs::remove(gone);
   auto r = test::run_shell(cs() + " prewarm apply " + m);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("coldstart: warning: " + b + ": changed since recording (size 20000 -> 30000"), std::string::npos)
+  EXPECT_NE(r.err.find("coldstart: warning: " + b + ": changed since recording (size 20000 -> 30000"),
+            std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("coldstart: warning: " + gone + ": missing, skipped"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("loaded 2 pages (8.0 KiB) of 1 files"), std::string::npos) << r.out;
@@ -136,13 +145,16 @@ TEST(Prewarm, ChangedAndMissingFilesAreSkippedWithWarningsTheRestApplied) {
 
 TEST(Prewarm, BadManifestsAreExit2WithTheReason) {
   test::TempDir dir;
-  auto not_json = test::run_shell(cs() + " prewarm apply " + write_text(dir.path() + "/x.json", "{\"format\": "));
+  auto not_json =
+      test::run_shell(cs() + " prewarm apply " + write_text(dir.path() + "/x.json", "{\"format\": "));
   EXPECT_EQ(not_json.exit_code, 2);
   EXPECT_NE(not_json.err.find("x.json: not JSON: "), std::string::npos) << not_json.err;
   EXPECT_EQ(std::count(not_json.err.begin(), not_json.err.end(), '\n'), 1);
-  auto other = test::run_shell(cs() + " prewarm status " + write_text(dir.path() + "/y.json", "{\"runs\": []}"));
+  auto other =
+      test::run_shell(cs() + " prewarm status " + write_text(dir.path() + "/y.json", "{\"runs\": []}"));
   EXPECT_EQ(other.exit_code, 2);
-  EXPECT_NE(other.err.find("y.json: not a coldstart prewarm manifest: \"format\""), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("y.json: not a coldstart prewarm manifest: \"format\""), std::string::npos)
+      << other.err;
   EXPECT_TRUE(other.out.empty());
   // --files: the same .json is just a file whose residency is shown.
   auto as_file = test::run_shell(cs() + " prewarm status --files --json " + dir.path() + "/y.json");
@@ -245,8 +257,8 @@ TEST(Prewarm, LockWithoutThePrivilegeWarnsAndStillLoads) {
   std::string m = manifest_for(dir.path() + "/m.json", {f}, json::array({json::array({0, 16})}));
   std::string out = dir.path() + "/out";
   // Lowering RLIMIT_MEMLOCK needs no privilege; without CAP_IPC_LOCK mlock then fails.
-  Background lock("ulimit -l 0 && exec capsh --drop=cap_ipc_lock -- -c 'exec " + cs() + " prewarm apply --lock " + m +
-                    "' >" + out + " 2>&1");
+  Background lock("ulimit -l 0 && exec capsh --drop=cap_ipc_lock -- -c 'exec " + cs() +
+                  " prewarm apply --lock " + m + "' >" + out + " 2>&1");
   std::string text = wait_for_text(out, "holding until SIGINT or SIGTERM");
   EXPECT_NE(text.find("coldstart: warning: mlock " + f + ": "), std::string::npos) << text;
   EXPECT_NE(text.find("(needs CAP_IPC_LOCK or a larger RLIMIT_MEMLOCK; pages stay mapped, not locked)"),
@@ -261,10 +273,11 @@ TEST(Prewarm, InterruptedRecordStopsTheTreeAndWritesNothing) {
   test::TempDir dir;
   std::string m = dir.path() + "/m.json";
   std::string out = dir.path() + "/out";
-  Background rec("exec " + cs() + " prewarm record --ready notify --ready-timeout 30 -o " + m + " -- /bin/sleep 60 >" +
-                 out + " 2>&1");
+  Background rec("exec " + cs() + " prewarm record --ready notify --ready-timeout 30 -o " + m +
+                 " -- /bin/sleep 60 >" + out + " 2>&1");
   // Wait until the launch exists: its cgroup (or, without cgroups, a child process) appears.
-  std::string children = "/proc/" + std::to_string(rec.pid()) + "/task/" + std::to_string(rec.pid()) + "/children";
+  std::string children =
+      "/proc/" + std::to_string(rec.pid()) + "/task/" + std::to_string(rec.pid()) + "/children";
   std::string kids;
   for (int i = 0; i < 500 && kids.empty(); ++i) {
     ::usleep(10000);

@@ -1,11 +1,11 @@
 // apply_manifest against real files: loaded, changed, missing and refused
 // files, and --lock keeping pages resident (SERIAL suite).
+#include "pagecache/apply.h"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
-#include "pagecache/apply.h"
 #include "pagecache/evict.h"
 #include "pagecache_test_util.h"
 #include "test_util.h"
@@ -47,7 +47,8 @@ TEST(Apply, LoadsRecordedRangesOfEveryFile) {
     EXPECT_GE(now->resident_pages, 16u) << f.path;
     for (const PageRange& want : f.ranges) {
       bool covered = false;
-      for (const PageRange& have : now->ranges) covered |= have.first <= want.first && have.end() >= want.end();
+      for (const PageRange& have : now->ranges)
+        covered |= have.first <= want.first && have.end() >= want.end();
       EXPECT_TRUE(covered) << f.path << " page " << want.first;
     }
   }
@@ -122,7 +123,8 @@ TEST(Apply, EveryMethodAndThreadCountLoadsTheSameBytes) {
   test::TempDir dir;
   SKIP_IF_NO_PAGE_CACHE(dir.path());
   std::vector<ManifestFile> files;
-  for (int i = 0; i < 3; ++i) files.push_back(entry(write_file(dir.path() + "/f" + std::to_string(i), 20), {{1, 5}}));
+  for (int i = 0; i < 3; ++i)
+    files.push_back(entry(write_file(dir.path() + "/f" + std::to_string(i), 20), {{1, 5}}));
   Manifest m = manifest_of(files);
   for (LoadMethod method : {LoadMethod::kWillneed, LoadMethod::kPopulate, LoadMethod::kRead}) {
     for (unsigned threads : {1U, 2U, 16U}) {

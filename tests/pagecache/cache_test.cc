@@ -2,13 +2,11 @@
 // Files are written into a temp dir and fsync'ed so their pages are clean and
 // can be evicted; a tmpfs TMPDIR cannot evict at all and is skipped with why.
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/statfs.h>
 #include <unistd.h>
-
-#include <linux/magic.h>
-
-#include <gtest/gtest.h>
 
 #include "core/unique_fd.h"
 #include "pagecache/evict.h"

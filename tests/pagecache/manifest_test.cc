@@ -1,9 +1,10 @@
 // The manifest format: round trip, page-size conversion, and every way a
 // manifest can be rejected (one line naming the file and the reason).
+#include "pagecache/manifest.h"
+
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "pagecache/manifest.h"
 
 namespace coldstart::pagecache {
 namespace {
@@ -79,16 +80,21 @@ TEST(Manifest, WrongShapesAreNotOurFormat) {
       {"[]", "the top level is not an object"},
       {R"({"format":"other"})", "\"format\" is not"},
       {R"({"format":"coldstart-prewarm-manifest","version":2})", "unsupported \"version\""},
-      {R"({"format":"coldstart-prewarm-manifest","version":1,"page_size":3000,"files":[]})", "page_size 3000"},
+      {R"({"format":"coldstart-prewarm-manifest","version":1,"page_size":3000,"files":[]})",
+       "page_size 3000"},
       {R"({"format":"coldstart-prewarm-manifest","version":1,"page_size":4096})", "\"files\" missing"},
       {head + "[1]}", "files[0] is not an object"},
-      {head + R"([{"path":"rel","device":1,"inode":1,"size":1,"mtime_ns":1,"ranges":[]}]})", "not an absolute path"},
-      {head + R"([{"path":"/a","device":-1,"inode":1,"size":1,"mtime_ns":1,"ranges":[]}]})", "\"device\" is not"},
+      {head + R"([{"path":"rel","device":1,"inode":1,"size":1,"mtime_ns":1,"ranges":[]}]})",
+       "not an absolute path"},
+      {head + R"([{"path":"/a","device":-1,"inode":1,"size":1,"mtime_ns":1,"ranges":[]}]})",
+       "\"device\" is not"},
       {head + R"([{"path":"/a","device":1,"inode":1,"size":1,"ranges":[]}]})", "missing \"mtime_ns\""},
       {head + R"([{"path":"/a","device":1,"inode":1,"size":4096,"mtime_ns":1,"ranges":[[0,2]]}]})",
        "beyond the file's 1 pages"},
-      {head + R"([{"path":"/a","device":1,"inode":1,"size":4096,"mtime_ns":1,"ranges":[[0,0]]}]})", "is empty"},
-      {head + R"([{"path":"/a","device":1,"inode":1,"size":4096,"mtime_ns":1,"ranges":[[18446744073709551615,2]]}]})",
+      {head + R"([{"path":"/a","device":1,"inode":1,"size":4096,"mtime_ns":1,"ranges":[[0,0]]}]})",
+       "is empty"},
+      {head +
+           R"([{"path":"/a","device":1,"inode":1,"size":4096,"mtime_ns":1,"ranges":[[18446744073709551615,2]]}]})",
        "beyond"},
       {head + R"([{"path":"/a","device":1,"inode":1,"size":4096,"mtime_ns":1,"ranges":[[0]]}]})",
        "is not [first_page, page_count]"},

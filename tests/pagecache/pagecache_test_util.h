@@ -3,10 +3,9 @@
 #pragma once
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/statfs.h>
 #include <unistd.h>
-
-#include <linux/magic.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -20,12 +19,11 @@
 namespace coldstart::pagecache {
 
 /// Skips a test whose directory is on tmpfs/ramfs, where pages cannot be evicted.
-#define SKIP_IF_NO_PAGE_CACHE(dir)                                                      \
-  do {                                                                                 \
-    struct statfs sfs {};                                                              \
-    if (::statfs((dir).c_str(), &sfs) == 0 &&                                          \
-        (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC))                      \
-      GTEST_SKIP() << (dir) << " is on tmpfs: its pages cannot be evicted";            \
+#define SKIP_IF_NO_PAGE_CACHE(dir)                                                                      \
+  do {                                                                                                  \
+    struct statfs sfs {};                                                                               \
+    if (::statfs((dir).c_str(), &sfs) == 0 && (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC)) \
+      GTEST_SKIP() << (dir) << " is on tmpfs: its pages cannot be evicted";                             \
   } while (0)
 
 /// Writes `pages` pages of non-zero bytes and fsyncs them (clean, evictable).

@@ -1,11 +1,10 @@
 // Range arithmetic and opening rules of the page-cache layer (no cache state).
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "core/unique_fd.h"
 #include "pagecache/apply.h"

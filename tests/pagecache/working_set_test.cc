@@ -1,13 +1,13 @@
 // What a live process used of its files, read from its page tables (SERIAL:
 // evicts a file so that only the touched pages can be mapped).
+#include "pagecache/working_set.h"
+
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include "pagecache/evict.h"
-#include "pagecache/working_set.h"
 #include "pagecache_test_util.h"
 #include "test_util.h"
 
@@ -29,7 +29,7 @@ TEST(WorkingSet, PageTablesShowExactlyTheFaultedPages) {
   ASSERT_NE(base, MAP_FAILED);
   // No readahead: only the faulted pages enter the cache, so fault-around finds no neighbours.
   ASSERT_EQ(::madvise(const_cast<char*>(base), map_len, MADV_RANDOM), 0);
-  (void)base[0];                    // file page 8
+  (void)base[0];                     // file page 8
   (void)base[30 * page_size() + 5];  // file page 38
   pid_t self = ::getpid();
   auto touched = touched_files(std::span<const pid_t>(&self, 1));
