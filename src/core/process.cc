@@ -169,8 +169,16 @@ void write_decimal(char* out, long v) {
 
 // clone3 whose child runs `fn(arg)` on its own stack and never returns: what
 // CLONE_VM | CLONE_VFORK needs (like posix_spawn), since the child may not
-// touch the parent's stack frames. x86-64 only; elsewhere spawn forks.
-#if defined(__x86_64__)
+// touch the parent's stack frames. x86-64 only; elsewhere, and under
+// AddressSanitizer (which tracks one stack per thread), spawn forks.
+#if defined(__SANITIZE_ADDRESS__)
+#define COLDSTART_NO_VFORK_CLONE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COLDSTART_NO_VFORK_CLONE 1
+#endif
+#endif
+#if defined(__x86_64__) && !defined(COLDSTART_NO_VFORK_CLONE)
 constexpr bool kHaveVforkClone = true;
 __attribute__((noinline)) long clone3_on_stack(clone_args* args, int (*fn)(void*), void* arg) {
   long ret;
