@@ -20,15 +20,9 @@ namespace {
 
 using test::fixture;
 using test::trace_fixture;
+using test::cause_s;
+using test::phase_list;
 using test::trace_to_exit;
-
-std::vector<Phase> phase_list(const TraceSummary& s) {
-  std::vector<Phase> out;
-  for (const auto& p : s.phases) out.push_back(p.phase);
-  return out;
-}
-
-double cause_s(const PhaseStats& p, WaitCause c) { return p.off_cpu_s[static_cast<size_t>(c)]; }
 
 const PhaseStats* find(const TraceSummary& s, Phase phase) {
   for (const auto& p : s.phases)

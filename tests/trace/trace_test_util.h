@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/process.h"
 #include "test_util.h"
+#include "trace/phases.h"
 #include "trace/tracer.h"
 
 namespace coldstart::test {
@@ -42,6 +43,18 @@ inline trace::TraceLog trace_to_exit(trace::Tracer& tracer, const std::vector<st
   int64_t end = monotonic_ns();
   if (status != nullptr) *status = st;
   return tracer.finish(t0, end, end, "ready");
+}
+
+/// The phases of a summary, in order.
+inline std::vector<trace::Phase> phase_list(const trace::TraceSummary& s) {
+  std::vector<trace::Phase> out;
+  for (const auto& p : s.phases) out.push_back(p.phase);
+  return out;
+}
+
+/// Seconds a phase spent off the CPU for `cause`.
+inline double cause_s(const trace::PhaseStats& p, trace::WaitCause cause) {
+  return p.off_cpu_s[static_cast<size_t>(cause)];
 }
 
 }  // namespace coldstart::test
