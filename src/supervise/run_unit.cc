@@ -81,8 +81,12 @@ ListenAddress listen_stream_address(const std::string& value) {
 std::vector<std::string> read_environment_file(const std::string& path) {
   auto text = read_text_file(path);
   if (!text) throw_sys("open", path);
+  return parse_environment_text(*text, path);
+}
+
+std::vector<std::string> parse_environment_text(std::string_view text, const std::string& path) {
   std::vector<std::string> env;
-  std::vector<std::string> lines = split(*text, '\n');
+  std::vector<std::string> lines = split(text, '\n');
   for (size_t i = 0; i < lines.size(); ++i) {
     std::string line = lines[i];
     size_t first = i;

@@ -37,4 +37,8 @@ ListenAddress listen_stream_address(const std::string& value);
 /// line continuation). Throws UserError naming file:line for a bad line.
 std::vector<std::string> read_environment_file(const std::string& path);
 
+/// The same over text already read; `origin` names it in errors (fuzzed:
+/// fuzz/targets_supervise.cmake).
+std::vector<std::string> parse_environment_text(std::string_view text, const std::string& origin);
+
 }  // namespace coldstart::supervise
