@@ -69,12 +69,30 @@ Targets targets_of(const std::vector<std::string>& args, bool files_only) {
 // ---- apply ----
 
 struct ApplyArgs {
-  std::string manifest;
+  std::vector<std::string> targets;  // MANIFEST | FILE...
   bool lock = false;
   bool json = false;
   std::string method = "populate";
   unsigned threads = 0;
 };
+
+/// FILE... given to apply: every page of each file (what vmtouch -t loads).
+/// Files that cannot be opened stay in with an empty identity, so apply
+/// reports them as missing or refused like a manifest's files.
+Manifest whole_files(const std::vector<std::string>& paths) {
+  Manifest m;
+  m.page_size = page_size();
+  for (const std::string& path : paths) {
+    auto f = open_regular(path);
+    if (!f) {
+      m.files.push_back({path, {}, {}});
+      continue;
+    }
+    uint64_t pages = (f->identity.size + m.page_size - 1) / m.page_size;
+    m.files.push_back({path, f->identity, normalize({{0, pages}})});
+  }
+  return m;
+}
 
 json apply_json(const ApplyResult& r, const ApplyArgs& a) {
   json files = json::array();
@@ -84,7 +102,7 @@ json apply_json(const ApplyResult& r, const ApplyArgs& a) {
                      {"pages", f.pages},
                      {"bytes", f.bytes},
                      {"message", f.message.empty() ? json(nullptr) : json(f.message)}});
-  return {{"manifest", a.manifest},
+  return {{"targets", a.targets},
           {"method", to_string(r.method)},
           {"files_loaded", r.files_loaded},
           {"pages", r.pages},
@@ -113,7 +131,8 @@ int hold_until_signal() {
 }
 
 int run_apply(const ApplyArgs& a) {
-  Manifest m = read_manifest(a.manifest);
+  Targets t = targets_of(a.targets, false);
+  Manifest m = t.manifest ? std::move(*t.manifest) : whole_files(t.paths);
   auto method = parse_load_method(a.method);
   if (!method) throw UserError("--method: " + method.error());
   ApplyOptions opts{*method, a.threads, a.lock};
@@ -265,8 +284,10 @@ void prewarm_warning(const std::string& line) {
 CommandRunner setup_prewarm(CLI::App& sub) {
   sub.require_subcommand(1);
   auto apply = std::make_shared<ApplyArgs>();
-  CLI::App* ap = sub.add_subcommand("apply", "load the recorded ranges of MANIFEST into the page cache");
-  ap->add_option("MANIFEST", apply->manifest, "a manifest written by prewarm record")->required();
+  CLI::App* ap =
+      sub.add_subcommand("apply", "load MANIFEST's recorded ranges (or whole FILEs) into the page cache");
+  ap->add_option("TARGET", apply->targets, "MANIFEST (written by prewarm record) | FILE... (whole files)")
+      ->required();
   ap->add_flag("--lock", apply->lock,
                "keep the pages resident with mlock until SIGINT/SIGTERM (like vmtouch -l)");
   ap->add_option("--method", apply->method,

@@ -143,6 +143,21 @@ TEST(Prewarm, ChangedAndMissingFilesAreSkippedWithWarningsTheRestApplied) {
   EXPECT_NE(r.out.find("skipped 2 of 3 files"), std::string::npos) << r.out;
 }
 
+TEST(Prewarm, ApplyOfFilesLoadsThemWhole) {
+  test::TempDir dir;
+  std::string a = write_text(dir.path() + "/a", std::string(3 * 4096 + 10, 'a'));
+  ::sync();
+  ASSERT_EQ(test::run_shell(cs() + " prewarm evict " + a).exit_code, 0);
+  auto r = test::run_shell(cs() + " prewarm apply --json " + a + " " + dir.path() + "/gone");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["pages"], 4u);
+  EXPECT_EQ(j["bytes"], 3u * 4096 + 10);
+  EXPECT_EQ(j["files"][1]["status"], "missing");
+  EXPECT_NE(r.err.find(dir.path() + "/gone: missing, skipped"), std::string::npos) << r.err;
+  EXPECT_EQ(status_json(a)["resident_pages"], 4u);
+}
+
 TEST(Prewarm, BadManifestsAreExit2WithTheReason) {
   test::TempDir dir;
   auto not_json =
