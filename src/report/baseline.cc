@@ -27,8 +27,6 @@ const BenchCommand* find_counterpart(const Session& baseline, const BenchCommand
   return nullptr;
 }
 
-std::string p_text(double p) { return p < 0.001 ? "p < 0.001" : fmt::format("p = {:.3f}", p); }
-
 }  // namespace
 
 BaselineComparison compare_with_baseline(const Session& baseline, const BenchSet& current) {
@@ -96,16 +94,9 @@ std::vector<const BaselineRow*> regressions(const BaselineComparison& c, Regress
 }
 
 std::string describe(const BaselineRow& row, const std::string& label) {
-  std::string change;
-  if (!row.significant())
-    change = fmt::format("no significant change from '{}' ({:.2f}×)", label, row.ratio);
-  else if (row.ratio >= 1)
-    change = fmt::format("{:.2f}× slower than '{}'", row.ratio, label);
-  else
-    change = fmt::format("{:.2f}× faster than '{}'", 1 / row.ratio, label);
-  return fmt::format("{} (median {} vs {}; 95% CI {:.2f}×–{:.2f}×; {})", change,
-                     format_duration(row.current.median), format_duration(row.baseline.median), row.ci_low,
-                     row.ci_high, p_text(row.p_value));
+  return fmt::format("vs '{}': {}; median {} vs {}", label,
+                     ratio_words(row.ratio, row.ci_low, row.ci_high, row.p_value),
+                     format_duration(row.current.median), format_duration(row.baseline.median));
 }
 
 std::string describe(const BaselineComparison& c, std::optional<RegressionBudget> budget) {

@@ -55,7 +55,7 @@ std::optional<RegressionBudget> parse_regression_budget(std::string_view expr);
 /// The rows that break the budget: slower by more than allowed AND significant.
 std::vector<const BaselineRow*> regressions(const BaselineComparison& c, RegressionBudget budget);
 
-/// "1.42× slower than 'main' (median 2.31 ms vs 1.63 ms; 95% CI 1.30×–1.55×; p < 0.001)".
+/// "vs 'main': 1.42× slower (95% CI 1.30×–1.55×, p < 0.001); median 2.31 ms vs 1.63 ms".
 std::string describe(const BaselineRow& row, const std::string& label);
 
 /// Human lines for a whole comparison, ending with the gate's verdict when a budget is given.

@@ -15,72 +15,50 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "report/json_fields.h"
 
 namespace coldstart::report {
 namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void bad(std::string_view source, const std::string& where, const char* what) {
-  throw UserError(std::string(source) + ": " + where + " " + what);
-}
-
-std::string string_field(const json& obj, const char* key, std::string_view source, const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return {};
-  if (!it->is_string()) bad(source, where + "." + key, "is not a string");
-  return it->get<std::string>();
-}
-
-std::optional<double> number_field(const json& obj, const char* key, std::string_view source,
-                                   const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number()) bad(source, where + "." + key, "is not a number");
-  double v = it->get<double>();
-  if (!std::isfinite(v)) bad(source, where + "." + key, "is not finite");
-  return v;
-}
-
-BenchCommand command_from_json(const json& r, std::string_view source, const std::string& where) {
-  if (!r.is_object()) bad(source, where, "is not an object");
+BenchCommand command_from_json(const json& r, const JsonAt& at) {
+  expect_object(r, at);
   BenchCommand c;
-  c.command = string_field(r, "command", source, where);
-  if (c.command.empty()) bad(source, where, "has no command");
-  c.mode = string_field(r, "mode", source, where);
-  c.ready = string_field(r, "ready", source, where);
-  if (auto it = r.find("times"); it != r.end() && !it->is_null()) {
-    if (!it->is_array()) bad(source, where + ".times", "is not an array");
-    for (size_t i = 0; i < it->size(); ++i) {
-      const json& t = (*it)[i];
-      std::string at = where + ".times[" + std::to_string(i) + "]";
-      if (!t.is_number()) bad(source, at, "is not a number");
+  c.command = opt_string(r, "command", at);
+  if (c.command.empty()) json_error(at, "has no command");
+  c.mode = opt_string(r, "mode", at);
+  c.ready = opt_string(r, "ready", at);
+  if (const json* times = opt_array(r, "times", at)) {
+    for (size_t i = 0; i < times->size(); ++i) {
+      const json& t = (*times)[i];
+      JsonAt where = at.key("times").index(i);
+      if (!t.is_number()) json_error(where, "is not a number");
       double v = t.get<double>();
-      if (!std::isfinite(v) || v < 0) bad(source, at, "is not a duration in seconds");
+      if (!std::isfinite(v) || v < 0) json_error(where, "is not a duration in seconds");
       c.times.push_back(v);
     }
   }
-  if (auto it = r.find("exit_codes"); it != r.end() && it->is_array()) {
-    for (const json& e : *it) c.exit_codes.push_back(e.is_number_integer() ? e.get<int>() : -1);
-  }
+  if (const json* codes = opt_array(r, "exit_codes", at))
+    for (const json& e : *codes) c.exit_codes.push_back(e.is_number_integer() ? e.get<int>() : -1);
   return c;
 }
 
-BenchComparison comparison_from_json(const json& c, std::string_view source, const std::string& where) {
-  if (!c.is_object()) bad(source, where, "is not an object");
+BenchComparison comparison_from_json(const json& c, const JsonAt& at) {
+  expect_object(c, at);
   BenchComparison out;
-  out.baseline = string_field(c, "baseline", source, where);
-  out.candidate = string_field(c, "candidate", source, where);
-  if (out.candidate.empty()) out.candidate = string_field(c, "command", source, where);
-  out.ratio = number_field(c, "ratio", source, where).value_or(1.0);
-  out.p_value = number_field(c, "p_value", source, where);
-  if (auto it = c.find("ci"); it != c.end() && it->is_array() && it->size() == 2 && (*it)[0].is_number() &&
-                               (*it)[1].is_number()) {
-    out.ci_low = (*it)[0].get<double>();
-    out.ci_high = (*it)[1].get<double>();
+  out.baseline = opt_string(c, "baseline", at);
+  out.candidate = opt_string(c, "candidate", at);
+  if (out.candidate.empty()) out.candidate = opt_string(c, "command", at);
+  out.ratio = opt_number(c, {"ratio"}, at).value_or(1.0);
+  out.p_value = opt_number(c, {"p_value"}, at);
+  const json* ci = opt_array(c, "ci", at);
+  if (ci && ci->size() == 2 && (*ci)[0].is_number() && (*ci)[1].is_number()) {
+    out.ci_low = (*ci)[0].get<double>();
+    out.ci_high = (*ci)[1].get<double>();
   } else {
-    out.ci_low = number_field(c, "ci_low", source, where);
-    out.ci_high = number_field(c, "ci_high", source, where);
+    out.ci_low = opt_number(c, {"ci_low"}, at);
+    out.ci_high = opt_number(c, {"ci_high"}, at);
   }
   return out;
 }
@@ -122,18 +100,18 @@ BenchSet bench_from_json(const json& doc, std::string_view source) {
   if (!looks_like_bench(doc)) throw UserError(std::string(source) + ": not a bench JSON (no \"results\" array)");
   BenchSet set;
   set.source = std::string(source);
+  JsonAt root{source, ""};
   const json& results = doc["results"];
   for (size_t i = 0; i < results.size(); ++i)
-    set.commands.push_back(command_from_json(results[i], source, "results[" + std::to_string(i) + "]"));
+    set.commands.push_back(command_from_json(results[i], root.key("results").index(i)));
   for (const char* key : {"comparisons", "comparison"}) {
     auto it = doc.find(key);
     if (it == doc.end() || it->is_null()) continue;
     if (it->is_object()) {
-      set.comparisons.push_back(comparison_from_json(*it, source, key));
+      set.comparisons.push_back(comparison_from_json(*it, root.key(key)));
     } else if (it->is_array()) {
       for (size_t i = 0; i < it->size(); ++i)
-        set.comparisons.push_back(
-            comparison_from_json((*it)[i], source, std::string(key) + "[" + std::to_string(i) + "]"));
+        set.comparisons.push_back(comparison_from_json((*it)[i], root.key(key).index(i)));
     }
   }
   return set;

@@ -1,0 +1,16 @@
+// The bench part of the report: a summary table, a box plot of every command
+// on one axis, a histogram per command, and the comparisons in words and as
+// a confidence-interval chart.
+#pragma once
+
+#include <string>
+
+#include "report/bench_model.h"
+
+namespace coldstart::report {
+
+/// The HTML of one bench input. `index` makes element ids unique
+/// (bench-<index>-boxplot, bench-<index>-comparison; histograms have class "histogram").
+std::string bench_html(const BenchSet& set, size_t index);
+
+}  // namespace coldstart::report
