@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/history.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/process.h"
@@ -54,6 +55,7 @@ struct BenchOptions {
   bool ignore_failure = false;
   bool no_interleave = false;
   bool json = false;
+  HistoryOptions history;  // --save, --baseline, --db, --export-prometheus, 'regression<N%' (cli/history.h)
 };
 
 /// One command, ready to be launched again and again.
@@ -253,6 +255,8 @@ int run_bench(const BenchOptions& o) {
       status = kExitCheckFailed;
     }
   }
+  if (finish_history(o.history, report::bench_json(report), o.json ? stderr : stdout) != kExitOk)
+    status = kExitCheckFailed;
   return status;
 }
 
@@ -278,8 +282,12 @@ CommandRunner setup_bench(CLI::App& sub) {
   sub.add_flag("--ignore-failure", o->ignore_failure, "record failed runs and go on");
   sub.add_flag("--no-interleave", o->no_interleave, "run each command's runs in one block");
   sub.add_flag("--json", o->json, "print the JSON on stdout instead of the table");
+  add_history_options(sub, o->history);
   sub.add_option("commands", o->commands, "COMMAND... (each one string, split like a shell, no shell)")->required();
-  return [o] { return run_bench(*o); };
+  return [o] {
+    prepare_history(o->history, o->budgets);  // before any launch: bad label or database is exit 2
+    return run_bench(*o);
+  };
 }
 
 }  // namespace coldstart::cli
