@@ -169,6 +169,31 @@ class ManifestReader {
   std::string file_;
 };
 
+// yaml-cpp 0.7 never returns (spinning and allocating) when the first
+// token of a document is ','; no manifest starts that way, so refuse it
+// before yaml-cpp sees it (found by fuzz_lint_k8s_yaml).
+void refuse_comma_at_document_start(std::string_view text, const std::string& file) {
+  bool at_start = true;
+  int line_no = 0;
+  size_t at = 0;
+  while (at <= text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(at, end - at);
+    ++line_no;
+    at = end + 1;
+    if (line.starts_with("---")) {
+      at_start = true;
+      line.remove_prefix(3);
+    }
+    size_t first = line.find_first_not_of(" \t\r");
+    if (!at_start || first == std::string_view::npos || line[first] == '#' || line[first] == '%') continue;
+    if (line[first] == ',')
+      throw InputError(SourcePos{file, line_no, static_cast<int>(first) + 1}, "YAML: a document cannot start with ','");
+    at_start = false;
+  }
+}
+
 }  // namespace
 
 bool K8sContainer::env_has(std::string_view name) const {
@@ -180,6 +205,7 @@ bool K8sContainer::env_has(std::string_view name) const {
 std::vector<K8sWorkload> read_manifests(std::string_view text, const std::string& file) {
   ManifestReader reader(file);
   std::vector<YAML::Node> docs;
+  refuse_comma_at_document_start(text, file);
   try {
     docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
