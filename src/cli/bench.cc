@@ -278,7 +278,9 @@ CommandRunner setup_bench(CLI::App& sub) {
   sub.add_option("--export-json", o->export_json, "write results as JSON (hyperfine's schema + ours)");
   sub.add_option("--export-markdown", o->export_markdown, "write a markdown table");
   sub.add_option("--export-csv", o->export_csv, "write one CSV row per run");
-  sub.add_option("--budget", o->budgets, "fail (exit 1) unless STAT<DURATION holds, e.g. 'p95<20ms'");
+  sub.add_option("--budget", o->budgets,
+                 "fail (exit 1) unless STAT<DURATION holds, e.g. 'p95<20ms'; with --baseline, 'regression<10%' "
+                 "fails when the slowdown is significant (p<0.05) AND the 95% CI of the median ratio lies above 1.10");
   sub.add_flag("--ignore-failure", o->ignore_failure, "record failed runs and go on");
   sub.add_flag("--no-interleave", o->no_interleave, "run each command's runs in one block");
   sub.add_flag("--json", o->json, "print the JSON on stdout instead of the table");

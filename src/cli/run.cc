@@ -17,6 +17,8 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/strings.h"
+#include "report/bench_model.h"
+#include "report/prometheus.h"
 #include "supervise/run_unit.h"
 #include "supervise/supervisor.h"
 
@@ -41,6 +43,7 @@ struct RunArgs {
   std::string prewarm;
   bool json = false;
   std::string export_json;
+  std::string export_prometheus;
   std::vector<std::string> command;
 };
 
@@ -147,6 +150,15 @@ std::string timeline_text(const supervise::SupervisorReport& r) {
   return out;
 }
 
+// One series (mode "run") of every start that became ready: restarts add samples.
+std::vector<report::ReadySeries> ready_series(const supervise::SupervisorReport& r,
+                                              const supervise::SupervisorOptions& o) {
+  report::ReadySeries s{report::service_name(join(o.launch.argv, " ")), "run", {}};
+  for (const auto& st : r.starts)
+    if (st.ready_ns) s.seconds.push_back(ns_to_s(st.ready_ns - st.spawn_ns));
+  return {std::move(s)};
+}
+
 int run_command(const RunArgs& a) {
   supervise::SupervisorOptions o;
   o.launch.output = launch::OutputMode::kInherit;
@@ -170,6 +182,7 @@ int run_command(const RunArgs& a) {
     std::fputs(timeline_text(r).c_str(), stdout);
   }
   if (!a.export_json.empty()) write_file_atomic(a.export_json, to_json(r, unsupported).dump(2) + "\n");
+  if (!a.export_prometheus.empty()) report::export_prometheus(a.export_prometheus, ready_series(r, o));
   std::fflush(stdout);
   return r.exit_code;
 }
@@ -199,6 +212,8 @@ CommandRunner setup_run(CLI::App& sub) {
   sub.add_option("--prewarm", a->prewarm, "load the pages of this manifest before each start");
   sub.add_flag("--json", a->json, "print the timeline as JSON");
   sub.add_option("--export-json", a->export_json, "write the timeline as JSON to FILE");
+  sub.add_option("--export-prometheus", a->export_prometheus,
+                 "write time-to-ready for node_exporter's textfile collector (FILE.prom)");
   sub.add_option("COMMAND", a->command, "-- PROG ARGS... (or ExecStart= of --unit)");
   sub.positionals_at_end();  // after "--" or PROG, every word is the service's, its options included
   return [a]() { return run_command(*a); };

@@ -52,7 +52,8 @@ struct RegressionBudget {
 /// throws UserError when it is one but malformed.
 std::optional<RegressionBudget> parse_regression_budget(std::string_view expr);
 
-/// The rows that break the budget: slower by more than allowed AND significant.
+/// The rows that break the budget: significant (p < 0.05) AND the lower bound
+/// of the ratio's 95% CI above 1 + max_slowdown (confidently over budget).
 std::vector<const BaselineRow*> regressions(const BaselineComparison& c, RegressionBudget budget);
 
 /// "vs 'main': 1.42× slower (95% CI 1.30×–1.55×, p < 0.001); median 2.31 ms vs 1.63 ms".

@@ -156,6 +156,12 @@ void Page::section(std::string_view id, std::string_view heading, std::string_vi
 }
 
 std::string Page::str() const {
+  // The rendered size of every chart as data-width/data-height, so a DOM dump
+  // (headless Chromium's --dump-dom, the report test) shows the page laid out
+  // each figure with a real size. Inline and tiny: the page loads nothing.
+  static constexpr const char* kSizeScript =
+      "<script>for (const e of document.querySelectorAll('svg.chart')) { const r = e.getBoundingClientRect();"
+      " e.dataset.width = Math.round(r.width); e.dataset.height = Math.round(r.height); }</script>\n";
   static constexpr const char* kStyle = R"css(
 :root { color-scheme: light; }
 body { margin: 0; background: #fbfcfd; color: #1d2329;
@@ -194,8 +200,8 @@ code { font: 12.5px ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n"
       "<style>{}</style>\n</head>\n<body>\n<header><h1>{}</h1>\n<nav>\n{}</nav></header>\n<main>\n{}</main>\n"
-      "</body>\n</html>\n",
-      escape(title_), kStyle, escape(title_), nav_, body_);
+      "{}</body>\n</html>\n",
+      escape(title_), kStyle, escape(title_), nav_, body_, kSizeScript);
 }
 
 }  // namespace coldstart::report

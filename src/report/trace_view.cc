@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
 #include "core/strings.h"
 #include "report/json_fields.h"
 
@@ -229,6 +230,8 @@ bool looks_like_run(const json& doc) {
 }
 
 TraceView trace_from_json(const json& doc, std::string_view source) {
+  if (!looks_like_trace(doc))
+    throw UserError(std::string(source) + ": not a trace JSON (no \"phases\" or \"traceEvents\" array)");
   TraceView v;
   v.source = std::string(source);
   JsonAt root{source, ""};
@@ -246,6 +249,7 @@ TraceView trace_from_json(const json& doc, std::string_view source) {
 }
 
 RunView run_from_json(const json& doc, std::string_view source) {
+  if (!looks_like_run(doc)) throw UserError(std::string(source) + ": not a run JSON (no \"starts\" or \"timeline\")");
   RunView v;
   v.source = std::string(source);
   JsonAt root{source, ""};

@@ -68,6 +68,28 @@ TEST(Baseline, SlowerIsARegressionOnlyBeyondTheBudget) {
   EXPECT_NE(describe(same, RegressionBudget{0.10}).find("met"), std::string::npos);
 }
 
+TEST(Baseline, GateNeedsConfidenceBeyondTheBudget) {
+  // The rule: p < 0.05 AND the 95% CI's lower bound of the ratio above 1 + budget.
+  auto row = [](double ratio, double low, double high, double p) {
+    BaselineRow r;
+    r.command = "svc";
+    r.ratio = ratio;
+    r.ci_low = low;
+    r.ci_high = high;
+    r.p_value = p;
+    return r;
+  };
+  BaselineComparison c;
+  c.rows = {row(1.12, 1.05, 1.20, 0.01)};  // point estimate over budget, interval not: quiet
+  EXPECT_TRUE(regressions(c, {0.10}).empty());
+  c.rows = {row(1.20, 1.11, 1.30, 0.01)};  // confidently over budget: fires
+  EXPECT_EQ(regressions(c, {0.10}).size(), 1u);
+  c.rows = {row(1.20, 1.15, 1.30, 0.20)};  // not significant: quiet
+  EXPECT_TRUE(regressions(c, {0.10}).empty());
+  c.rows = {row(1.03, 1.02, 1.04, 0.001)};  // significant but within budget: quiet
+  EXPECT_TRUE(regressions(c, {0.10}).empty());
+}
+
 TEST(Baseline, PairsByCommandOrALoneCommand) {
   Session base = stored("/old/path/svc", {0.01, 0.011});
   EXPECT_EQ(compare_with_baseline(base, current("/new/path/svc", {0.01})).rows.size(), 1u);
