@@ -182,7 +182,8 @@ void read_chrome(const json& doc, const JsonAt& root, TraceView& v) {
   std::map<int64_t, std::string> names;
   double t0 = INFINITY;
   for (const json& e : events)
-    if (e.is_object() && e.value("ph", "") == "X" && e.contains("ts") && e["ts"].is_number())
+    // Not e.value("ph", ""): it throws json's type_error when "ph" is not a string (found by the fuzzer).
+    if (e.is_object() && e.contains("ph") && e["ph"] == "X" && e.contains("ts") && e["ts"].is_number())
       t0 = std::min(t0, e["ts"].get<double>());
   if (!std::isfinite(t0)) t0 = 0;
   for (size_t i = 0; i < events.size(); ++i) {
