@@ -15,6 +15,7 @@
 #include "report/trace_view.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -33,7 +34,10 @@ double time_of(const json& obj, std::initializer_list<std::string_view> keys, co
 }
 
 int64_t tid_of(const json& obj, const JsonAt& at) {
-  return static_cast<int64_t>(opt_number(obj, {"tid", "pid"}, at).value_or(0));
+  double v = opt_number(obj, {"tid", "pid"}, at).value_or(0);
+  // Thread ids fit in 32 bits (pid_max <= 2^22); a cast of anything far larger is undefined (found by the fuzzer).
+  if (!(std::fabs(v) < 2147483648.0)) json_error(at, "has a tid out of range");
+  return static_cast<int64_t>(v);
 }
 
 TraceWait wait_from_json(const json& w, const JsonAt& at) {
