@@ -2,7 +2,10 @@
 // themselves, fixture paths, and running the coldstart binary.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +36,19 @@ class TempDir {
  private:
   std::string path_;
 };
+
+/// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
+inline uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  socklen_t len = sizeof sa;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  ::close(fd);
+  return ntohs(sa.sin_port);
+}
 
 inline std::string fixture(const std::string& name) { return std::string(COLDSTART_FIXTURE_DIR) + "/" + name; }
 inline std::string source_path(const std::string& rel) { return std::string(COLDSTART_SOURCE_DIR) + "/" + rel; }

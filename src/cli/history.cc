@@ -17,14 +17,6 @@
 namespace coldstart::cli {
 namespace {
 
-std::string utc(double unix_time) {
-  time_t t = static_cast<time_t>(unix_time);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
 
 nlohmann::json to_json(const std::string& db, const std::vector<report::Session>& sessions) {
   nlohmann::json out = {{"database", db}, {"sessions", nlohmann::json::array()}};
@@ -64,7 +56,7 @@ void print_human(const std::string& db, const std::vector<report::Session>& sess
   }
   fmt::print("{:>4}  {:<16} {:<19}  {:<10}  {}\n", "id", "label", "saved (UTC)", "git", "host");
   for (const report::Session& s : sessions) {
-    fmt::print("{:>4}  {:<16} {:<19}  {:<10}  {} ({}, cgroup {})\n", s.id, s.label, utc(s.created_at),
+    fmt::print("{:>4}  {:<16} {:<19}  {:<10}  {} ({}, cgroup {})\n", s.id, s.label, format_utc_seconds(s.created_at),
                s.git_revision.empty() ? "-" : s.git_revision.substr(0, 10), s.host.hostname, s.host.kernel,
                s.host.cgroup_version);
     for (const report::BenchCommand& c : s.commands) {

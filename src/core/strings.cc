@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 
 #include <fmt/format.h>
 
@@ -160,6 +161,22 @@ std::string format_count(uint64_t n) {
   std::reverse(out.begin(), out.end());
   return out;
 }
+
+namespace {
+
+std::string format_utc(double unix_time, const char* format) {
+  time_t t = static_cast<time_t>(unix_time);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string format_utc_seconds(double unix_time) { return format_utc(unix_time, "%Y-%m-%d %H:%M:%S"); }
+std::string format_utc_minutes(double unix_time) { return format_utc(unix_time, "%Y-%m-%d %H:%M"); }
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);

@@ -38,6 +38,10 @@ std::string format_bytes(uint64_t bytes);
 /// 17571 -> "17,571".
 std::string format_count(uint64_t n);
 
+/// A Unix time as UTC: "2026-11-27 15:42:07" / "2026-11-27 15:42".
+std::string format_utc_seconds(double unix_time);
+std::string format_utc_minutes(double unix_time);
+
 /// Levenshtein distance, for "did you mean" suggestions.
 size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -30,6 +30,7 @@
 
 #include "core/error.h"
 #include "core/unique_fd.h"
+#include "launch/sock_diag.h"
 
 namespace coldstart::launch {
 namespace {
@@ -50,43 +51,29 @@ UniqueFd connect_within(const sockaddr_storage& addr, socklen_t len, double max_
   return fd;
 }
 
-void dump_listening(int nl, int family, std::set<uint64_t>& out) {
-  struct {
-    nlmsghdr nlh;
-    inet_diag_req_v2 req;
-  } msg{};
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.req.sdiag_family = static_cast<uint8_t>(family);
-  msg.req.sdiag_protocol = IPPROTO_TCP;
-  msg.req.idiag_states = 1U << TCP_LISTEN;
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(nl, &msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) return;
-  alignas(nlmsghdr) char buf[32768];
-  for (;;) {
-    ssize_t n = ::recv(nl, buf, sizeof buf, 0);
-    if (n <= 0) return;
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return;
-      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) continue;
-      inet_diag_msg d;
-      std::memcpy(&d, NLMSG_DATA(h), sizeof d);
-      out.insert(d.idiag_inode);
-    }
-  }
+void dump_listening(int family, std::set<uint64_t>& out) {
+  inet_diag_req_v2 req{};
+  req.sdiag_family = static_cast<uint8_t>(family);
+  req.sdiag_protocol = IPPROTO_TCP;
+  req.idiag_states = 1U << TCP_LISTEN;
+  sock_diag_dump(req, [&](const nlmsghdr* h) {
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return;
+    inet_diag_msg d;
+    std::memcpy(&d, NLMSG_DATA(h), sizeof d);
+    out.insert(d.idiag_inode);
+  });
 }
 
 }  // namespace
 
 std::set<uint64_t> listening_tcp_inodes() {
   std::set<uint64_t> out;
-  UniqueFd nl(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (!nl) return out;
-  dump_listening(nl.get(), AF_INET, out);
-  dump_listening(nl.get(), AF_INET6, out);
+  try {
+    dump_listening(AF_INET, out);
+    dump_listening(AF_INET6, out);
+  } catch (const UserError&) {
+    // A probe answers "not yet"; a dump that fails now may work at the next poll.
+  }
   return out;
 }
 

@@ -16,14 +16,6 @@
 namespace coldstart::report {
 namespace {
 
-std::string date_text(double unix_time) {
-  time_t t = static_cast<time_t>(unix_time);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -43,7 +35,7 @@ std::string trend_html(const std::string& label, const std::vector<Session>& ses
       if (c.times.empty()) continue;
       Summary sum = summarize(c.times);
       std::string key = service_name(c.command) + (c.mode.empty() ? "" : " (" + c.mode + ")");
-      std::string title = fmt::format("{}\n{} UTC{}\nmedian {}  p95 {}  ({} runs)\n{} · {}", key, date_text(s.created_at),
+      std::string title = fmt::format("{}\n{} UTC{}\nmedian {}  p95 {}  ({} runs)\n{} · {}", key, format_utc_minutes(s.created_at),
                                       s.git_revision.empty() ? "" : "  git " + s.git_revision.substr(0, 10),
                                       format_duration(sum.median), format_duration(sum.p95), sum.count,
                                       s.host.hostname, s.host.kernel);
@@ -60,8 +52,8 @@ std::string trend_html(const std::string& label, const std::vector<Session>& ses
     svg.text(kL - 6, y(t) + 4, format_duration(t), "end", "tick");
   }
   svg.line(kL, kH - kBottom, kW - kR, kH - kBottom, colors::kAxis);
-  svg.text(kL, kH - kBottom + 18, by_time ? date_text(t_first) : "first", "start", "tick");
-  svg.text(kW - kR, kH - kBottom + 18, by_time ? date_text(t_last) : "last", "end", "tick");
+  svg.text(kL, kH - kBottom + 18, by_time ? format_utc_minutes(t_first) : "first", "start", "tick");
+  svg.text(kW - kR, kH - kBottom + 18, by_time ? format_utc_minutes(t_last) : "last", "end", "tick");
   std::string legend = "<p class=\"legend\">";
   size_t i = 0;
   for (const auto& [key, points] : series) {

@@ -35,46 +35,12 @@
 #include <string>
 
 #include "core/error.h"
+#include "launch/sock_diag.h"
 
 namespace coldstart::supervise {
 namespace {
 
-// Sends one dump request and calls `on_msg` for each answer until NLMSG_DONE.
-template <typename Req>
-void netlink_dump(const Req& req, const std::function<void(const nlmsghdr*)>& on_msg) {
-  UniqueFd nl(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (!nl) throw_sys("socket", "NETLINK_SOCK_DIAG");
-  struct {
-    nlmsghdr hdr;
-    Req body;
-  } msg{};
-  msg.hdr.nlmsg_len = sizeof msg;
-  msg.hdr.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.body = req;
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(nl.get(), &msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
-    throw_sys("sendto", "NETLINK_SOCK_DIAG");
-  alignas(nlmsghdr) char buf[32768];
-  for (;;) {
-    ssize_t n = ::recv(nl.get(), buf, sizeof buf, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_sys("recv", "NETLINK_SOCK_DIAG");
-    }
-    if (n == 0) return;
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type == NLMSG_DONE) return;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        auto* e = static_cast<nlmsgerr*>(NLMSG_DATA(h));
-        throw_sys("sock_diag", "dump", -e->error);
-      }
-      on_msg(h);
-    }
-  }
-}
+using launch::sock_diag_dump;
 
 size_t count_tcp(const std::set<uint16_t>& ports) {
   size_t count = 0;
@@ -83,7 +49,7 @@ size_t count_tcp(const std::set<uint16_t>& ports) {
     req.sdiag_family = family;
     req.sdiag_protocol = IPPROTO_TCP;
     req.idiag_states = 1u << TCP_ESTABLISHED;
-    netlink_dump(req, [&](const nlmsghdr* h) {
+    sock_diag_dump(req, [&](const nlmsghdr* h) {
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return;
       inet_diag_msg m;
       std::memcpy(&m, NLMSG_DATA(h), sizeof m);
@@ -99,7 +65,7 @@ size_t count_unix(const std::set<std::string>& names) {
   req.sdiag_family = AF_UNIX;
   req.udiag_states = 1u << TCP_ESTABLISHED;
   req.udiag_show = UDIAG_SHOW_NAME;
-  netlink_dump(req, [&](const nlmsghdr* h) {
+  sock_diag_dump(req, [&](const nlmsghdr* h) {
     if (h->nlmsg_len < NLMSG_LENGTH(sizeof(unix_diag_msg))) return;
     const char* data = static_cast<const char*>(NLMSG_DATA(const_cast<nlmsghdr*>(h)));
     size_t total = h->nlmsg_len - NLMSG_LENGTH(0);

@@ -31,18 +31,6 @@ inline bool process_alive(pid_t pid) {
   return close != std::string::npos && close + 2 < s.size() && s[close + 2] != 'Z';
 }
 
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
-inline uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
 
 inline bool path_exists(const std::string& p) {
   struct stat st {};
