@@ -437,7 +437,9 @@ const RunRecord& Launch::wait_ready() {
           while (auto m = s.notify->receive()) {
             if (m->ready && !r.ready) mark_ready(t_event);
             if (m->extend_timeout_usec) {
-              deadline = std::max(deadline, m->received_ns + static_cast<int64_t>(*m->extend_timeout_usec) * 1000);
+              // Saturated (~146 years) so a huge value cannot overflow the deadline.
+              uint64_t us = std::min<uint64_t>(*m->extend_timeout_usec, uint64_t{1} << 52);
+              deadline = std::max(deadline, m->received_ns + static_cast<int64_t>(us) * 1000);
             }
             r.notifications.push_back(std::move(*m));
           }
@@ -530,7 +532,9 @@ const RunRecord& Launch::stop() {
     ExitStatus st = s.child.wait();
     if (!s.record.exit) s.record.exit = st;
   }
+  // What the tree wrote up to its end: trace --go-inittrace parses it, failures show it.
   drain_output();
+  s.record.stderr_tail = last_lines(s.err_tail, s.options.stderr_tail_lines);
   Result<void> removed;
   for (CgroupDir* d : {&s.v2, &s.v1_cpu, &s.v1_memory}) {
     auto r = d->remove();
