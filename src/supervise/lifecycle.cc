@@ -47,6 +47,13 @@ std::optional<int64_t> parse_u64(std::string_view v) {
   return n;
 }
 
+// A microsecond count from the service as nanoseconds, saturated at ~146
+// years (what systemd would treat as infinity) so `now + it` cannot overflow.
+int64_t usec_to_ns(int64_t us) {
+  constexpr int64_t kMaxUs = int64_t{1} << 52;
+  return std::min(us, kMaxUs) * 1000;
+}
+
 std::string dur(int64_t ns) { return format_duration(static_cast<double>(ns) / 1e9); }
 
 void earliest(std::optional<int64_t>& acc, const std::optional<int64_t>& t) {
@@ -225,14 +232,14 @@ void ServiceLifecycle::apply_field(int64_t now, std::string_view key, std::strin
   } else if (key == "EXTEND_TIMEOUT_USEC") {
     auto us = parse_u64(value);
     if (!us) return;
-    int64_t until = now + *us * 1000;
+    int64_t until = now + usec_to_ns(*us);
     std::optional<int64_t>* t = state_ == State::kStarting  ? &start_deadline_
                                 : state_ == State::kStopping ? &stop_deadline_
                                 : active                     ? &runtime_deadline_
                                                              : nullptr;
     if (t != nullptr && t->has_value() && **t < until) {
       **t = until;
-      log(now, fmt::format("timeout extended by the service to {} from now", dur(*us * 1000)));
+      log(now, fmt::format("timeout extended by the service to {} from now", dur(usec_to_ns(*us))));
     }
   } else if (key == "WATCHDOG_USEC") {
     auto us = parse_u64(value);
@@ -241,7 +248,7 @@ void ServiceLifecycle::apply_field(int64_t now, std::string_view key, std::strin
       watchdog_interval_.reset(), watchdog_deadline_.reset();
       log(now, "watchdog disabled by the service (WATCHDOG_USEC=0)");
     } else {
-      watchdog_interval_ = *us * 1000;
+      watchdog_interval_ = usec_to_ns(*us);
       watchdog_deadline_ = now + *watchdog_interval_;
       log(now, fmt::format("watchdog interval set by the service to {}", dur(*watchdog_interval_)));
     }
