@@ -1,7 +1,7 @@
 // Kubernetes manifests through yaml-cpp.
 //
 // yaml-cpp keeps a Mark (0-based line and column) on every node it parses;
-// positions here are 1-based. LoadAll reads every "---" document; a syntax
+// positions here are 1-based. Each "---" document is parsed on its own; a syntax
 // error (or yaml-cpp's recursion guard on deeply nested input) is a
 // YAML::ParserException carrying its Mark. Where the pod template lives:
 //   Pod                                     spec
@@ -169,29 +169,48 @@ class ManifestReader {
   std::string file_;
 };
 
-// yaml-cpp 0.7 never returns (spinning and allocating) when the first
-// token of a document is ','; no manifest starts that way, so refuse it
-// before yaml-cpp sees it (found by fuzz_lint_k8s_yaml).
-void refuse_comma_at_document_start(std::string_view text, const std::string& file) {
-  bool at_start = true;
-  int line_no = 0;
+// Splits a multi-document stream the way kubectl does (a line that is "---",
+// possibly followed by blanks or, YAML allows, by the document's first
+// content) and returns each document padded with the newlines that precede it,
+// so yaml-cpp's marks stay the file's own line numbers. We do not call
+// YAML::LoadAll: in yaml-cpp 0.7 it never returns (spinning and allocating) on
+// a document whose first token is unexpected, e.g. ',' (yaml-cpp PR #1319;
+// found by fuzz_lint_k8s_yaml); YAML::Load parses one document and returns.
+// Chunks holding only blanks, comments or directives are skipped.
+std::vector<std::string> split_documents(std::string_view text) {
+  std::vector<std::string> docs;
+  std::string cur;
+  size_t cur_first_line = 0, line_no = 0;
+  bool has_content = false;
+  auto flush = [&] {
+    if (has_content) docs.push_back(std::string(cur_first_line, '\n') + cur);
+    cur.clear();
+    has_content = false;
+  };
   size_t at = 0;
-  while (at <= text.size()) {
+  while (at < text.size()) {
     size_t end = text.find('\n', at);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(at, end - at);
-    ++line_no;
+    std::string line(text.substr(at, end - at));
     at = end + 1;
-    if (line.starts_with("---")) {
-      at_start = true;
-      line.remove_prefix(3);
+    bool separator = line.starts_with("---") && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' ||
+                                                 line[3] == '\r');
+    if (separator) {
+      flush();
+      cur_first_line = line_no;
+      line.replace(0, 3, "   ");  // keep the columns of content after "---"
+    } else if (cur.empty() && !has_content) {
+      cur_first_line = line_no;
     }
     size_t first = line.find_first_not_of(" \t\r");
-    if (!at_start || first == std::string_view::npos || line[first] == '#' || line[first] == '%') continue;
-    if (line[first] == ',')
-      throw InputError(SourcePos{file, line_no, static_cast<int>(first) + 1}, "YAML: a document cannot start with ','");
-    at_start = false;
+    if (first != std::string::npos && line[first] != '#' && !(first == 0 && line[0] == '%')) has_content = true;
+    if (first == 0 && line[0] == '%') line.clear();  // a directive: not part of the document's content
+    cur += line;
+    cur += '\n';
+    ++line_no;
   }
+  flush();
+  return docs;
 }
 
 }  // namespace
@@ -205,9 +224,8 @@ bool K8sContainer::env_has(std::string_view name) const {
 std::vector<K8sWorkload> read_manifests(std::string_view text, const std::string& file) {
   ManifestReader reader(file);
   std::vector<YAML::Node> docs;
-  refuse_comma_at_document_start(text, file);
   try {
-    docs = YAML::LoadAll(std::string(text));
+    for (const std::string& doc : split_documents(text)) docs.push_back(YAML::Load(doc));
   } catch (const YAML::Exception& e) {
     SourcePos p{file, e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1};
     throw InputError(p, "YAML: " + e.msg);
