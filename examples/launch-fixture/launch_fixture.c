@@ -2,6 +2,9 @@
  * costs ~0.1 ms and a measured time-to-ready is the delay it was asked for.
  *
  *   launch-fixture notify MS    sleep MS ms, send READY=1 to $NOTIFY_SOCKET, wait for SIGTERM
+ *   launch-fixture notify-spin MS  the same, but spin on the clock for MS ms instead of sleeping:
+ *                               a timer wake-up on this VM kind overshoots by 0.1-3 ms, which
+ *                               would hide the launcher's own error in the accuracy test
  *   launch-fixture log MS       sleep MS ms, print "ready to serve" on stdout, wait
  *   launch-fixture exit CODE    exit with CODE at once
  *   launch-fixture crash        print "boom: bad config" on stderr, then abort (SIGABRT)
@@ -23,6 +26,15 @@ static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0) {
   }
+}
+
+static void spin_ms(long ms) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  long long end = (long long)start.tv_sec * 1000000000LL + start.tv_nsec + ms * 1000000LL;
+  do {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while ((long long)now.tv_sec * 1000000000LL + now.tv_nsec < end);
 }
 
 static int notify(const char* state) {
@@ -51,8 +63,9 @@ static void wait_for_term(void) {
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "notify";
   long arg = argc > 2 ? atol(argv[2]) : 0;
-  if (strcmp(mode, "notify") == 0) {
-    sleep_ms(arg);
+  if (strcmp(mode, "notify") == 0 || strcmp(mode, "notify-spin") == 0) {
+    if (mode[6] == '-') spin_ms(arg);
+    else sleep_ms(arg);
     if (notify("READY=1") != 0) return 4;
     wait_for_term();
   } else if (strcmp(mode, "log") == 0) {
