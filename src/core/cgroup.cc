@@ -123,9 +123,14 @@ CgroupDir::~CgroupDir() {
 Result<CgroupDir> CgroupDir::create(const std::string& hierarchy, const std::string& name) {
   if (hierarchy.empty()) return unexpected("no such cgroup hierarchy");
   std::string parent = hierarchy + "/coldstart";
-  if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) return unexpected(sys_message("mkdir", parent, errno));
   std::string path = parent + "/" + name;
-  if (::mkdir(path.c_str(), 0755) != 0) return unexpected(sys_message("mkdir", path, errno));
+  // The shared parent is removed by the last launch that leaves it (remove()),
+  // so it may vanish between our two mkdirs: then create it again.
+  for (int attempt = 0;; ++attempt) {
+    if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) return unexpected(sys_message("mkdir", parent, errno));
+    if (::mkdir(path.c_str(), 0755) == 0) break;
+    if (errno != ENOENT || attempt == 3) return unexpected(sys_message("mkdir", path, errno));
+  }
   CgroupDir dir;
   dir.path_ = path;
   dir.fd_.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -199,6 +204,9 @@ Result<void> CgroupDir::remove(double timeout_s) {
     sleep_ns(pause);
     pause = std::min<int64_t>(pause * 2, 5000000);
   }
+  // Leave nothing behind: the shared "coldstart" parent goes with its last
+  // child. rmdir refuses (ENOTEMPTY/EBUSY) while another launch still has one.
+  ::rmdir(path_.substr(0, path_.rfind('/')).c_str());
   fd_.reset();
   path_.clear();
   return {};
