@@ -14,3 +14,12 @@ add_custom_target(bench_cold_warm
   DEPENDS coldstart fixture_go-user-service-static
   USES_TERMINAL
   COMMENT "coldstart bench --cold vs --warm on the Go user-service")
+# `ninja bench_accuracy_run`: time-to-ready minus the fixture's own wait,
+# coldstart's launcher vs a hand-made posix_spawn + recv loop, D = 1..50 ms.
+add_executable(bench_accuracy ${CMAKE_CURRENT_SOURCE_DIR}/bench_accuracy.cc)
+target_link_libraries(bench_accuracy PRIVATE coldstart_launch)
+add_custom_target(bench_accuracy_run
+  COMMAND bench_accuracy ${CMAKE_BINARY_DIR}/examples/launch-fixture 21
+  DEPENDS bench_accuracy fixture_launch
+  USES_TERMINAL
+  COMMENT "time-to-ready accuracy: coldstart vs a hand-made timing loop")

@@ -1,7 +1,10 @@
 /* The launcher's test target, built static with musl so that its own start
  * costs ~0.1 ms and a measured time-to-ready is the delay it was asked for.
  *
- *   launch-fixture notify MS    sleep MS ms, send READY=1 to $NOTIFY_SOCKET, wait for SIGTERM
+ *   launch-fixture notify MS    sleep MS ms, send READY=1 to $NOTIFY_SOCKET, wait for SIGTERM;
+ *                               the datagram also carries X_FIXTURE_MAIN_NS and X_FIXTURE_SENT_NS,
+ *                               its own CLOCK_MONOTONIC at main() and just before sendto(), so a
+ *                               test can tell its own delay (sleep overshoot) from the launcher's
  *   launch-fixture notify-spin MS  the same, but spin on the clock for MS ms instead of sleeping:
  *                               a timer wake-up on this VM kind overshoots by 0.1-3 ms, which
  *                               would hide the launcher's own error in the accuracy test
@@ -26,6 +29,12 @@ static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0) {
   }
+}
+
+static long long monotonic_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 static void spin_ms(long ms) {
@@ -61,12 +70,16 @@ static void wait_for_term(void) {
 }
 
 int main(int argc, char** argv) {
+  const long long main_ns = monotonic_ns();
   const char* mode = argc > 1 ? argv[1] : "notify";
   long arg = argc > 2 ? atol(argv[2]) : 0;
   if (strcmp(mode, "notify") == 0 || strcmp(mode, "notify-spin") == 0) {
     if (mode[6] == '-') spin_ms(arg);
     else sleep_ms(arg);
-    if (notify("READY=1") != 0) return 4;
+    char ready[128];
+    snprintf(ready, sizeof ready, "READY=1\nX_FIXTURE_MAIN_NS=%lld\nX_FIXTURE_SENT_NS=%lld", main_ns,
+             monotonic_ns());
+    if (notify(ready) != 0) return 4;
     wait_for_term();
   } else if (strcmp(mode, "log") == 0) {
     sleep_ms(arg);

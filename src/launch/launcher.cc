@@ -10,7 +10,8 @@
 //  3. One epoll loop waits on: the pidfd (exit), the notify socket (READY=1),
 //     the captured stdout/stderr pipes (log: and the stderr tail), and the
 //     interrupt self-pipe. These are events: the instant is taken as soon as
-//     epoll_pwait2 returns. Polled probes (tcp:, listen, http:) run between
+//     epoll_pwait2 returns, except for READY=1, whose instant is the kernel's
+//     timestamp of the datagram (when the service sent it; notify.cc). Polled probes (tcp:, listen, http:) run between
 //     waits with a back-off from 20 µs growing 1.5x to 200 µs, so detection
 //     latency stays below ~200 µs while the probe costs little CPU.
 //  4. The tree's resources are read right after the ready instant.
@@ -435,7 +436,8 @@ const RunRecord& Launch::wait_ready() {
           break;
         case kTagNotify:
           while (auto m = s.notify->receive()) {
-            if (m->ready && !r.ready) mark_ready(t_event);
+            // The kernel's send stamp, never before t0 (a clock step) nor after we saw it.
+            if (m->ready && !r.ready) mark_ready(std::clamp(m->sent_ns, r.t0_ns, t_event));
             if (m->extend_timeout_usec) {
               // Saturated (~146 years) so a huge value cannot overflow the deadline.
               uint64_t us = std::min<uint64_t>(*m->extend_timeout_usec, uint64_t{1} << 52);

@@ -7,6 +7,14 @@
 // which is how NotifyAccess=main/all is enforced. Datagrams are at most a
 // page here (systemd allows up to its NOTIFY_BUFFER_MAX, 4 KiB + some); we read
 // up to 64 KiB and flag truncation.
+//
+// The socket also has SO_TIMESTAMPNS: for AF_UNIX datagrams the kernel stamps
+// the message in the sender's sendmsg() (unix_dgram_sendmsg), so the instant a
+// service said READY=1 is known exactly, however late our waiter wakes (a
+// vCPU resuming from idle takes 0.1-0.3 ms here). The stamp is CLOCK_REALTIME;
+// it is turned into CLOCK_MONOTONIC with the offset of the two clocks read
+// back to back, and clamped to the receive instant in case the wall clock
+// was stepped in between.
 #include "launch/notify.h"
 
 #include <sys/socket.h>
@@ -116,13 +124,15 @@ NotifySocket NotifySocket::create() {
   if (!s.fd_) throw_sys("socket", "AF_UNIX datagram");
   int one = 1;
   if (::setsockopt(s.fd_.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0) throw_sys("setsockopt", "SO_PASSCRED");
+  // Without timestamps the receive instant is used instead; not fatal.
+  (void)::setsockopt(s.fd_.get(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   if (::bind(s.fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw_sys("bind", s.address_);
   return s;
 }
 
 std::optional<NotifyMessage> NotifySocket::receive() {
   static thread_local char buf[65536];
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(timespec))];
   iovec iov{buf, sizeof buf};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -135,6 +145,7 @@ std::optional<NotifyMessage> NotifySocket::receive() {
   if (n < 0) return std::nullopt;
   NotifyMessage m = parse_notify_datagram(std::string_view(buf, static_cast<size_t>(n)));
   m.received_ns = monotonic_ns();
+  m.sent_ns = m.received_ns;
   if (msg.msg_flags & MSG_TRUNC) m.malformed.emplace_back("(datagram truncated at 64 KiB)");
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
@@ -143,6 +154,15 @@ std::optional<NotifyMessage> NotifySocket::receive() {
       m.sender_pid = cred.pid;
       m.sender_uid = cred.uid;
       m.sender_gid = cred.gid;
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+               c->cmsg_len >= CMSG_LEN(sizeof(timespec))) {
+      timespec sent;
+      std::memcpy(&sent, CMSG_DATA(c), sizeof sent);
+      timespec real_now;
+      ::clock_gettime(CLOCK_REALTIME, &real_now);
+      const int64_t age_ns = (static_cast<int64_t>(real_now.tv_sec) - sent.tv_sec) * 1000000000 +
+                             (real_now.tv_nsec - sent.tv_nsec);
+      if (age_ns >= 0) m.sent_ns = m.received_ns - age_ns;
     }
   }
   return m;

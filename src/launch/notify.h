@@ -36,6 +36,11 @@ struct NotifyMessage {
   uid_t sender_uid = static_cast<uid_t>(-1);
   gid_t sender_gid = static_cast<gid_t>(-1);
   int64_t received_ns = 0;  ///< CLOCK_MONOTONIC when coldstart read it
+  /// CLOCK_MONOTONIC when the sender's sendmsg() queued it on our socket (the
+  /// kernel's SO_TIMESTAMPNS stamp, converted); equals received_ns when the
+  /// kernel gave no stamp. This is the ready instant: it does not include
+  /// the time our epoll waiter takes to wake up.
+  int64_t sent_ns = 0;
 };
 
 /// Parses one datagram of newline-separated KEY=VALUE assignments. Never

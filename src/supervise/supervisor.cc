@@ -317,7 +317,9 @@ void Supervision::wait_and_dispatch() {
   if (n > 0 && fds[kNotify].revents != 0 && notify != nullptr) {
     while (auto m = notify->receive()) {
       for (const auto& bad : m->malformed) log_(m->received_ns, "malformed notification line: " + bad);
-      lifecycle_.on_notify(m->received_ns, *m, [this](pid_t p) { return in_service(p); });
+      // The instant the service sent it (the kernel's stamp): READY=1 and
+      // watchdog pings count from then, not from when we woke up.
+      lifecycle_.on_notify(m->sent_ns, *m, [this](pid_t p) { return in_service(p); });
     }
     note_ready();
   }

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "core/clock.h"
+
 #include <gtest/gtest.h>
 
 #include "launch/notify.h"
@@ -57,6 +59,27 @@ TEST(NotifySocket, ReceivesWithCredentials) {
   EXPECT_EQ(m->sender_pid, ::getpid());
   EXPECT_EQ(m->sender_uid, ::getuid());
   EXPECT_GT(m->received_ns, 0);
+}
+
+// The ready instant is when the service sent READY=1, not when we got round
+// to reading it: a datagram read 30 ms after it was sent carries its send time.
+TEST(NotifySocket, SentInstantIsTheKernelsStampNotTheReadTime) {
+  NotifySocket s = NotifySocket::create();
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, s.address().data(), s.address().size());
+  const int64_t before = monotonic_ns();
+  ASSERT_EQ(::sendto(fd, "READY=1", 7, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 7);
+  const int64_t after = monotonic_ns();
+  ::close(fd);
+  ::usleep(30000);
+  auto m = s.receive();
+  ASSERT_TRUE(m.has_value());
+  EXPECT_GE(m->received_ns - m->sent_ns, 30000000);
+  // Wide margin: the two clocks are converted with an offset read back to back.
+  EXPECT_GE(m->sent_ns, before - 1000000);
+  EXPECT_LE(m->sent_ns, after + 1000000);
 }
 
 TEST(NotifySocket, RemovesItsFileWhenDestroyed) {
