@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -112,7 +113,11 @@ TEST(BenchCli, BrokenBudgetIsExit1) {
 TEST(BenchCli, ColdModeReportsResidency) {
   test::TempDir dir;
   std::string json = dir.path() + "/b.json";
-  auto r = test::run_shell(cs() + " --runs 2 --cold --ready notify --export-json " + json + " " + fx("notify 1"));
+  // A private copy of the fixture: other tests running in parallel launch the
+  // shared one and would page it back in between our eviction and our start.
+  const std::string own = dir.path() + "/launch-fixture";
+  std::filesystem::copy_file(test::fixture("launch-fixture"), own);
+  auto r = test::run_shell(cs() + " --runs 2 --cold --ready notify --export-json " + json + " '" + own + " notify 1'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("resident before eviction"), std::string::npos) << r.out;
   auto j = read_json(json);
