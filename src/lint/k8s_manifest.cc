@@ -47,6 +47,17 @@ class ManifestReader {
     throw InputError(pos(n), message);
   }
 
+  // YAML aliases share nodes: `items: [*a, *a, ...]` over a List that holds
+  // aliases of another List expands exponentially (the "billion laughs"), and
+  // an anchor may even contain its own alias (a cycle). Every workload,
+  // container and env entry read costs one unit of a budget far above any
+  // real manifest, and Lists nest at most kMaxListDepth deep.
+  static constexpr long kBudget = 100000;
+  static constexpr int kMaxListDepth = 8;
+  void spend(const YAML::Node& n) {
+    if (--budget_ < 0) fail(n, fmt::format("the manifest expands to more than {} entries (YAML aliases?)", kBudget));
+  }
+
   YAML::Node child(const YAML::Node& m, const char* key) const {
     if (!present(m) || !m.IsMap()) return YAML::Node();
     YAML::Node c = m[key];
@@ -99,7 +110,8 @@ class ManifestReader {
     return K8sQuantity{*v, c.Scalar(), pos(c)};
   }
 
-  K8sContainer container(const YAML::Node& c, bool init) const {
+  K8sContainer container(const YAML::Node& c, bool init) {
+    spend(c);
     if (!c.IsMap()) fail(c, "a container must be a mapping");
     K8sContainer out;
     out.init = init;
@@ -121,6 +133,7 @@ class ManifestReader {
     if (present(env) && !env.IsSequence()) fail(env, "'env' must be a sequence");
     if (present(env)) {
       for (const YAML::Node& e : env) {
+        spend(e);
         if (!e.IsMap()) fail(e, "an env entry must be a mapping");
         out.env_names.push_back(text(e, "name"));
       }
@@ -129,15 +142,18 @@ class ManifestReader {
     return out;
   }
 
-  void workload(const YAML::Node& doc, std::vector<K8sWorkload>& out) const {
+  void workload(const YAML::Node& doc, std::vector<K8sWorkload>& out, int list_depth = 0) {
     if (!present(doc)) return;
+    spend(doc);
     if (!doc.IsMap()) fail(doc, "a manifest document must be a mapping");
     std::string kind = text(doc, "kind");
     if (kind == "List") {
       YAML::Node items = child(doc, "items");
       if (present(items) && !items.IsSequence()) fail(items, "'items' must be a sequence");
+      if (present(items) && list_depth >= kMaxListDepth)
+        fail(items, fmt::format("Lists nested more than {} deep", kMaxListDepth));
       if (present(items))
-        for (const YAML::Node& item : items) workload(item, out);
+        for (const YAML::Node& item : items) workload(item, out, list_depth + 1);
       return;
     }
     YAML::Node spec = map_at(doc, "spec");
@@ -167,6 +183,7 @@ class ManifestReader {
 
  private:
   std::string file_;
+  long budget_ = kBudget;
 };
 
 // Splits a multi-document stream the way kubectl does (a line that is "---",

@@ -84,6 +84,32 @@ TEST(K8sManifest, SyntaxAndTypeErrorsHavePositions) {
                InputError);
 }
 
+// Aliases share nodes, so a small file can stand for billions of entries, or
+// for an infinite List (an anchor holding its own alias): a positioned error,
+// quickly, never a hang or a stack overflow.
+TEST(K8sManifest, AliasBombsAndCyclesAreErrorsNotHangs) {
+  std::string bomb = "kind: List\nitems:\n- &a {kind: Pod, spec: {containers: [{name: c}]}}\n";
+  std::string prev = "a";
+  for (int level = 0; level < 9; ++level) {
+    std::string name = "l" + std::to_string(level);
+    bomb += "- &" + name + " {kind: List, items: [";
+    for (int i = 0; i < 9; ++i) bomb += (i ? ", *" : "*") + prev;
+    bomb += "]}\n";
+    prev = name;
+  }
+  try {
+    read_manifests(bomb, "bomb.yaml");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("YAML aliases"), std::string::npos) << e.what();
+  }
+  std::string deep = "kind: List\nitems:\n";
+  for (int i = 0; i < 12; ++i) deep += std::string(2 * i, ' ') + "- kind: List\n" + std::string(2 * i + 2, ' ') + "items:\n";
+  EXPECT_THROW(read_manifests(deep, "deep.yaml"), InputError);
+  // yaml-cpp resolves an alias inside its own anchor to a cycle, or rejects it: either way an error.
+  EXPECT_THROW(read_manifests("&a {kind: List, items: [*a]}\n", "cycle.yaml"), InputError);
+}
+
 TEST(K8sManifest, Quantities) {
   EXPECT_DOUBLE_EQ(*parse_quantity("500m"), 0.5);
   EXPECT_DOUBLE_EQ(*parse_quantity("2"), 2);
