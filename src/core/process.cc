@@ -86,6 +86,9 @@ struct ChildPlan {
   int error_fd;
   int go_fd;
   int v2_procs_fd;  // fork fallback: cgroup.procs of the v2 cgroup, else -1
+  // Written by a child that shares our memory (CLONE_VM): how long its
+  // cgroup attaches took. The parent moves t0 by that much (see spawn()).
+  int64_t* attach_ns;
 };
 
 [[noreturn]] void child_fail(int fd, int stage, int err) {
@@ -128,10 +131,12 @@ void write_decimal(char* out, long v) {
   int err_fd = relocate(plan.error_fd, first_free);
   if (err_fd < 0) _exit(127);
 
+  const int64_t attach_begin = monotonic_ns();
   if (plan.v2_procs_fd >= 0 && ::write(plan.v2_procs_fd, "0", 1) != 1) child_fail(err_fd, kStageAttach, errno);
   for (int fd : o.attach_procs_fds) {
     if (::write(fd, "0", 1) != 1) child_fail(err_fd, kStageAttach, errno);
   }
+  *plan.attach_ns = monotonic_ns() - attach_begin;
   if (plan.go_fd >= 0) {
     char c = 0;
     ssize_t n;
@@ -405,8 +410,9 @@ ChildProcess spawn(const SpawnOptions& options) {
 
   ChildProcess child;
   child.program_ = path;
+  int64_t attach_ns = 0;
   ChildPlan plan{&options, path.c_str(), argv.data(), envp.data(), listen_pid_slot, ::getpid(),
-                 error.write_end.get(), go.read_end.get(), -1};
+                 error.write_end.get(), go.read_end.get(), -1, &attach_ns};
 
   int pidfd = -1;
   pid_t pid;
@@ -449,6 +455,13 @@ ChildProcess spawn(const SpawnOptions& options) {
     }
   }
   if (pid < 0) throw_sys("clone3", path);
+  // A v1 cgroup attach (write to cgroup.procs) takes cgroup_threadgroup_rwsem
+  // for writing, which waits for an RCU grace period: 10-25 ms on an idle VM
+  // of this kind, cheap when attaches follow each other. That is our
+  // containment, not the target's start, so it leaves the timed window: t0
+  // moves by what the vfork child measured (the parent was suspended until
+  // its exec, so the value is final). A fork()ed child's value stays 0.
+  if (options.t0_ns != nullptr) *options.t0_ns += attach_ns;
   child.pid_ = pid;
   child.pidfd_.reset(pidfd);
   child.error_ = std::move(error.read_end);

@@ -61,6 +61,8 @@ class Supervision {
  private:
   void perform(const Action& a, int64_t now);
   void start(int64_t now);
+  launch::LaunchOptions launch_options() const;
+  void prepare_lazy_start();
   void finish_launch();
   void signal_tree(int sig);
   bool in_service(pid_t pid) const;
@@ -72,6 +74,11 @@ class Supervision {
   ServiceLifecycle lifecycle_;
   std::vector<Listener> listeners_;
   std::optional<launch::Launch> launch_;
+  // --lazy: while waiting for the first connection, the next start is already
+  // spawned, paused before its execve (cgroup, notify socket, clone3 done), so
+  // a connection only has to resume it. Destroyed (killed, cgroup removed)
+  // with the supervision if no connection comes.
+  std::optional<launch::Launch> prepared_;
   SupervisorReport report_;
   bool interrupt_handled_ = false;
   bool done_ = false;
@@ -203,25 +210,13 @@ void Supervision::start(int64_t now) {
     lifecycle_.on_main_exit(monotonic_ns(), *failed);
     return;
   }
-  launch::LaunchOptions lo = options_.launch;
-  lo.listen_fds = listen_fds(listeners_);
-  if (options_.cpu_max_after_ready) {
-    // The boost: a CPU cgroup from the start (so the limit can be set later)
-    // whose quota is every CPU of the host, i.e. no limit in effect.
-    launch::CpuMax all = *options_.cpu_max_after_ready;
-    all.quota_us = all.period_us * static_cast<uint64_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-    lo.limits.cpu_max = all;
+  if (prepared_) {
+    launch_ = std::move(*prepared_);
+    prepared_.reset();
+    launch_->resume();
+  } else {
+    launch_.emplace(launch_options());
   }
-  lo.stop_grace_s = ns_to_s(options_.lifecycle.timeout_stop);
-  // systemd also sets WATCHDOG_PID; sd_watchdog_enabled() accepts its absence,
-  // and the launcher completes only LISTEN_PID in the child.
-  if (options_.lifecycle.watchdog) lo.env.push_back(fmt::format("WATCHDOG_USEC={}", *options_.lifecycle.watchdog / 1000));
-  lo.env.insert(lo.env.begin(), go_env_.begin(), go_env_.end());  // never over a --env of the user
-  lo.env = last_wins(lo.env);
-  if (lo.ready.polled() || lo.ready.kind == launch::ProbeKind::kLog) {
-    lo.ready_timeout_s = options_.lifecycle.timeout_start ? ns_to_s(*options_.lifecycle.timeout_start) : 1e9;
-  }
-  launch_.emplace(lo);
   StartRecord rec;
   rec.spawn_ns = launch_->t0_ns();
   rec.pid = launch_->pid();
@@ -242,6 +237,36 @@ void Supervision::start(int64_t now) {
     }
     note_ready();
   }
+}
+
+launch::LaunchOptions Supervision::launch_options() const {
+  launch::LaunchOptions lo = options_.launch;
+  lo.listen_fds = listen_fds(listeners_);
+  if (options_.cpu_max_after_ready) {
+    // The boost: a CPU cgroup from the start (so the limit can be set later)
+    // whose quota is every CPU of the host, i.e. no limit in effect.
+    launch::CpuMax all = *options_.cpu_max_after_ready;
+    all.quota_us = all.period_us * static_cast<uint64_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+    lo.limits.cpu_max = all;
+  }
+  lo.stop_grace_s = ns_to_s(options_.lifecycle.timeout_stop);
+  // systemd also sets WATCHDOG_PID; sd_watchdog_enabled() accepts its absence,
+  // and the launcher completes only LISTEN_PID in the child.
+  if (options_.lifecycle.watchdog) lo.env.push_back(fmt::format("WATCHDOG_USEC={}", *options_.lifecycle.watchdog / 1000));
+  lo.env.insert(lo.env.begin(), go_env_.begin(), go_env_.end());  // never over a --env of the user
+  lo.env = last_wins(lo.env);
+  if (lo.ready.polled() || lo.ready.kind == launch::ProbeKind::kLog) {
+    lo.ready_timeout_s = options_.lifecycle.timeout_start ? ns_to_s(*options_.lifecycle.timeout_start) : 1e9;
+  }
+  return lo;
+}
+
+void Supervision::prepare_lazy_start() {
+  // ExecStartPre= must run before the service's process exists.
+  if (prepared_ || launch_ || !options_.pre_commands.empty()) return;
+  launch::LaunchOptions lo = launch_options();
+  lo.paused = true;
+  prepared_.emplace(lo);
 }
 
 void Supervision::finish_launch() {
@@ -290,6 +315,7 @@ void Supervision::wait_and_dispatch() {
   if (launch_ && launch_->process().running()) fds[kExit].fd = launch_->pidfd();
   if (notify != nullptr) fds[kNotify].fd = notify->fd();
   bool waiting = lifecycle_.waiting_for_connection();
+  if (waiting) prepare_lazy_start();
   if (waiting)
     for (const auto& l : listeners_) fds.push_back({l.fd(), POLLIN, 0});
 
