@@ -81,7 +81,8 @@ struct ChildPlan {
   const char* path;
   char* const* argv;
   char* const* envp;
-  char* listen_pid_slot;  // points just after "LISTEN_PID=" in the env copy, or null
+  char* const* own_pid_slots;  // just after "NAME=" in the env copy: the child writes its pid
+  size_t own_pid_slot_count;
   pid_t parent;
   int error_fd;
   int go_fd;
@@ -163,7 +164,7 @@ void write_decimal(char* out, long v) {
   ::syscall(SYS_close_range, static_cast<unsigned>(first_free), ~0U, CLOSE_RANGE_CLOEXEC);
 
   if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) child_fail(err_fd, kStageChdir, errno);
-  if (plan.listen_pid_slot != nullptr) write_decimal(plan.listen_pid_slot, ::getpid());
+  for (size_t i = 0; i < plan.own_pid_slot_count; ++i) write_decimal(plan.own_pid_slots[i], ::getpid());
   if (o.hook != nullptr) {
     int err = o.hook(o.hook_arg);
     if (err != 0) child_fail(err_fd, kStageHook, err);
@@ -394,11 +395,13 @@ ChildProcess spawn(const SpawnOptions& options) {
   for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<std::string> env_copy = options.env;
-  char* listen_pid_slot = nullptr;
-  if (options.listen_pid_env_index >= 0) {
-    std::string& e = env_copy.at(static_cast<size_t>(options.listen_pid_env_index));
-    e = "LISTEN_PID=" + std::string(20, '0');  // fixed width: the child writes digits + NUL
-    listen_pid_slot = e.data() + 11;
+  std::vector<char*> own_pid_slots;
+  for (int index : options.own_pid_env_indexes) {
+    std::string& e = env_copy.at(static_cast<size_t>(index));
+    const size_t name_end = e.find('=') + 1;
+    e.resize(name_end);
+    e += std::string(20, '0');  // fixed width: the child writes digits + NUL
+    own_pid_slots.push_back(e.data() + name_end);
   }
   std::vector<char*> envp;
   for (auto& e : env_copy) envp.push_back(e.data());
@@ -411,7 +414,7 @@ ChildProcess spawn(const SpawnOptions& options) {
   ChildProcess child;
   child.program_ = path;
   int64_t attach_ns = 0;
-  ChildPlan plan{&options, path.c_str(), argv.data(), envp.data(), listen_pid_slot, ::getpid(),
+  ChildPlan plan{&options, path.c_str(), argv.data(), envp.data(), own_pid_slots.data(), own_pid_slots.size(), ::getpid(),
                  error.write_end.get(), go.read_end.get(), -1, &attach_ns};
 
   int pidfd = -1;

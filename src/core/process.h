@@ -27,9 +27,9 @@ struct SpawnOptions {
   std::vector<std::string> argv;
   /// The complete environment ("K=V" entries).
   std::vector<std::string> env;
-  /// Index into `env` of an entry "LISTEN_PID=" the child completes with its
-  /// own pid (socket activation); -1 for none.
-  int listen_pid_env_index = -1;
+  /// Indexes into `env` of entries "NAME=" (empty value) that the child
+  /// completes with its own pid: LISTEN_PID (socket activation), WATCHDOG_PID.
+  std::vector<int> own_pid_env_indexes;
   /// Working directory; empty keeps ours.
   std::string cwd;
   /// Standard streams: an fd of ours dup2'ed onto 0/1/2, or -1 to inherit.

@@ -232,7 +232,8 @@ void Launch::State::spawn_child() {
   for (auto& kv : environment_with(overrides)) {
     bool ours = std::find(overrides.begin(), overrides.end(), kv) != overrides.end();
     bool foreign = kv.starts_with("NOTIFY_SOCKET=") || kv.starts_with("LISTEN_FDS=") ||
-                   kv.starts_with("LISTEN_PID=") || kv.starts_with("LISTEN_FDNAMES=");
+                   kv.starts_with("LISTEN_PID=") || kv.starts_with("LISTEN_FDNAMES=") ||
+                   kv.starts_with("WATCHDOG_USEC=") || kv.starts_with("WATCHDOG_PID=");
     if (ours || !foreign) env.push_back(std::move(kv));
   }
 
@@ -240,7 +241,9 @@ void Launch::State::spawn_child() {
   so.argv = options.argv;
   so.env = std::move(env);
   for (size_t i = 0; i < so.env.size(); ++i) {
-    if (!options.listen_fds.empty() && so.env[i] == "LISTEN_PID=") so.listen_pid_env_index = static_cast<int>(i);
+    // The child completes these with its pid, as systemd sets them for the main process.
+    if ((!options.listen_fds.empty() && so.env[i] == "LISTEN_PID=") || so.env[i] == "WATCHDOG_PID=")
+      so.own_pid_env_indexes.push_back(static_cast<int>(i));
   }
   so.cwd = options.cwd;
   for (const auto& l : options.listen_fds) so.pass_fds.push_back(l.fd);

@@ -250,9 +250,12 @@ launch::LaunchOptions Supervision::launch_options() const {
     lo.limits.cpu_max = all;
   }
   lo.stop_grace_s = ns_to_s(options_.lifecycle.timeout_stop);
-  // systemd also sets WATCHDOG_PID; sd_watchdog_enabled() accepts its absence,
-  // and the launcher completes only LISTEN_PID in the child.
-  if (options_.lifecycle.watchdog) lo.env.push_back(fmt::format("WATCHDOG_USEC={}", *options_.lifecycle.watchdog / 1000));
+  // As systemd: WATCHDOG_PID names the main process (the launcher's child
+  // writes its own pid), so a child that inherits the variables does not ping.
+  if (options_.lifecycle.watchdog) {
+    lo.env.push_back(fmt::format("WATCHDOG_USEC={}", *options_.lifecycle.watchdog / 1000));
+    lo.env.push_back("WATCHDOG_PID=");
+  }
   lo.env.insert(lo.env.begin(), go_env_.begin(), go_env_.end());  // never over a --env of the user
   lo.env = last_wins(lo.env);
   if (lo.ready.polled() || lo.ready.kind == launch::ProbeKind::kLog) {

@@ -218,7 +218,7 @@ TEST(Run, WatchdogPingsKeepTheServiceAlive) {
   // A shell that pings every 100 ms under a 400 ms watchdog, then exits cleanly.
   std::string script =
       "systemd-notify --ready; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.1; systemd-notify WATCHDOG=1; done; "
-      "[ -n \"$WATCHDOG_USEC\" ] && exit 0 || exit 9";
+      "[ -n \"$WATCHDOG_USEC\" ] && [ \"$WATCHDOG_PID\" = $$ ] && exit 0 || exit 9";
   Background run(run_args({"--watchdog", "400ms", "--", "/bin/sh", "-c", script}));
   EXPECT_EQ(run.wait(20s), 0) << run.err();
   EXPECT_EQ(run.err().find("watchdog timeout"), std::string::npos) << run.err();

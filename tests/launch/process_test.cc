@@ -106,14 +106,14 @@ TEST(Spawn, DestroyingAPausedChildKillsAndReapsIt) {
   EXPECT_FALSE(test::process_alive(pid));
 }
 
-TEST(Spawn, PassedFdsAndListenPid) {
+TEST(Spawn, PassedFdsAndOwnPidVariables) {
   Pipe out = make_pipe();
   Pipe extra = make_pipe();
   SpawnOptions o;
-  o.argv = {"/bin/sh", "-c", "echo \"$LISTEN_PID $$\"; echo hello >&3"};
-  o.env = environment_with({"LISTEN_PID="});
+  o.argv = {"/bin/sh", "-c", "[ \"$WATCHDOG_PID\" = $$ ] || exit 5; echo \"$LISTEN_PID $$\"; echo hello >&3"};
+  o.env = environment_with({"LISTEN_PID=", "WATCHDOG_PID="});
   for (size_t i = 0; i < o.env.size(); ++i) {
-    if (o.env[i] == "LISTEN_PID=") o.listen_pid_env_index = static_cast<int>(i);
+    if (o.env[i] == "LISTEN_PID=" || o.env[i] == "WATCHDOG_PID=") o.own_pid_env_indexes.push_back(static_cast<int>(i));
   }
   o.stdout_fd = out.write_end.get();
   o.pass_fds = {extra.write_end.get()};
