@@ -279,6 +279,18 @@ void ChildProcess::kill_and_reap() {
   }
 }
 
+ExitStatus exit_status_of(const siginfo_t& info, const rusage& usage) {
+  ExitStatus s;
+  s.usage = usage;
+  if (info.si_code == CLD_EXITED) {
+    s.code = info.si_status;
+  } else {
+    s.signal = info.si_status;
+    s.core_dumped = info.si_code == CLD_DUMPED;
+  }
+  return s;
+}
+
 bool ChildProcess::signal(int sig) const {
   if (pid_ <= 0 || status_) return false;
   return ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) == 0;
@@ -293,15 +305,7 @@ std::optional<ExitStatus> ChildProcess::reap(int flags) {
   do r = ::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED | flags, &ru);
   while (r < 0 && errno == EINTR);
   if (r < 0 || info.si_pid == 0) return std::nullopt;
-  ExitStatus s;
-  s.usage = ru;
-  if (info.si_code == CLD_EXITED) {
-    s.code = info.si_status;
-  } else {
-    s.signal = info.si_status;
-    s.core_dumped = info.si_code == CLD_DUMPED;
-  }
-  status_ = s;
+  status_ = exit_status_of(info, ru);
   return status_;
 }
 

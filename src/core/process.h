@@ -3,6 +3,7 @@
 // does every command through the launcher.
 #pragma once
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -64,6 +65,9 @@ struct ExitStatus {
   /// "exit code 3", "killed by SIGSEGV (core dumped)".
   std::string describe() const;
 };
+
+/// The status a waitid() reported (CLD_EXITED, CLD_KILLED, CLD_DUMPED).
+ExitStatus exit_status_of(const siginfo_t& info, const rusage& usage);
 
 /// ChildProcess owns one spawned child: its pid and pidfd. It reaps the child
 /// exactly once; if it is destroyed while the child still runs, it SIGKILLs

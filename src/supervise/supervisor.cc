@@ -12,6 +12,10 @@
 // queues are performed here: spawn through the shared launcher, signal the
 // main process or every task of its cgroup, lift/apply the CPU limit, stop.
 //
+// MAINPID=: when the service names another process of its cgroup as its main
+// process, that process's exit ends the run (main_pid.h); the started process
+// may exit before it, as a daemon handing over to its child does.
+//
 // Readiness: with --ready notify the datagrams are read here, so NotifyAccess
 // applies to READY=1 too. Other probes (tcp:, listen, http:, log:) are the
 // launcher's own; its wait_ready() runs right after the spawn, bounded by the
@@ -37,6 +41,7 @@
 #include "pagecache/apply.h"
 #include "pagecache/manifest.h"
 #include "supervise/connections.h"
+#include "supervise/main_pid.h"
 
 namespace coldstart::supervise {
 namespace {
@@ -68,6 +73,7 @@ class Supervision {
   bool in_service(pid_t pid) const;
   void wait_and_dispatch();
   void note_ready();
+  void follow_main_pid(int64_t now);
 
   const SupervisorOptions& options_;
   const SupervisorLog& log_;
@@ -79,6 +85,8 @@ class Supervision {
   // a connection only has to resume it. Destroyed (killed, cgroup removed)
   // with the supervision if no connection comes.
   std::optional<launch::Launch> prepared_;
+  // The MAINPID= process, when it is not the one we started.
+  std::optional<FollowedMain> followed_main_;
   SupervisorReport report_;
   bool interrupt_handled_ = false;
   bool done_ = false;
@@ -89,6 +97,7 @@ class Supervision {
 
 SupervisorReport Supervision::run() {
   InterruptGuard guard;  // before any spawn: Ctrl-C becomes an event, never an orphaned tree
+  become_subreaper();    // a MAINPID= process whose parent exits becomes ours to reap
   report_.begin_ns = monotonic_ns();
   if (!options_.prewarm_manifest.empty()) manifest_ = pagecache::read_manifest(options_.prewarm_manifest);
   {
@@ -138,7 +147,8 @@ void Supervision::perform(const Action& a, int64_t now) {
       if (!report_.starts.empty()) report_.starts.back().stop_reason = std::string(to_string(lifecycle_.last_reason()));
       break;
     case Kind::kKillTree:
-      if (launch_ && launch_->process().running()) signal_tree(SIGKILL);
+      // The main process is gone (or the stop timed out): kill what is left.
+      if (launch_ && launch_->process().running() && lifecycle_.main_pid() == launch_->pid()) signal_tree(SIGKILL);
       else finish_launch();
       break;
     case Kind::kEndBoost: {
@@ -284,6 +294,8 @@ void Supervision::finish_launch() {
                                        s.at_end.cpu_periods, format_duration(s.at_end.throttled_s)));
   }
   const launch::RunRecord& r = launch_->stop();  // the rest of the tree, then rmdir of the cgroups
+  followed_main_.reset();
+  reap_orphans({prepared_ ? prepared_->pid() : 0});
   if (!report_.starts.empty()) {
     auto& s = report_.starts.back();
     s.end_ns = monotonic_ns();
@@ -304,6 +316,22 @@ bool Supervision::in_service(pid_t pid) const {
   return std::find(pids.begin(), pids.end(), pid) != pids.end();
 }
 
+// Watches the process a MAINPID= named, once the lifecycle accepted it.
+void Supervision::follow_main_pid(int64_t now) {
+  if (!launch_) return;
+  const pid_t main = lifecycle_.main_pid();
+  if (main <= 0 || main == launch_->pid()) {
+    followed_main_.reset();
+    return;
+  }
+  if (followed_main_ && followed_main_->pid() == main) return;
+  followed_main_ = FollowedMain::open(main);
+  if (!followed_main_) {
+    log_(now, fmt::format("main pid {} is already gone", main));
+    lifecycle_.on_main_exit(now, ExitStatus{.code = 0});
+  }
+}
+
 void Supervision::note_ready() {
   if (report_.starts.empty()) return;
   auto& s = report_.starts.back();
@@ -311,12 +339,14 @@ void Supervision::note_ready() {
 }
 
 void Supervision::wait_and_dispatch() {
-  enum Slot { kInterrupt, kExit, kNotify, kFirstListener };
+  follow_main_pid(monotonic_ns());
+  enum Slot { kInterrupt, kExit, kMainExit, kNotify, kFirstListener };
   std::vector<pollfd> fds(kFirstListener, pollfd{-1, POLLIN, 0});
   if (!interrupt_handled_) fds[kInterrupt].fd = interrupt_fd();
   launch::NotifySocket* notify = launch_ ? launch_->notify_socket() : nullptr;
   if (launch_ && launch_->process().running()) fds[kExit].fd = launch_->pidfd();
   if (notify != nullptr) fds[kNotify].fd = notify->fd();
+  if (followed_main_) fds[kMainExit].fd = followed_main_->pidfd();
   bool waiting = lifecycle_.waiting_for_connection();
   if (waiting) prepare_lazy_start();
   if (waiting)
@@ -353,7 +383,18 @@ void Supervision::wait_and_dispatch() {
     note_ready();
   }
   if (n > 0 && fds[kExit].revents != 0) {
-    if (auto st = launch_->process().try_wait()) lifecycle_.on_main_exit(now, *st);
+    if (auto st = launch_->process().try_wait()) {
+      if (!followed_main_) lifecycle_.on_main_exit(now, *st);
+      else log_(now, fmt::format("pid {} ended: {}; main pid {} goes on", launch_->pid(), st->describe(),
+                                 followed_main_->pid()));
+    }
+  }
+  if (n > 0 && fds[kMainExit].revents != 0 && followed_main_) {
+    FollowedMain::End end = followed_main_->end();
+    if (!end.known) log_(now, fmt::format("main pid {} ended; its exit status is unknown (not our child)",
+                                          followed_main_->pid()));
+    followed_main_.reset();
+    lifecycle_.on_main_exit(now, end.known ? end.status : ExitStatus{.code = 0});
   }
   if (n > 0 && waiting) {
     for (size_t i = kFirstListener; i < fds.size(); ++i) {

@@ -249,6 +249,19 @@ TEST(Run, NotifyAccessMainIgnoresAChildAndAllAcceptsIt) {
   EXPECT_NE(all.err().find("ready (READY=1)"), std::string::npos) << all.err();
 }
 
+TEST(Run, MainpidHandsTheServiceToAChildThatOutlivesTheStartedProcess) {
+  // A daemon's hand-over: the started shell names its background child as the
+  // main process, then exits 0; the service lives on until that child exits 3.
+  std::string script = "sh -c 'sleep 0.6; exit 3' & systemd-notify --ready --pid=$!; sleep 0.2; exit 0";
+  Background run(run_args({"--notify-access", "all", "--", "/bin/sh", "-c", script}));
+  auto code = run.wait(20s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 3) << run.err();  // the new main process's status, reaped as its subreaper
+  EXPECT_NE(run.err().find("main pid is now"), std::string::npos) << run.err();
+  EXPECT_NE(run.err().find("ended: exit code 0; main pid"), std::string::npos) << run.err();
+  EXPECT_NE(run.err().find("ended: exit code 3"), std::string::npos) << run.err();
+}
+
 TEST(Run, SigtermStopsTheWholeTreeIncludingAStubbornGrandchild) {
   Background run(run_args({"--timeout-stop", "300ms", "--", test::fixture("launch-fixture"), "stubborn"}));
   ASSERT_TRUE(run.wait_for_log("ready (READY=1)")) << run.err();
