@@ -107,6 +107,7 @@ class ManifestReader {
     if (!c.IsScalar()) fail(c, fmt::format("'{}' must be a quantity", key));
     auto v = parse_quantity(c.Scalar());
     if (!v) fail(c, fmt::format("'{}' is not a Kubernetes quantity: '{}'", key, c.Scalar()));
+    if (*v < 0) fail(c, fmt::format("'{}' must not be negative: '{}'", key, c.Scalar()));
     return K8sQuantity{*v, c.Scalar(), pos(c)};
   }
 
@@ -300,7 +301,9 @@ std::optional<double> parse_quantity(std::string_view s) {
     if (!found) return std::nullopt;
   }
   double v = std::strtod(number.c_str(), nullptr) * scale;
-  if (!std::isfinite(v)) return std::nullopt;
+  // The API server stores quantities as int64 (milli-units at most): beyond
+  // that it rejects them, and the rules' integer conversions could not hold them.
+  if (!std::isfinite(v) || std::fabs(v) > 9.2e18) return std::nullopt;
   return v;
 }
 

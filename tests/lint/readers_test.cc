@@ -119,6 +119,13 @@ TEST(K8sManifest, Quantities) {
   EXPECT_DOUBLE_EQ(*parse_quantity("1e3"), 1000);
   EXPECT_DOUBLE_EQ(*parse_quantity("1E"), 1e18);
   for (const char* bad : {"", "m", "1.5.5", "12Q", "1e", "Mi", "1 Gi"}) EXPECT_FALSE(parse_quantity(bad)) << bad;
+  // Beyond int64, as the API server; found by fuzz_lint_k8s_yaml (a float to
+  // integer conversion overflowed in the GOMEMLIMIT hint).
+  for (const char* huge : {"1e40", "10Ei", "-1e19"}) EXPECT_FALSE(parse_quantity(huge)) << huge;
+  EXPECT_THROW(read_manifests("kind: Pod\nspec:\n  containers:\n    - resources: {limits: {memory: 1e40}}\n", "x.yaml"),
+               InputError);
+  EXPECT_THROW(read_manifests("kind: Pod\nspec:\n  containers:\n    - resources: {limits: {memory: -1Gi}}\n", "x.yaml"),
+               InputError);
 }
 
 TEST(BenchResults, P99FromTimesOrGiven) {
