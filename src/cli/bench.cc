@@ -173,6 +173,10 @@ int run_bench(const BenchOptions& o) {
   // 1. Validate everything before the first launch.
   if (o.cold && o.warm) throw UserError("--cold and --warm exclude each other");
   if (o.runs == 0) throw UserError("--runs must be at least 1");
+  check_output_path(o.export_json, "--export-json");
+  check_output_path(o.export_markdown, "--export-markdown");
+  check_output_path(o.export_csv, "--export-csv");
+  check_output_path(o.history.prometheus, "--export-prometheus");
   launch::LaunchOptions common = common_launch_options(o);
   std::vector<report::Budget> budgets;
   for (const auto& b : o.budgets) budgets.push_back(report::Budget::parse(b));

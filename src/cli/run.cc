@@ -160,6 +160,8 @@ std::vector<report::ReadySeries> ready_series(const supervise::SupervisorReport&
 }
 
 int run_command(const RunArgs& a) {
+  check_output_path(a.export_json, "--export-json");
+  check_output_path(a.export_prometheus, "--export-prometheus");
   supervise::SupervisorOptions o;
   o.launch.output = launch::OutputMode::kInherit;
   o.launch.ready = launch::ReadySpec::parse("notify");

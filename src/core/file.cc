@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <string>
 #include <utility>
 
 #include "core/error.h"
@@ -75,6 +77,19 @@ std::optional<std::string> read_text_file(const std::string& path) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
+}
+
+void check_output_path(const std::string& path, std::string_view option) {
+  if (path.empty()) return;
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw UserError(std::string(option) + " " + path + ": directory " + dir + " does not exist");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw UserError(std::string(option) + " " + path + ": directory " + dir + " is not writable: " + std::strerror(errno));
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw UserError(std::string(option) + " " + path + ": is a directory");
 }
 
 void write_file_atomic(const std::string& path, std::string_view data) {

@@ -52,6 +52,12 @@ Pipe make_pipe(int extra_flags = 0);
 /// Reads a whole (small) file; nullopt if it cannot be opened or read.
 std::optional<std::string> read_text_file(const std::string& path);
 
+/// Checks, before any work, that write_file_atomic(path) can succeed later:
+/// the directory exists and is writable and `path` is not a directory. A long
+/// measurement must not be lost to a typo in an output path. Throws UserError
+/// naming `option`.
+void check_output_path(const std::string& path, std::string_view option);
+
 /// Writes `data` to `path` atomically (temp file in the same directory + rename),
 /// so a failure never leaves a partial file. Throws UserError.
 void write_file_atomic(const std::string& path, std::string_view data);

@@ -54,6 +54,24 @@ TEST(ExportPrometheus, RunThatNeverGetsReadyExportsNoQuantiles) {
   EXPECT_NE(text.find("coldstart_time_to_ready_last_export_timestamp_seconds"), std::string::npos) << text;
 }
 
+// An output path that cannot be written is exit 2 before anything runs, not a
+// lost measurement at the end.
+TEST(ExportPrometheus, UnwritableOutputPathsAreExit2BeforeAnyStart) {
+  test::TempDir dir;
+  const std::string missing = dir.path() + "/no/such/dir/out";
+  const std::string fx = test::fixture("launch-fixture");
+  for (const std::string& cmd :
+       {" run --export-prometheus " + missing + " -- " + fx + " notify 0",
+        " run --export-json " + missing + " -- " + fx + " notify 0",
+        " bench --runs 1 --export-prometheus " + missing + " '" + fx + " exit 0'",
+        " bench --runs 1 --export-csv " + dir.path() + " '" + fx + " exit 0'"}) {
+    auto r = test::run_shell(test::coldstart_binary() + cmd);
+    EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("coldstart: error: --export-", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.find("started main pid"), std::string::npos) << r.err;
+  }
+}
+
 TEST(ExportPrometheus, BenchWritesOneSeriesPerCommand) {
   test::TempDir dir;
   std::string prom = dir.path() + "/bench.prom";
