@@ -7,7 +7,8 @@
 //  * http: the same connect, then "GET PATH HTTP/1.0" and the status line;
 //    2xx is ready.
 //  * listen: NETLINK_SOCK_DIAG with an inet_diag_req_v2 dump filtered to
-//    TCPF_LISTEN, for AF_INET and AF_INET6, yields the inode of every listening
+//    TCPF_LISTEN, for AF_INET and AF_INET6, and a unix_diag_req dump of
+//    AF_UNIX sockets in the same state, yield the inode of every listening
 //    socket on the host; the tree's own sockets are the "socket:[inode]" links
 //    in /proc/<pid>/fd. Any common inode means the tree listens, whatever the
 //    port, which is why it needs no configuration.
@@ -18,6 +19,7 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -64,13 +66,26 @@ void dump_listening(int family, std::set<uint64_t>& out) {
   });
 }
 
+void dump_listening_unix(std::set<uint64_t>& out) {
+  unix_diag_req req{};
+  req.sdiag_family = AF_UNIX;
+  req.udiag_states = 1U << TCP_LISTEN;
+  sock_diag_dump(req, [&](const nlmsghdr* h) {
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(unix_diag_msg))) return;
+    unix_diag_msg d;
+    std::memcpy(&d, NLMSG_DATA(h), sizeof d);
+    out.insert(d.udiag_ino);
+  });
+}
+
 }  // namespace
 
-std::set<uint64_t> listening_tcp_inodes() {
+std::set<uint64_t> listening_socket_inodes() {
   std::set<uint64_t> out;
   try {
     dump_listening(AF_INET, out);
     dump_listening(AF_INET6, out);
+    dump_listening_unix(out);
   } catch (const UserError&) {
     // A probe answers "not yet"; a dump that fails now may work at the next poll.
   }
@@ -144,7 +159,7 @@ bool PolledProbe::check(const std::function<std::vector<pid_t>()>& tree, double 
     case ProbeKind::kListen: {
       auto mine = socket_inodes_of(tree());
       if (mine.empty()) return false;
-      for (uint64_t inode : listening_tcp_inodes()) {
+      for (uint64_t inode : listening_socket_inodes()) {
         if (mine.count(inode)) return true;
       }
       return false;

@@ -34,9 +34,10 @@ class PolledProbe {
   socklen_t addr_len_ = 0;
 };
 
-/// The inodes of all TCP sockets (v4 and v6) in LISTEN state on this host, from
-/// a NETLINK_SOCK_DIAG inet_diag dump.
-std::set<uint64_t> listening_tcp_inodes();
+/// The inodes of all sockets in LISTEN state on this host: TCP (v4 and v6)
+/// from an inet_diag dump, AF_UNIX stream/seqpacket from a unix_diag dump
+/// (NETLINK_SOCK_DIAG both).
+std::set<uint64_t> listening_socket_inodes();
 
 /// The socket inodes the given processes hold open (/proc/<pid>/fd links
 /// "socket:[N]").

@@ -190,6 +190,24 @@ TEST(Launcher, TcpListenAndHttpProbesOnTheUserService) {
   }
 }
 
+// A service that listens on a unix socket only is ready for `listen` too.
+TEST(Launcher, ListenProbeSeesAUnixSocket) {
+  test::TempDir dir;
+  LaunchOptions o;
+  o.argv = {"/usr/bin/python3", "-c",
+            "import socket, time\n"
+            "time.sleep(0.05)\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            "s.bind('" + dir.path() + "/sock')\n"
+            "s.listen()\n"
+            "time.sleep(30)\n"};
+  o.ready = ReadySpec::parse("listen");
+  o.ready_timeout_s = 10;
+  RunRecord r = launch_once(o);
+  EXPECT_TRUE(r.ready) << r.failure << r.stderr_tail;
+  EXPECT_GE(r.time_to_ready_s, 0.05);
+}
+
 TEST(Launcher, CpuLimitIsAppliedAndCanBeLifted) {
   LaunchOptions o = fixture_options({"notify", "1"}, "notify");
   o.limits.cpu_max = CpuMax::parse("10ms/100ms");
