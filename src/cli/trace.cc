@@ -21,6 +21,7 @@
 #include "core/process.h"
 #include "core/signals.h"
 #include "core/strings.h"
+#include "launch/go_env.h"
 #include "launch/launcher.h"
 #include "report/chrome_trace.h"
 #include "trace/go_inittrace.h"
@@ -40,6 +41,7 @@ struct TraceArgs {
   std::string chrome_trace;
   bool json = false;
   bool go_inittrace = false;
+  std::string cpu_max;
   std::vector<std::string> env;
   std::vector<std::string> command;
 };
@@ -76,16 +78,16 @@ void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitRep
               sum.reached_ready ? ms(sum.total_s).c_str() : (log.outcome + " after " + ms(sum.total_s)).c_str(),
               log.backend.c_str());
   if (sum.reached_ready) std::printf("ready: %s\n", spec.c_str());
-  std::printf("\n%-13s %10s %10s %9s %9s %9s %9s %9s %8s %11s %7s\n", "phase", "wall", "on-CPU", "disk", "network",
-              "sleeping", "run-queue", "other", "syscalls", "faults", "threads");
+  std::printf("\n%-13s %10s %10s %9s %9s %9s %9s %9s %9s %8s %11s %7s\n", "phase", "wall", "on-CPU", "disk",
+              "network", "sleeping", "run-queue", "throttled", "other", "syscalls", "faults", "threads");
   for (const auto& p : sum.phases) {
     uint64_t calls = 0;
     for (const auto& [name, n] : p.syscalls) calls += n;
     auto off = [&](WaitCause c) { return ms(p.off_cpu_s[static_cast<size_t>(c)]); };
-    std::printf("%-13s %10s %10s %9s %9s %9s %9s %9s %8s %11s %7s\n", std::string(phase_name(p.phase)).c_str(),
+    std::printf("%-13s %10s %10s %9s %9s %9s %9s %9s %9s %8s %11s %7s\n", std::string(phase_name(p.phase)).c_str(),
                 ms(p.wall_s).c_str(), ms(p.on_cpu_s).c_str(), off(WaitCause::kDisk).c_str(),
                 off(WaitCause::kNetwork).c_str(), off(WaitCause::kSleep).c_str(), off(WaitCause::kRunQueue).c_str(),
-                off(WaitCause::kOther).c_str(), format_count(calls).c_str(),
+                off(WaitCause::kThrottled).c_str(), off(WaitCause::kOther).c_str(), format_count(calls).c_str(),
                 fmt::format("{}/{}", p.minor_faults, p.major_faults).c_str(),
                 format_count(p.threads_created + p.processes_created).c_str());
   }
@@ -179,6 +181,14 @@ int run_trace(const TraceArgs& a) {
   opts.ready = launch::ReadySpec::parse(a.ready);
   opts.ready_timeout_s = a.ready_timeout_s;
   opts.output = launch::OutputMode::kCapture;
+  check_output_path(a.chrome_trace, "--chrome-trace");
+  if (!a.cpu_max.empty()) {
+    // As bench does: the start under a quota, with GOMAXPROCS/GOMEMLIMIT to match.
+    opts.limits.cpu_max = launch::CpuMax::parse(a.cpu_max);
+    launch::GoRuntimeEnv go = launch::go_runtime_env(program, opts.limits, opts.env);
+    opts.env.insert(opts.env.begin(), go.env.begin(), go.env.end());
+    for (const auto& note : go.notes) std::fprintf(stderr, "coldstart: note: %s\n", note.c_str());
+  }
   if (a.go_inittrace) {
     if (!target.is_go) throw UserError("--go-inittrace: " + program + " is not a Go binary");
     const char* existing = std::getenv("GODEBUG");
@@ -235,6 +245,7 @@ CommandRunner setup_trace(CLI::App& sub) {
   sub.add_flag("--json", a->json, "print the phase summary and the full event model as JSON");
   sub.add_flag("--go-inittrace", a->go_inittrace, "Go targets: GODEBUG=inittrace=1,gctrace=1; report package init and GC");
   sub.add_option("--env", a->env, "K=V added to the target's environment (repeatable)");
+  sub.add_option("--cpu-max", a->cpu_max, "trace the start under a CPU limit QUOTA[/PERIOD], e.g. 2ms/20ms");
   sub.add_option("COMMAND", a->command, "-- PROG ARGS...")->required();
   sub.positionals_at_end();
   return [a]() { return run_trace(*a); };

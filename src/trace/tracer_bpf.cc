@@ -62,6 +62,7 @@ std::string why(const char* step, int err) {
 }
 
 WaitCause classify(uint32_t flags) {
+  if (flags & CS_OFF_THROTTLED) return WaitCause::kThrottled;
   if (flags & CS_OFF_PREEMPTED) return WaitCause::kRunQueue;
   if (flags & (CS_OFF_IN_FAULT | CS_OFF_IOWAIT)) return WaitCause::kDisk;
   if (flags & CS_OFF_SOCKET) return WaitCause::kNetwork;
@@ -175,7 +176,10 @@ class BpfTracer final : public Tracer {
       case CS_EV_OFFCPU: {
         OffCpu off{pid, tid, start, start, end, classify(e.flags), -1};
         if (e.flags & CS_OFF_IN_SYSCALL) off.syscall_nr = static_cast<int>(e.blocked_nr);
-        if (!(e.flags & CS_OFF_PREEMPTED))
+        // A throttled thread waits for the next quota period as a whole; a
+        // preempted one waits in the run queue from the start.
+        if (e.flags & CS_OFF_THROTTLED) off.wake_ns = end;
+        else if (!(e.flags & CS_OFF_PREEMPTED))
           off.wake_ns = e.wake_ns != 0 ? std::min(static_cast<int64_t>(e.wake_ns), end) : end;
         log_.off_cpu.push_back(off);
         break;

@@ -51,6 +51,26 @@ TEST(CliTrace, GoCgoServiceToNotifyJson) {
   }
 }
 
+double off_cpu_total(const json& j, const std::string& cause) {
+  double sum = 0;
+  for (const auto& p : j["phases"]) sum += p["off_cpu_s"].value(cause, 0.0);
+  return sum;
+}
+
+// Under a 2% CPU quota the Go runtime's start is throttled for tens of ms;
+// without one, nothing is. The bpf backend tells it from a run-queue wait.
+TEST(CliTrace, CpuQuotaShowsAsThrottledTime) {
+  CommandResult limited = trace("--backend bpf --cpu-max 1ms/50ms --ready notify --env ADDR=127.0.0.1:0 --json -- " +
+                                fixture("go-user-service-static"));
+  ASSERT_EQ(limited.exit_code, 0) << limited.err;
+  EXPECT_NE(limited.err.find("set GOMAXPROCS=1"), std::string::npos) << limited.err;
+  EXPECT_GT(off_cpu_total(json::parse(limited.out), "throttled"), 0.005) << limited.out;
+  CommandResult free = trace("--backend bpf --ready notify --env ADDR=127.0.0.1:0 --json -- " +
+                             fixture("go-user-service-static"));
+  ASSERT_EQ(free.exit_code, 0) << free.err;
+  EXPECT_EQ(off_cpu_total(json::parse(free.out), "throttled"), 0.0) << free.out;
+}
+
 TEST(CliTrace, ChromeTraceIsValidWithOneTrackPerThread) {
   TempDir dir;
   std::string out = dir.path() + "/trace.json";

@@ -13,9 +13,9 @@
  *    faulted the string in);
  *  - sched_switch-in emits one off-CPU interval with its wake-up time
  *    (sched_wakeup) and what the thread was doing when it left: preempted
- *    (run-queue wait), in_iowait (block I/O), inside handle_mm_fault, inside
+ *    (run-queue wait, or CPU-throttled when its cgroup's quota is spent), in_iowait (block I/O), inside handle_mm_fault, inside
  *    which syscall, on a socket, with a timeout. User space turns that into
- *    a cause (disk, network, sleeping, run queue, other).
+ *    a cause (disk, network, sleeping, run queue, throttled, other).
  *  - User page faults (exceptions:page_fault_user) are settled by the
  *    task's fault counters (see settle_fault): major ones are emitted, minor
  *    ones only counted, per phase. An off-CPU interval that starts inside a
@@ -249,6 +249,18 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
   return 0;
 }
 
+/* Still runnable, but its cgroup's CPU quota is spent. Kernels >= 6.18
+ * throttle task by task on the way back to user space (task_struct.throttled);
+ * before, a throttled group's whole cfs_rq left the run queue, and
+ * throttle_count > 0 says that it or an ancestor is throttled. */
+static __always_inline bool cpu_throttled(struct task_struct* p) {
+  if (bpf_core_field_exists(p->throttled) && BPF_CORE_READ(p, throttled)) return true;
+  if (!bpf_core_field_exists(p->se.cfs_rq)) return false;
+  struct cfs_rq* cfs = BPF_CORE_READ(p, se.cfs_rq);
+  if (!cfs || !bpf_core_field_exists(cfs->throttle_count)) return false;
+  return BPF_CORE_READ(cfs, throttle_count) > 0;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct task_struct* next,
              unsigned int prev_state) {
@@ -258,7 +270,10 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct tas
     if (st) {
       settle_fault(prev, st, false);
       __u32 flags = 0;
-      if (preempt || prev_state == 0) flags |= CS_OFF_PREEMPTED;
+      if (preempt || prev_state == 0) {
+        flags |= CS_OFF_PREEMPTED;
+        if (cpu_throttled(prev)) flags |= CS_OFF_THROTTLED;
+      }
       if (BPF_CORE_READ_BITFIELD(prev, in_iowait)) flags |= CS_OFF_IOWAIT;
       if (st->in_fault) flags |= CS_OFF_IN_FAULT;
       if (st->nr >= 0) flags |= CS_OFF_IN_SYSCALL | st->sys_flags;

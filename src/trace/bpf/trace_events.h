@@ -31,6 +31,7 @@ enum cs_offcpu_flag {
   CS_OFF_IN_SYSCALL = 8,
   CS_OFF_SOCKET = 16,   /* the syscall in progress works on a socket fd */
   CS_OFF_TIMED = 32,    /* the syscall in progress has a timeout argument */
+  CS_OFF_THROTTLED = 64, /* preempted because its cgroup ran out of CPU quota */
 };
 
 struct cs_event {
