@@ -1,13 +1,18 @@
 // `coldstart prewarm record [--ready SPEC] -o MANIFEST -- PROG ARGS...`
 //
 // Two launches through the shared launcher (src/launch/):
-//  1. discovery: start until ready and list every regular file the tree has
-//     mapped or open, plus the binary and the libraries ld.so will load
-//     (elf::resolve_libraries) - so step 2 can evict all of them;
+//  1. discovery: start until ready under a tracer (trace/traced_run.h: bpf,
+//     else ptrace) and list every regular file the start opened, even if it
+//     closed it again (configs, data), every file the tree has mapped or open
+//     at the ready instant, plus the binary and the libraries ld.so will load
+//     (elf::resolve_libraries) - so step 2 can evict all of them. Without a
+//     usable tracer (or for a script) discovery runs untraced and says that
+//     files read and closed before ready are not recorded;
 //  2. recording: evict those files, start again until ready, and read which
 //     file pages the tree's page tables hold (pagecache::touched_files) - the
 //     pages this start faulted, not what the disk's readahead brought along.
-//     Files only open via an fd are recorded by residency (they were evicted).
+//     Files only open via an fd, or opened and closed during the start, are
+//     recorded by residency (they were evicted).
 // When the tree is gone at the ready instant (--ready exit), there are no page
 // tables to read and the record falls back to residency of the evicted
 // candidates, which over-records by the readahead (the manifest says so in
@@ -20,6 +25,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,6 +38,7 @@
 #include "launch/launcher.h"
 #include "pagecache/evict.h"
 #include "pagecache/record.h"
+#include "trace/traced_run.h"
 
 namespace coldstart::cli {
 namespace {
@@ -64,18 +72,50 @@ launch::LaunchOptions launch_options(const RecordArgs& a) {
   return o;
 }
 
-/// Waits for ready or throws with the launcher's reason and the stderr tail.
-void require_ready(launch::Launch& l, const char* which) {
-  const launch::RunRecord& r = l.wait_ready();
-  if (r.ready) return;
+/// The error for a launch that did not become ready: the launcher's reason
+/// and the last stderr line.
+UserError not_ready(const char* which, const launch::RunRecord& r) {
   std::string msg = fmt::format("{} launch did not become ready: {}", which, r.failure);
   std::string tail(trim(r.stderr_tail));
   if (!tail.empty()) msg += " (stderr: " + split(tail, '\n').back() + ")";
-  throw UserError(msg);
+  return UserError(msg);
+}
+
+/// Waits for ready or throws.
+void require_ready(launch::Launch& l, const char* which) {
+  const launch::RunRecord& r = l.wait_ready();
+  if (!r.ready) throw not_ready(which, r);
+}
+
+struct Discovery {
+  std::vector<std::string> candidates;  // every file to evict before the recording
+  std::vector<std::string> opened;      // opened during the traced start (may be closed at ready)
+};
+
+/// The discovery launch under a tracer; nullopt (with a warning) when no
+/// tracer can run here or the target is not an ELF program.
+std::optional<std::vector<std::string>> traced_discovery(const RecordArgs& a, const std::string& binary,
+                                                          std::set<std::string>& files) {
+  std::unique_ptr<trace::Tracer> tracer;
+  try {
+    tracer = trace::choose_backend("auto", trace::describe_target(binary));
+  } catch (const UserError& e) {
+    prewarm_warning(std::string("files read and closed before ready are not recorded (no tracer: ") + e.what() +
+                    ")");
+    return std::nullopt;
+  }
+  trace::TracedRun run = trace::traced_run(*tracer, launch_options(a));
+  if (!run.at_ready.ready) throw not_ready("the discovery", run.at_ready);
+  // traced_run stopped the tree: what was mapped or open is in the trace too
+  // (opened files), and the libraries were resolved above.
+  char cwd[4096];
+  std::vector<std::string> opened = trace::files_opened(run.log, ::getcwd(cwd, sizeof cwd) ? cwd : "/");
+  files.insert(opened.begin(), opened.end());
+  return opened;
 }
 
 /// Step 1: every file the start uses.
-std::vector<std::string> discover_files(const RecordArgs& a, const std::string& binary) {
+Discovery discover_files(const RecordArgs& a, const std::string& binary) {
   std::set<std::string> files{binary};
   try {
     for (std::string& lib : elf::resolve_libraries(binary)) files.insert(std::move(lib));
@@ -83,12 +123,17 @@ std::vector<std::string> discover_files(const RecordArgs& a, const std::string& 
     prewarm_warning(std::string("libraries not resolved: ") +
                     e.what());  // e.g. a script; discovery still finds them
   }
-  launch::Launch l(launch_options(a));
-  require_ready(l, "the discovery");
-  std::vector<pid_t> pids = l.tree_pids();
-  for (const std::string& f : files_in_use(pids)) files.insert(f);
-  l.stop();
-  return {files.begin(), files.end()};
+  Discovery d;
+  if (auto opened = traced_discovery(a, binary, files)) {
+    d.opened = std::move(*opened);
+  } else {
+    launch::Launch l(launch_options(a));
+    require_ready(l, "the discovery");
+    for (const std::string& f : files_in_use(l.tree_pids())) files.insert(f);
+    l.stop();
+  }
+  d.candidates.assign(files.begin(), files.end());
+  return d;
 }
 
 int run_record(const RecordArgs& a) {
@@ -97,7 +142,8 @@ int run_record(const RecordArgs& a) {
   InterruptGuard guard;
   try {
     std::string binary = resolve_program(a.command[0]);
-    std::vector<std::string> candidates = discover_files(a, binary);
+    Discovery discovery = discover_files(a, binary);
+    const std::vector<std::string>& candidates = discovery.candidates;
 
     EvictReport evicted = evict_files(candidates);
     for (const EvictOutcome& e : evicted.files)
@@ -110,6 +156,8 @@ int run_record(const RecordArgs& a) {
     if (!pids.empty()) {
       auto touched = touched_files(pids);
       if (!touched) throw UserError("reading the started tree: " + touched.error());
+      // Opened during the start but closed by now: residency, like fds.
+      touched->open_files.insert(discovery.opened.begin(), discovery.opened.end());
       rec = record_from_touched(*touched, a.command);
     } else {
       prewarm_warning(

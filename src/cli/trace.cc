@@ -27,6 +27,7 @@
 #include "trace/go_inittrace.h"
 #include "trace/phases.h"
 #include "trace/trace_json.h"
+#include "trace/traced_run.h"
 #include "trace/tracer.h"
 
 namespace coldstart::cli {
@@ -45,31 +46,6 @@ struct TraceArgs {
   std::vector<std::string> env;
   std::vector<std::string> command;
 };
-
-int run_hook(void* tracer) { return static_cast<Tracer*>(tracer)->child_pre_exec(); }
-
-// Step 2: the backend, prepared. `auto` falls back to ptrace with one line.
-std::unique_ptr<Tracer> choose_backend(const std::string& name, const TraceTarget& target) {
-  if (name != "auto" && name != "bpf" && name != "ptrace")
-    throw UserError("--backend: expected auto, bpf or ptrace, got '" + name + "'");
-  if (name != "ptrace") {
-    auto bpf = make_bpf_tracer();
-    try {
-      bpf->prepare(target);
-      return bpf;
-    } catch (const BackendUnavailable& e) {
-      if (name == "bpf") throw UserError(std::string("bpf backend unavailable: ") + e.what());
-      std::fprintf(stderr, "coldstart: note: bpf backend unavailable (%s); using ptrace\n", e.what());
-    }
-  }
-  auto ptrace = make_ptrace_tracer();
-  try {
-    ptrace->prepare(target);
-  } catch (const BackendUnavailable& e) {
-    throw UserError(std::string("ptrace backend unavailable: ") + e.what());
-  }
-  return ptrace;
-}
 
 std::string ms(double s) { return format_duration(s); }
 
@@ -199,25 +175,12 @@ int run_trace(const TraceArgs& a) {
   try {
     // Step 2.
     std::unique_ptr<Tracer> tracer = choose_backend(a.backend, target);
-    // Step 3.
-    opts.paused = true;
-    opts.child_hook = run_hook;
-    opts.child_hook_arg = tracer.get();
-    launch::Launch l(opts);
-    try {
-      tracer->follow(l.pid());
-    } catch (const BackendUnavailable& e) {
-      throw UserError(std::string(tracer->backend()) + " backend: " + e.what());
-    }
-    l.resume();
-    const launch::RunRecord& r = l.wait_ready();
-    // Step 4.
-    int64_t end = r.ready ? r.ready_ns : monotonic_ns();
-    TraceLog log = tracer->finish(l.t0_ns(), end, r.ready ? std::optional<int64_t>(r.ready_ns) : std::nullopt,
-                                  r.ready ? "ready" : r.failure);
-    // The ptrace backend services its tracees until the tree is gone.
-    const launch::RunRecord& final_record = l.stop();
+    // Steps 3 and 4.
+    TracedRun run = traced_run(*tracer, opts);
     tracer.reset();
+    const launch::RunRecord& r = run.at_ready;
+    const launch::RunRecord& final_record = run.stopped;
+    const TraceLog& log = run.log;
     // Step 5.
     TraceSummary sum = summarize(log);
     std::optional<GoInitReport> go;

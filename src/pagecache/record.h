@@ -20,8 +20,9 @@ struct Recording {
 };
 
 /// Builds the manifest: for each mapped file the pages present in the tree's
-/// page tables; for each file only open via an fd, its resident pages (the
-/// caller evicted it before the launch, so residency is what the start read).
+/// page tables; for each file of `open_files` that is not mapped (open via an
+/// fd, or opened and closed during the start), its resident pages (the caller
+/// evicted it before the launch, so residency is what the start read).
 /// Files that cannot be opened now are skipped with a warning.
 Recording record_from_touched(const TouchedFiles& touched, std::vector<std::string> command);
 

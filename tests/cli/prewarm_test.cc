@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -97,6 +98,29 @@ TEST(Prewarm, RecordEvictStatusApplyStatus) {
 
   auto human = test::run_shell(cs() + " prewarm status " + m);
   EXPECT_NE(human.out.find("recorded set: " + std::to_string(recorded)), std::string::npos) << human.out;
+}
+
+// A config read and closed before ready is in no page table and no fd table at
+// the ready instant: the traced discovery finds it by its open, and its
+// residency after the evicted start is recorded.
+TEST(Prewarm, RecordFindsAConfigReadAndClosedBeforeReady) {
+  test::TempDir dir;
+  std::string conf = write_text(dir.path() + "/service.conf", std::string(256 * 1024, 'x'));
+  std::string m = dir.path() + "/m.json";
+  auto rec = test::run_shell(cs() + " prewarm record --ready notify -o " + m +
+                             " -- /bin/sh -c 'cat " + conf + " >/dev/null; systemd-notify --ready; exec sleep 30'");
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  EXPECT_EQ(rec.err.find("not recorded (no tracer"), std::string::npos) << rec.err;
+  json manifest = json::parse(std::ifstream(m));
+  bool found = false;
+  std::set<std::pair<uint64_t, uint64_t>> files;  // one entry per file, whatever name it was opened by
+  for (const auto& f : manifest["files"]) {
+    EXPECT_TRUE(files.insert({f["device"].get<uint64_t>(), f["inode"].get<uint64_t>()}).second) << f["path"] << " twice";
+    if (f["path"] != conf) continue;
+    found = true;
+    EXPECT_FALSE(f["ranges"].empty());
+  }
+  EXPECT_TRUE(found) << manifest.dump(1);
 }
 
 TEST(Prewarm, RecordOfAProgramThatExitsFallsBackToResidency) {
