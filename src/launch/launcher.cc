@@ -30,7 +30,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <regex>
 
 #include <fmt/format.h>
 
@@ -40,6 +39,7 @@
 #include "core/file.h"
 #include "core/signals.h"
 #include "core/strings.h"
+#include "launch/log_pattern.h"
 #include "launch/probes.h"
 #include "launch/resources.h"
 
@@ -133,7 +133,7 @@ struct Launch::State {
   UniqueFd out_read, err_read;
   std::string err_tail;
   std::string line[2];  // partial stdout/stderr lines, for log:
-  std::optional<std::regex> log_re;
+  std::optional<LogPattern> log_re;
   std::optional<PolledProbe> polled;
   UniqueFd epoll;
   UniqueFd events;  // v2 cgroup.events, EPOLLPRI when populated changes
@@ -363,7 +363,7 @@ bool Launch::State::on_output(int which) {
     if (n <= 0) {
       if (n == 0) {  // EOF: stop watching, test the unterminated last line
         ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
-        if (log_re && !line[which].empty() && std::regex_search(line[which], *log_re)) matched = true;
+        if (log_re && !line[which].empty() && log_re->search(line[which])) matched = true;
         line[which].clear();
         (which == 0 ? out_read : err_read).reset();
       }
@@ -380,7 +380,7 @@ bool Launch::State::on_output(int which) {
         if (line[which].size() < 65536) line[which].push_back(c);
         continue;
       }
-      if (!matched && std::regex_search(line[which], *log_re)) matched = true;
+      if (!matched && log_re->search(line[which])) matched = true;
       line[which].clear();
     }
   }

@@ -3,9 +3,9 @@
 #include "launch/ready_spec.h"
 
 #include <charconv>
-#include <regex>
 
 #include "core/error.h"
+#include "launch/log_pattern.h"
 
 namespace coldstart::launch {
 namespace {
@@ -73,11 +73,7 @@ ReadySpec ReadySpec::parse(std::string_view text) {
     s.kind = ProbeKind::kLog;
     s.pattern = std::string(text.substr(4));
     if (s.pattern.empty()) throw UserError("empty REGEX in --ready log:");
-    try {
-      std::regex re(s.pattern);
-    } catch (const std::regex_error& e) {
-      throw UserError("bad REGEX '" + s.pattern + "' in --ready log: (" + e.what() + ")");
-    }
+    LogPattern check(s.pattern);  // throws with PCRE2's reason
   } else {
     throw UserError("unknown --ready SPEC '" + std::string(text) +
                     "' (want exit, notify, tcp:HOST:PORT, listen, http:URL or log:REGEX)");

@@ -133,6 +133,23 @@ TEST(Launcher, LogProbeMatchesCapturedStdout) {
   EXPECT_GE(r.time_to_ready_s, 0.003);
 }
 
+// Perl syntax (\d, \b), and neither a 60 KiB line nor a catastrophic
+// pattern can crash or stall the probe (std::regex recursed per character).
+TEST(Launcher, LogProbeTakesPerlSyntaxAndLongLines) {
+  LaunchOptions o;
+  o.argv = {"/bin/sh", "-c", "head -c 61440 /dev/zero | tr '\\0' a; echo; echo 'listening on :8081'; sleep 30"};
+  o.output = OutputMode::kCapture;
+  o.ready = ReadySpec::parse("log:\\blistening on :\\d+$");
+  o.ready_timeout_s = 10;
+  RunRecord r = launch_once(o);
+  EXPECT_TRUE(r.ready) << r.failure;
+  o.ready = ReadySpec::parse("log:^(a+)+$b");  // exponential backtracking on the long line
+  o.ready_timeout_s = 1;
+  r = launch_once(o);
+  EXPECT_FALSE(r.ready);
+  EXPECT_NE(r.failure.find("not ready after"), std::string::npos) << r.failure;
+}
+
 TEST(Launcher, NotifyHonoursStatusAndExtendTimeout) {
   LaunchOptions o = fixture_options({"status", "400"}, "notify");
   o.ready_timeout_s = 0.2;  // EXTEND_TIMEOUT_USEC=5s keeps it waiting
