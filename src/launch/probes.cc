@@ -53,29 +53,31 @@ UniqueFd connect_within(const sockaddr_storage& addr, socklen_t len, double max_
   return fd;
 }
 
+// Adds the inode of every socket a sock_diag dump answers with: `Msg` is the
+// answer's header (inet_diag_msg, unix_diag_msg), `inode` its inode field.
+template <typename Msg, typename Req, typename Inode>
+void collect_inodes(const Req& req, Inode Msg::*inode, std::set<uint64_t>& out) {
+  sock_diag_dump(req, [&](const nlmsghdr* h) {
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(Msg))) return;
+    Msg d;
+    std::memcpy(&d, NLMSG_DATA(h), sizeof d);
+    out.insert(d.*inode);
+  });
+}
+
 void dump_listening(int family, std::set<uint64_t>& out) {
   inet_diag_req_v2 req{};
   req.sdiag_family = static_cast<uint8_t>(family);
   req.sdiag_protocol = IPPROTO_TCP;
   req.idiag_states = 1U << TCP_LISTEN;
-  sock_diag_dump(req, [&](const nlmsghdr* h) {
-    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return;
-    inet_diag_msg d;
-    std::memcpy(&d, NLMSG_DATA(h), sizeof d);
-    out.insert(d.idiag_inode);
-  });
+  collect_inodes(req, &inet_diag_msg::idiag_inode, out);
 }
 
 void dump_listening_unix(std::set<uint64_t>& out) {
   unix_diag_req req{};
   req.sdiag_family = AF_UNIX;
   req.udiag_states = 1U << TCP_LISTEN;
-  sock_diag_dump(req, [&](const nlmsghdr* h) {
-    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(unix_diag_msg))) return;
-    unix_diag_msg d;
-    std::memcpy(&d, NLMSG_DATA(h), sizeof d);
-    out.insert(d.udiag_ino);
-  });
+  collect_inodes(req, &unix_diag_msg::udiag_ino, out);
 }
 
 }  // namespace
