@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/process.h"
 #include "core/signals.h"
 #include "core/strings.h"
 #include "elf/elf.h"
@@ -51,17 +52,6 @@ struct RecordArgs {
   std::string output;
   std::vector<std::string> command;
 };
-
-/// PROG as execvp would find it.
-std::string resolve_program(const std::string& prog) {
-  if (prog.find('/') != std::string::npos) return prog;
-  const char* path = std::getenv("PATH");
-  for (const std::string& dir : split(path ? path : "/usr/bin:/bin", ':')) {
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + prog;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  throw UserError(prog + ": command not found in PATH");
-}
 
 launch::LaunchOptions launch_options(const RecordArgs& a) {
   launch::LaunchOptions o;
