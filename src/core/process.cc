@@ -279,9 +279,15 @@ void ChildProcess::kill_and_reap() {
   }
 }
 
-ExitStatus exit_status_of(const siginfo_t& info, const rusage& usage) {
+std::optional<ExitStatus> reap_pidfd(int pidfd, int flags) {
+  siginfo_t info{};
+  rusage ru{};
+  long r;
+  do r = ::syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | flags, &ru);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 || info.si_pid == 0) return std::nullopt;
   ExitStatus s;
-  s.usage = usage;
+  s.usage = ru;
   if (info.si_code == CLD_EXITED) {
     s.code = info.si_status;
   } else {
@@ -299,13 +305,7 @@ bool ChildProcess::signal(int sig) const {
 std::optional<ExitStatus> ChildProcess::reap(int flags) {
   if (status_) return status_;
   if (pid_ <= 0) return std::nullopt;
-  siginfo_t info{};
-  rusage ru{};
-  long r;
-  do r = ::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED | flags, &ru);
-  while (r < 0 && errno == EINTR);
-  if (r < 0 || info.si_pid == 0) return std::nullopt;
-  status_ = exit_status_of(info, ru);
+  status_ = reap_pidfd(pidfd_.get(), flags);
   return status_;
 }
 

@@ -66,8 +66,10 @@ struct ExitStatus {
   std::string describe() const;
 };
 
-/// The status a waitid() reported (CLD_EXITED, CLD_KILLED, CLD_DUMPED).
-ExitStatus exit_status_of(const siginfo_t& info, const rusage& usage);
+/// Reaps the process behind `pidfd` with waitid(P_PIDFD) (flags: 0 to block,
+/// WNOHANG to poll): its status, or nullopt while it runs or when it is not
+/// our child (ECHILD).
+std::optional<ExitStatus> reap_pidfd(int pidfd, int flags);
 
 /// ChildProcess owns one spawned child: its pid and pidfd. It reaps the child
 /// exactly once; if it is destroyed while the child still runs, it SIGKILLs

@@ -52,17 +52,4 @@ std::optional<FollowedMain> FollowedMain::open(pid_t pid) {
   return m;
 }
 
-FollowedMain::End FollowedMain::end() {
-  End e;
-  siginfo_t info{};
-  rusage ru{};
-  long r;
-  do r = ::syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED | WNOHANG, &ru);
-  while (r < 0 && errno == EINTR);
-  if (r < 0 || info.si_pid == 0) return e;  // not our child (ECHILD): the status is not ours to read
-  e.known = true;
-  e.status = exit_status_of(info, ru);
-  return e;
-}
-
 }  // namespace coldstart::supervise

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <optional>
 #include <vector>
@@ -35,12 +36,8 @@ class FollowedMain {
   pid_t pid() const { return pid_; }
   int pidfd() const { return pidfd_.get(); }
   /// After the pidfd became readable: the exit status, reaped if the process
-  /// is our child; otherwise `known` is false.
-  struct End {
-    ExitStatus status;
-    bool known = false;
-  };
-  End end();
+  /// is our child; nullopt when it is not (its status is not ours to read).
+  std::optional<ExitStatus> end() { return reap_pidfd(pidfd_.get(), WNOHANG); }
 
  private:
   pid_t pid_ = 0;

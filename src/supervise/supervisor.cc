@@ -348,9 +348,10 @@ void Supervision::wait_and_dispatch() {
   if (notify != nullptr) fds[kNotify].fd = notify->fd();
   if (followed_main_) fds[kMainExit].fd = followed_main_->pidfd();
   bool waiting = lifecycle_.waiting_for_connection();
-  if (waiting) prepare_lazy_start();
-  if (waiting)
+  if (waiting) {
+    prepare_lazy_start();
     for (const auto& l : listeners_) fds.push_back({l.fd(), POLLIN, 0});
+  }
 
   int64_t now = monotonic_ns();
   std::optional<int64_t> until = lifecycle_.next_deadline();
@@ -390,11 +391,11 @@ void Supervision::wait_and_dispatch() {
     }
   }
   if (n > 0 && fds[kMainExit].revents != 0 && followed_main_) {
-    FollowedMain::End end = followed_main_->end();
-    if (!end.known) log_(now, fmt::format("main pid {} ended; its exit status is unknown (not our child)",
-                                          followed_main_->pid()));
+    std::optional<ExitStatus> end = followed_main_->end();
+    if (!end) log_(now, fmt::format("main pid {} ended; its exit status is unknown (not our child)",
+                                    followed_main_->pid()));
     followed_main_.reset();
-    lifecycle_.on_main_exit(now, end.known ? end.status : ExitStatus{.code = 0});
+    lifecycle_.on_main_exit(now, end.value_or(ExitStatus{.code = 0}));
   }
   if (n > 0 && waiting) {
     for (size_t i = kFirstListener; i < fds.size(); ++i) {
