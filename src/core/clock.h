@@ -17,4 +17,12 @@ inline int64_t monotonic_ns() {
 
 inline double ns_to_s(int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
+/// A microsecond count a service sent (sd_notify's EXTEND_TIMEOUT_USEC=,
+/// WATCHDOG_USEC=) as nanoseconds, saturated at 2^52 us (~146 years, what
+/// systemd treats as infinity) so that `now + it` cannot overflow.
+inline int64_t service_usec_to_ns(uint64_t us) {
+  constexpr uint64_t kMaxUs = uint64_t{1} << 52;
+  return static_cast<int64_t>(us < kMaxUs ? us : kMaxUs) * 1000;
+}
+
 }  // namespace coldstart

@@ -11,7 +11,8 @@
 //     the captured stdout/stderr pipes (log: and the stderr tail), and the
 //     interrupt self-pipe. These are events: the instant is taken as soon as
 //     epoll_pwait2 returns, except for READY=1, whose instant is the kernel's
-//     timestamp of the datagram (when the service sent it; notify.cc). Polled probes (tcp:, listen, http:) run between
+//     timestamp of the datagram (when the service sent it; notify.cc).
+//     Polled probes (tcp:, listen, http:) run between
 //     waits with a back-off from 20 µs growing 1.5x to 200 µs, so detection
 //     latency stays below ~200 µs while the probe costs little CPU.
 //  4. The tree's resources are read right after the ready instant.
@@ -442,9 +443,7 @@ const RunRecord& Launch::wait_ready() {
             // The kernel's send stamp, never before t0 (a clock step) nor after we saw it.
             if (m->ready && !r.ready) mark_ready(std::clamp(m->sent_ns, r.t0_ns, t_event));
             if (m->extend_timeout_usec) {
-              // Saturated (~146 years) so a huge value cannot overflow the deadline.
-              uint64_t us = std::min<uint64_t>(*m->extend_timeout_usec, uint64_t{1} << 52);
-              deadline = std::max(deadline, m->received_ns + static_cast<int64_t>(us) * 1000);
+              deadline = std::max(deadline, m->received_ns + service_usec_to_ns(*m->extend_timeout_usec));
             }
             r.notifications.push_back(std::move(*m));
           }

@@ -35,6 +35,7 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/strings.h"
 
 namespace coldstart::supervise {
@@ -45,13 +46,6 @@ std::optional<int64_t> parse_u64(std::string_view v) {
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (v.empty() || ec != std::errc() || ptr != v.data() + v.size() || n < 0) return std::nullopt;
   return n;
-}
-
-// A microsecond count from the service as nanoseconds, saturated at ~146
-// years (what systemd would treat as infinity) so `now + it` cannot overflow.
-int64_t usec_to_ns(int64_t us) {
-  constexpr int64_t kMaxUs = int64_t{1} << 52;
-  return std::min(us, kMaxUs) * 1000;
 }
 
 std::string dur(int64_t ns) { return format_duration(static_cast<double>(ns) / 1e9); }
@@ -232,14 +226,15 @@ void ServiceLifecycle::apply_field(int64_t now, std::string_view key, std::strin
   } else if (key == "EXTEND_TIMEOUT_USEC") {
     auto us = parse_u64(value);
     if (!us) return;
-    int64_t until = now + usec_to_ns(*us);
+    const int64_t extension = service_usec_to_ns(static_cast<uint64_t>(*us));
+    int64_t until = now + extension;
     std::optional<int64_t>* t = state_ == State::kStarting  ? &start_deadline_
                                 : state_ == State::kStopping ? &stop_deadline_
                                 : active                     ? &runtime_deadline_
                                                              : nullptr;
     if (t != nullptr && t->has_value() && **t < until) {
       **t = until;
-      log(now, fmt::format("timeout extended by the service to {} from now", dur(usec_to_ns(*us))));
+      log(now, fmt::format("timeout extended by the service to {} from now", dur(extension)));
     }
   } else if (key == "WATCHDOG_USEC") {
     auto us = parse_u64(value);
@@ -248,7 +243,7 @@ void ServiceLifecycle::apply_field(int64_t now, std::string_view key, std::strin
       watchdog_interval_.reset(), watchdog_deadline_.reset();
       log(now, "watchdog disabled by the service (WATCHDOG_USEC=0)");
     } else {
-      watchdog_interval_ = usec_to_ns(*us);
+      watchdog_interval_ = service_usec_to_ns(static_cast<uint64_t>(*us));
       watchdog_deadline_ = now + *watchdog_interval_;
       log(now, fmt::format("watchdog interval set by the service to {}", dur(*watchdog_interval_)));
     }
