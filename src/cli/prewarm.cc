@@ -31,9 +31,7 @@ using namespace coldstart::pagecache;
 
 void print_json(const json& j) { std::fputs((j.dump(2) + "\n").c_str(), stdout); }
 
-std::string percent(uint64_t part, uint64_t whole) {
-  return whole ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole)) : "-";
-}
+std::string percent(uint64_t part, uint64_t whole) { return format_percent(part, whole, "-"); }
 
 /// A single argument that looks like JSON is a manifest (and must be a valid
 /// one); anything else is a list of files.

@@ -164,10 +164,7 @@ int run_record(const RecordArgs& a) {
         "%s)\n",
         format_count(pages).c_str(), format_bytes(rec.manifest.total_bytes()).c_str(),
         rec.manifest.files.size(), a.output.c_str(), rec.manifest.recorded_with.c_str(),
-        fmt::format("{:.1f}%", rec.file_pages
-                                   ? 100.0 * static_cast<double>(pages) / static_cast<double>(rec.file_pages)
-                                   : 0.0)
-            .c_str(),
+        format_percent(pages, rec.file_pages, "0.0%").c_str(),
         format_count(rec.file_pages).c_str(), format_count(rec.resident_pages).c_str());
     if (evicted.resident_after > 0)
       std::printf(

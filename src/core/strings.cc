@@ -149,6 +149,11 @@ std::string format_bytes(uint64_t bytes) {
   return fmt::format("{:.1f} {}", v, units[i]);
 }
 
+std::string format_percent(uint64_t part, uint64_t whole, std::string_view if_no_whole) {
+  if (whole == 0) return std::string(if_no_whole);
+  return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+}
+
 std::string format_count(uint64_t n) {
   std::string digits = std::to_string(n);
   std::string out;

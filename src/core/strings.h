@@ -38,6 +38,9 @@ std::string format_bytes(uint64_t bytes);
 /// 17571 -> "17,571".
 std::string format_count(uint64_t n);
 
+/// part/whole as "12.5%"; `if_no_whole` when whole is 0.
+std::string format_percent(uint64_t part, uint64_t whole, std::string_view if_no_whole);
+
 /// A Unix time as UTC: "2026-11-27 15:42:07" / "2026-11-27 15:42".
 std::string format_utc_seconds(double unix_time);
 std::string format_utc_minutes(double unix_time);

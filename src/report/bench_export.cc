@@ -31,9 +31,7 @@ double median_sorted_copy(std::vector<double> v) {
   return quantile_sorted(v, 0.5);
 }
 
-std::string percent(uint64_t part, uint64_t whole) {
-  return whole == 0 ? "0%" : fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
-}
+std::string percent(uint64_t part, uint64_t whole) { return format_percent(part, whole, "0%"); }
 
 // Residency before eviction and at run start, summed over the runs that recorded it.
 struct Residency {

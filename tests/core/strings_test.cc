@@ -40,6 +40,8 @@ TEST(ParseSize, Suffixes) {
 TEST(Format, HumanUnits) {
   EXPECT_EQ(format_count(17571), "17,571");
   EXPECT_EQ(format_count(0), "0");
+  EXPECT_EQ(format_percent(1, 8, "-"), "12.5%");
+  EXPECT_EQ(format_percent(3, 0, "-"), "-");
   EXPECT_EQ(format_duration(0.00342), "3.420 ms");
   EXPECT_EQ(format_duration(0.000812), "812.0 µs");
   EXPECT_EQ(format_bytes(420 * 1024), "420.0 KiB");
