@@ -11,6 +11,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace coldstart::test {
@@ -54,6 +56,14 @@ inline std::string fixture(const std::string& name) { return std::string(COLDSTA
 inline std::string source_path(const std::string& rel) { return std::string(COLDSTART_SOURCE_DIR) + "/" + rel; }
 inline std::string coldstart_binary() { return COLDSTART_BINARY; }
 
+/// The whole content of a file ("" when it cannot be read).
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 /// Output and status of a finished command.
 struct CommandResult {
   int exit_code = -1;  // -1 if killed by a signal
@@ -70,18 +80,8 @@ inline CommandResult run_shell(const std::string& command) {
   int status = std::system(full.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const std::string& p) {
-    std::string s;
-    if (FILE* f = std::fopen(p.c_str(), "rb")) {
-      char buf[4096];
-      size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-      std::fclose(f);
-    }
-    return s;
-  };
-  r.out = slurp(out);
-  r.err = slurp(err);
+  r.out = read_text(out);
+  r.err = read_text(err);
   return r;
 }
 

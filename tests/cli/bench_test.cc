@@ -24,12 +24,7 @@ namespace {
 std::string cs() { return test::coldstart_binary() + " bench"; }
 std::string fx(const std::string& args) { return "'" + test::fixture("launch-fixture") + " " + args + "'"; }
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return nlohmann::json::parse(ss.str());
-}
+nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(test::read_text(path)); }
 
 TEST(BenchCli, NotifyTwoCommandsPrintsStatsAndComparison) {
   test::TempDir dir;

@@ -11,12 +11,6 @@
 namespace coldstart {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // The value of the first sample line matching `selector` (a regex over the metric and labels).
 double sample(const std::string& text, const std::string& selector) {
@@ -32,7 +26,7 @@ TEST(ExportPrometheus, RunWritesItsStartsTimeToReady) {
   auto r = test::run_shell(test::coldstart_binary() + " run --ready notify --runtime-max 200ms --export-prometheus " +
                            prom + " -- " + test::fixture("launch-fixture") + " notify 40");
   EXPECT_NE(r.exit_code, 2) << r.err;
-  std::string text = slurp(prom);
+  std::string text = test::read_text(prom);
   ASSERT_FALSE(text.empty()) << r.err;
   EXPECT_NE(text.find("# TYPE coldstart_time_to_ready_seconds summary"), std::string::npos) << text;
   std::string series = "coldstart_time_to_ready_seconds\\{service=\"launch-fixture\",host=\"[^\"]+\",mode=\"run\"";
@@ -49,7 +43,7 @@ TEST(ExportPrometheus, RunThatNeverGetsReadyExportsNoQuantiles) {
   auto r = test::run_shell(test::coldstart_binary() + " run --timeout-start 200ms --timeout-stop 1s --export-prometheus " +
                            prom + " -- " + test::fixture("launch-fixture") + " never");
   EXPECT_NE(r.exit_code, 0);
-  std::string text = slurp(prom);
+  std::string text = test::read_text(prom);
   EXPECT_EQ(text.find("quantile="), std::string::npos) << text;
   EXPECT_NE(text.find("coldstart_time_to_ready_last_export_timestamp_seconds"), std::string::npos) << text;
 }
@@ -78,7 +72,7 @@ TEST(ExportPrometheus, BenchWritesOneSeriesPerCommand) {
   auto r = test::run_shell(test::coldstart_binary() + " bench --ready notify --runs 3 --warmup 0 --export-prometheus " +
                            prom + " '" + test::fixture("launch-fixture") + " notify 30'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::string text = slurp(prom);
+  std::string text = test::read_text(prom);
   EXPECT_GE(sample(text, "mode=\"warm\",quantile=\"0.99\"\\}"), 0.030) << text;
   EXPECT_EQ(sample(text, "coldstart_time_to_ready_seconds_count\\{service=\"launch-fixture\""), 3) << text;
 }

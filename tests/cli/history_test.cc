@@ -31,12 +31,7 @@ std::string bench(const std::string& db, const std::string& args) {
   return test::coldstart_binary() + " bench --ready notify --warmup 1 --db " + db + " " + args;
 }
 
-json read_json(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return json::parse(ss.str());
-}
+json read_json(const std::string& path) { return json::parse(test::read_text(path)); }
 
 json history(const std::string& db) {
   auto r = test::run_shell(test::coldstart_binary() + " history --json --db " + db);

@@ -28,12 +28,6 @@ namespace {
 
 constexpr const char* kChromium = "/usr/bin/chromium";
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 /// One headless Chromium invocation in its own process group, killed as a group on every path.
 class Chromium {
@@ -132,7 +126,7 @@ TEST(ReportCli, RealBenchAndTraceRenderInHeadlessChromium) {
                          dir.path() + "/profile-shot", 90));
   }
   ASSERT_TRUE(std::filesystem::exists(png));
-  std::string head = slurp(png).substr(0, 8);
+  std::string head = test::read_text(png).substr(0, 8);
   EXPECT_EQ(head, "\x89PNG\r\n\x1a\n");
   EXPECT_GT(std::filesystem::file_size(png), 20000u);  // a page of charts, not a blank one
 
@@ -141,7 +135,7 @@ TEST(ReportCli, RealBenchAndTraceRenderInHeadlessChromium) {
     Chromium dump;
     ASSERT_TRUE(dump.run({"--dump-dom"}, url, dom_path, dir.path() + "/profile-dom", 90));
   }
-  std::string dom = slurp(dom_path);
+  std::string dom = test::read_text(dom_path);
   ASSERT_NE(dom.find("</html>"), std::string::npos) << dom.substr(0, 500);
   for (const char* id : {"trace-0-waterfall", "bench-0-boxplot", "bench-0-hist-0", "bench-0-hist-1",
                          "bench-0-comparison"}) {

@@ -29,12 +29,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 using test::free_port;
 
@@ -106,8 +100,8 @@ class Background {
     }
     return false;
   }
-  std::string err() const { return slurp(err_); }
-  std::string out() const { return slurp(out_); }
+  std::string err() const { return test::read_text(err_); }
+  std::string out() const { return test::read_text(out_); }
   const std::string& dir() const { return dir_.path(); }
 
  private:
@@ -145,7 +139,7 @@ TEST(Run, SocketActivationPassesWhatSystemdSocketActivatePasses) {
                            "--fdname", "admin", "--", "/bin/sh", probe, dir.path() + "/run"}));
   ASSERT_EQ(run.wait(10s), 0) << run.err();
 
-  std::string seen_ssa = slurp(dir.path() + "/ssa"), seen_run = slurp(dir.path() + "/run");
+  std::string seen_ssa = test::read_text(dir.path() + "/ssa"), seen_run = test::read_text(dir.path() + "/run");
   EXPECT_NE(seen_ssa.find("LISTEN_FDS=2\nLISTEN_FDNAMES=web:admin\nLISTEN_PID=self\n"), std::string::npos) << seen_ssa;
   EXPECT_NE(seen_ssa.find("state=0A"), std::string::npos) << seen_ssa;  // a TCP socket in LISTEN
   EXPECT_EQ(seen_run, seen_ssa);
@@ -318,7 +312,7 @@ TEST(Run, GoServiceGetsGomaxprocsFromTheCpuLimitItLivesUnder) {
   EXPECT_NE(err.find("go: "), std::string::npos) << err;
   auto at = err.find("started main pid ");
   ASSERT_NE(at, std::string::npos);
-  std::string env = slurp("/proc/" + std::to_string(std::atoi(err.c_str() + at + 17)) + "/environ");
+  std::string env = test::read_text("/proc/" + std::to_string(std::atoi(err.c_str() + at + 17)) + "/environ");
   EXPECT_NE(env.find(std::string("GOMAXPROCS=1") + '\0'), std::string::npos);
   run.signal(SIGTERM);
   EXPECT_EQ(run.wait(10s), 0) << run.err();

@@ -90,7 +90,7 @@ namespace coldstart::lint {
 namespace {
 
 TEST(LintDocs, RulesTableNamesEveryRuleWithItsSeverity) {
-  std::string doc = test::read_all(test::source_path("docs/lint.md"));
+  std::string doc = test::read_text(test::source_path("docs/lint.md"));
   for (const RuleInfo& r : rules()) {
     std::string row = "| `" + std::string(r.id) + "` | " + std::string(r.kind) + " | " +
                       std::string(severity_name(r.severity)) + " |";

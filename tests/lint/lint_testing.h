@@ -14,13 +14,6 @@
 
 namespace coldstart::test {
 
-inline std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 inline std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
   return s;
@@ -38,7 +31,7 @@ inline std::string materialize_corpus(const TempDir& dir, const std::string& sub
     }
     fs::create_directories(target.parent_path());
     std::ofstream(target, std::ios::binary)
-        << replace_all(read_all(e.path().string()), "@FIXTURES@", COLDSTART_FIXTURE_DIR);
+        << replace_all(read_text(e.path().string()), "@FIXTURES@", COLDSTART_FIXTURE_DIR);
   }
   return to.string();
 }

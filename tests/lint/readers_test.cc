@@ -72,7 +72,7 @@ TEST(K8sManifest, SyntaxAndTypeErrorsHavePositions) {
                              std::pair<const char*, const char*>{"bad-type.yaml", ":9:24"}}) {
     std::string path = k8s + "/" + file;
     try {
-      read_manifests(test::read_all(path), path);
+      read_manifests(test::read_text(path), path);
       ADD_FAILURE() << file << " parsed";
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(path + where), std::string::npos) << e.what();
