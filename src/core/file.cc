@@ -92,20 +92,40 @@ void check_output_path(const std::string& path, std::string_view option) {
     throw UserError(std::string(option) + " " + path + ": is a directory");
 }
 
+namespace {
+
+// Writes all of `data` to `fd`; errno on failure, 0 on success.
+int write_all(int fd, std::string_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, std::string_view data) {
+  // An existing device, FIFO or socket (/dev/null, /dev/stdout, a pipe) is
+  // written in place: renaming over it would replace the device node itself.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) throw UserError("write " + path + ": is a directory");
+    UniqueFd fd = open_or_throw(path, O_WRONLY);
+    if (int err = write_all(fd.get(), data)) throw_sys("write", path, err);
+    return;
+  }
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     UniqueFd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::unlink(tmp.c_str());
-        throw_sys("write", tmp, err);
-      }
-      done += static_cast<size_t>(n);
+    if (int err = write_all(fd.get(), data)) {
+      ::unlink(tmp.c_str());
+      throw_sys("write", tmp, err);
     }
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {

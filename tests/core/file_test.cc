@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include "core/error.h"
@@ -39,6 +40,26 @@ TEST(WriteFileAtomic, LeavesNoPartialFileOnFailure) {
   write_file_atomic(f, "one");
   write_file_atomic(f, "two");
   EXPECT_EQ(*read_text_file(f), "two");
+}
+
+// `-o /dev/null` once renamed a temp file over the device node (as root).
+TEST(WriteFileAtomic, WritesThroughADeviceOrFifoInsteadOfReplacingIt) {
+  write_file_atomic("/dev/null", "discarded");
+  struct stat st {};
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  test::TempDir dir;
+  std::string fifo = dir.path() + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  int rd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(rd, 0);
+  write_file_atomic(fifo, "through");
+  char buf[16] = {};
+  EXPECT_EQ(::read(rd, buf, sizeof buf), 7);
+  ::close(rd);
+  ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_THROW(write_file_atomic(dir.path(), "x"), UserError);
 }
 
 TEST(Errors, NameTheCallObjectAndErrno) {
