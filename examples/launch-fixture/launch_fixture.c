@@ -95,11 +95,14 @@ int main(int argc, char** argv) {
   } else if (strcmp(mode, "never") == 0) {
     wait_for_term();
   } else if (strcmp(mode, "stubborn") == 0) {
+    /* Ignore SIGTERM before the fork, so the grandchild ignores it from its
+     * first instant: READY=1 never comes before that (a race under load). */
+    signal(SIGTERM, SIG_IGN);
     pid_t pid = fork();
     if (pid == 0) {
-      signal(SIGTERM, SIG_IGN);
       for (;;) pause();
     }
+    signal(SIGTERM, SIG_DFL);
     notify("READY=1");
     wait_for_term();
   } else if (strcmp(mode, "status") == 0) {
