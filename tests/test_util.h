@@ -56,6 +56,22 @@ inline std::string fixture(const std::string& name) { return std::string(COLDSTA
 inline std::string source_path(const std::string& rel) { return std::string(COLDSTART_SOURCE_DIR) + "/" + rel; }
 inline std::string coldstart_binary() { return COLDSTART_BINARY; }
 
+/// "ARGS" as a shell command line running the coldstart under test.
+inline std::string cs(const std::string& args) { return coldstart_binary() + " " + args; }
+
+/// Writes `text` to `path` (replacing it); returns `path`.
+inline std::string write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  return path;
+}
+
+/// `text` quoted for /bin/sh as one word.
+inline std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 /// The whole content of a file ("" when it cannot be read).
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

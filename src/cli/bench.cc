@@ -21,6 +21,7 @@
 
 #include "cli/commands.h"
 #include "cli/history.h"
+#include "cli/launch_flags.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/process.h"
@@ -41,15 +42,10 @@ struct BenchOptions {
   std::vector<std::string> commands;
   size_t runs = 10;
   std::optional<size_t> warmup;
-  std::string ready = "exit";
-  std::string ready_timeout = "10s";
+  LaunchFlags launch;  // --ready (default exit), --ready-timeout, --env, --cwd, --cpu-max, --memory-*
   bool cold = false;
   bool warm = false;
   std::string prewarm;
-  std::string cpu_max;
-  std::string memory_high;
-  std::string memory_max;
-  std::vector<std::string> env;
   std::string export_json, export_markdown, export_csv;
   std::vector<std::string> budgets;
   bool ignore_failure = false;
@@ -97,22 +93,8 @@ std::vector<Plan> make_plans(const BenchOptions& o, const launch::LaunchOptions&
 
 launch::LaunchOptions common_launch_options(const BenchOptions& o) {
   launch::LaunchOptions l;
-  l.ready = launch::ReadySpec::parse(o.ready);
-  auto timeout = parse_duration(o.ready_timeout);
-  if (!timeout || *timeout <= 0) throw UserError("bad --ready-timeout '" + o.ready_timeout + "'");
-  l.ready_timeout_s = *timeout;
-  if (!o.cpu_max.empty()) l.limits.cpu_max = launch::CpuMax::parse(o.cpu_max);
-  auto size = [](const std::string& text, const char* flag) {
-    auto v = parse_size(text);
-    if (!v || *v == 0) throw UserError(fmt::format("bad {} '{}' (want a size like 256M)", flag, text));
-    return *v;
-  };
-  if (!o.memory_high.empty()) l.limits.memory_high = size(o.memory_high, "--memory-high");
-  if (!o.memory_max.empty()) l.limits.memory_max = size(o.memory_max, "--memory-max");
-  for (const auto& kv : o.env) {
-    if (kv.find('=') == std::string::npos || kv.front() == '=') throw UserError("bad --env '" + kv + "' (want K=V)");
-  }
-  l.env = o.env;
+  l.ready = launch::ReadySpec::parse("exit");
+  apply_launch_flags(o.launch, l);
   l.output = launch::OutputMode::kCapture;
   l.stop_grace_s = 2;
   return l;
@@ -179,7 +161,8 @@ int run_bench(const BenchOptions& o) {
   check_output_path(o.history.prometheus, "--export-prometheus");
   launch::LaunchOptions common = common_launch_options(o);
   std::vector<report::Budget> budgets;
-  for (const auto& b : o.budgets) budgets.push_back(report::Budget::parse(b));
+  for (const auto& b : o.budgets)
+    budgets.push_back(with_flag("--budget", b, [&] { return report::Budget::parse(b); }));
   std::optional<pagecache::Manifest> manifest;
   if (!o.prewarm.empty()) manifest = pagecache::read_manifest(o.prewarm);
   const std::string mode = manifest ? "prewarm" : o.cold ? "cold" : "warm";
@@ -270,15 +253,10 @@ CommandRunner setup_bench(CLI::App& sub) {
   auto o = std::make_shared<BenchOptions>();
   sub.add_option("--runs,-r", o->runs, "measured launches per command (default 10)");
   sub.add_option("--warmup,-w", o->warmup, "unmeasured launches first (default 2 warm, 0 cold)");
-  sub.add_option("--ready", o->ready, "readiness SPEC: exit, notify, tcp:HOST:PORT, listen, http:URL, log:REGEX");
-  sub.add_option("--ready-timeout", o->ready_timeout, "give up on a launch after this long (default 10s)");
+  add_launch_flags(sub, o->launch);
   sub.add_flag("--cold", o->cold, "evict the binary, its libraries and manifest files before every run");
   sub.add_flag("--warm", o->warm, "keep the page cache (default)");
   sub.add_option("--prewarm", o->prewarm, "evict, then load this prewarm manifest before every run");
-  sub.add_option("--cpu-max", o->cpu_max, "CPU limit QUOTA[/PERIOD], e.g. 50ms/100ms");
-  sub.add_option("--memory-high", o->memory_high, "memory limit (throttling), e.g. 256M");
-  sub.add_option("--memory-max", o->memory_max, "memory limit (hard), e.g. 512M");
-  sub.add_option("--env", o->env, "K=V for the target (repeatable)");
   sub.add_option("--export-json", o->export_json, "write results as JSON (hyperfine's schema + ours)");
   sub.add_option("--export-markdown", o->export_markdown, "write a markdown table");
   sub.add_option("--export-csv", o->export_csv, "write one CSV row per run");

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/launch_flags.h"
 #include "core/error.h"
 #include "core/process.h"
 #include "core/signals.h"
@@ -47,8 +48,7 @@ namespace {
 using namespace coldstart::pagecache;
 
 struct RecordArgs {
-  std::string ready = "exit";
-  double ready_timeout_s = 10;
+  LaunchFlags launch;  // --ready (default exit), --ready-timeout, --env, --cwd, --cpu-max, --memory-*
   std::string output;
   std::vector<std::string> command;
 };
@@ -56,8 +56,8 @@ struct RecordArgs {
 launch::LaunchOptions launch_options(const RecordArgs& a) {
   launch::LaunchOptions o;
   o.argv = a.command;
-  o.ready = launch::ReadySpec::parse(a.ready);
-  o.ready_timeout_s = a.ready_timeout_s;
+  o.ready = launch::ReadySpec::parse("exit");
+  apply_launch_flags(a.launch, o);
   o.output = launch::OutputMode::kCapture;
   return o;
 }
@@ -129,6 +129,7 @@ Discovery discover_files(const RecordArgs& a, const std::string& binary) {
 int run_record(const RecordArgs& a) {
   if (a.command.empty()) throw UserError("prewarm record: no command given after --");
   if (a.output.empty()) throw UserError("prewarm record: -o MANIFEST is required");
+  launch_options(a);  // every flag checked before the first launch
   InterruptGuard guard;
   try {
     std::string binary = resolve_program(a.command[0]);
@@ -182,9 +183,7 @@ CommandRunner setup_prewarm_record(CLI::App& prewarm) {
   auto a = std::make_shared<RecordArgs>();
   CLI::App* rec =
       prewarm.add_subcommand("record", "launch PROG until ready and record the file pages its start used");
-  rec->add_option("--ready", a->ready,
-                  "readiness SPEC: exit (default), notify, tcp:HOST:PORT, listen, http:URL, log:REGEX");
-  rec->add_option("--ready-timeout", a->ready_timeout_s, "seconds to wait for ready (default 10)");
+  add_launch_flags(*rec, a->launch);
   rec->add_option("-o,--output", a->output, "the manifest to write")->required();
   rec->add_option("COMMAND", a->command, "-- PROG ARGS...")->required();
   rec->positionals_at_end();

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/launch_flags.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -29,17 +30,15 @@ using supervise::kNsPerSec;
 
 struct RunArgs {
   std::string unit;
-  std::string ready;
+  LaunchFlags launch;  // --ready (default notify), --env, --cwd, --cpu-max, --memory-*
   std::vector<std::string> listen;
   std::vector<std::string> fdnames;
   bool lazy = false;
   std::string idle_stop;
-  std::string cpu_max, memory_high, memory_max;
   bool boost = false;
   std::string timeout_start, runtime_max, watchdog, timeout_stop;
   std::string restart, notify_access;
   int restart_limit = -1;
-  std::vector<std::string> env;
   std::string prewarm;
   bool json = false;
   std::string export_json;
@@ -49,27 +48,16 @@ struct RunArgs {
 
 std::optional<int64_t> duration_ns(const std::string& text, const char* flag) {
   if (text.empty()) return std::nullopt;
-  auto s = parse_duration(text);
-  if (!s) throw UserError(fmt::format("{} {}: expected a duration like 500ms, 2s or 1.5", flag, text));
-  return static_cast<int64_t>(*s * 1e9);
-}
-
-uint64_t size_bytes(const std::string& text, const char* flag) {
-  auto b = parse_size(text);
-  if (!b) throw UserError(fmt::format("{} {}: expected a size like 512M or 2G", flag, text));
-  return *b;
+  return s_to_ns(duration_flag(flag, text));
 }
 
 // The flags, applied over whatever the unit file set.
 void apply_flags(const RunArgs& a, supervise::SupervisorOptions& o) {
   if (!a.command.empty()) o.launch.argv = a.command;
   if (o.launch.argv.empty()) throw UserError("run: no command; give -- PROG ARGS... or --unit FILE");
-  for (const auto& kv : a.env) {
-    if (kv.find('=') == std::string::npos) throw UserError("--env " + kv + ": expected K=V");
-    o.launch.env.push_back(kv);
-  }
-  if (!a.ready.empty()) o.launch.ready = launch::ReadySpec::parse(a.ready);
-  for (const auto& l : a.listen) o.listen.push_back(supervise::parse_listen_address(l));
+  apply_launch_flags(a.launch, o.launch);
+  for (const auto& l : a.listen)
+    o.listen.push_back(with_flag("--listen", l, [&] { return supervise::parse_listen_address(l); }));
   if (!a.fdnames.empty()) o.fdnames = a.fdnames;
   auto& lc = o.lifecycle;
   lc.lazy = lc.lazy || a.lazy;
@@ -89,9 +77,6 @@ void apply_flags(const RunArgs& a, supervise::SupervisorOptions& o) {
     if (!n) throw UserError("--notify-access " + a.notify_access + ": expected main, exec, all or none");
     lc.notify_access = *n;
   }
-  if (!a.cpu_max.empty()) o.launch.limits.cpu_max = launch::CpuMax::parse(a.cpu_max);
-  if (!a.memory_high.empty()) o.launch.limits.memory_high = size_bytes(a.memory_high, "--memory-high");
-  if (!a.memory_max.empty()) o.launch.limits.memory_max = size_bytes(a.memory_max, "--memory-max");
   if (a.boost) {
     if (!o.launch.limits.cpu_max) throw UserError("--boost-until-ready needs a CPU limit (--cpu-max or CPUQuota=)");
     lc.boost_until_ready = true;
@@ -194,14 +179,12 @@ int run_command(const RunArgs& a) {
 CommandRunner setup_run(CLI::App& sub) {
   auto a = std::make_shared<RunArgs>();
   sub.add_option("--unit", a->unit, "a systemd .service file (its .socket beside it gives ListenStream=)");
-  sub.add_option("--ready", a->ready, "readiness SPEC: notify (default), tcp:HOST:PORT, listen, http:URL, log:REGEX");
+  // Its ready timeout is --timeout-start (systemd's TimeoutStartSec=).
+  add_launch_flags(sub, a->launch, {.default_ready = "notify", .ready_timeout = false});
   sub.add_option("--listen", a->listen, "socket activation: tcp:HOST:PORT or unix:PATH, passed as fd 3, 4, ...");
   sub.add_option("--fdname", a->fdnames, "LISTEN_FDNAMES entry: one for all sockets, or one per --listen");
   sub.add_flag("--lazy", a->lazy, "start the service at the first connection (the kernel queues it)");
   sub.add_option("--idle-stop", a->idle_stop, "stop the service after S without open connections; keep listening");
-  sub.add_option("--cpu-max", a->cpu_max, "CPU limit QUOTA[/PERIOD] (cgroup cpu.max / cpu.cfs_quota_us)");
-  sub.add_option("--memory-high", a->memory_high, "memory.high (v1: memory.soft_limit_in_bytes)");
-  sub.add_option("--memory-max", a->memory_max, "memory.max (v1: memory.limit_in_bytes)");
   sub.add_flag("--boost-until-ready", a->boost, "run the start-up without the CPU limit; apply it when ready");
   sub.add_option("--timeout-start", a->timeout_start, "not ready within S: stop it and fail");
   sub.add_option("--runtime-max", a->runtime_max, "stop it S after it became ready");
@@ -210,7 +193,6 @@ CommandRunner setup_run(CLI::App& sub) {
   sub.add_option("--restart", a->restart, "no | on-failure | always");
   sub.add_option("--restart-limit", a->restart_limit, "give up after N restarts in a row (default 5)");
   sub.add_option("--notify-access", a->notify_access, "main (default) | exec | all | none");
-  sub.add_option("--env", a->env, "K=V added to the service's environment");
   sub.add_option("--prewarm", a->prewarm, "load the pages of this manifest before each start");
   sub.add_flag("--json", a->json, "print the timeline as JSON");
   sub.add_option("--export-json", a->export_json, "write the timeline as JSON to FILE");

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/launch_flags.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -36,14 +37,11 @@ namespace {
 using namespace coldstart::trace;
 
 struct TraceArgs {
-  std::string ready = "exit";
-  double ready_timeout_s = 10;
+  LaunchFlags launch;  // --ready (default exit), --ready-timeout, --env, --cwd, --cpu-max, --memory-*
   std::string backend = "auto";
   std::string chrome_trace;
   bool json = false;
   bool go_inittrace = false;
-  std::string cpu_max;
-  std::vector<std::string> env;
   std::vector<std::string> command;
 };
 
@@ -153,14 +151,12 @@ int run_trace(const TraceArgs& a) {
   TraceTarget target = describe_target(program);
   launch::LaunchOptions opts;
   opts.argv = a.command;
-  opts.env = a.env;
-  opts.ready = launch::ReadySpec::parse(a.ready);
-  opts.ready_timeout_s = a.ready_timeout_s;
+  opts.ready = launch::ReadySpec::parse("exit");
+  apply_launch_flags(a.launch, opts);
   opts.output = launch::OutputMode::kCapture;
   check_output_path(a.chrome_trace, "--chrome-trace");
-  if (!a.cpu_max.empty()) {
-    // As bench does: the start under a quota, with GOMAXPROCS/GOMEMLIMIT to match.
-    opts.limits.cpu_max = launch::CpuMax::parse(a.cpu_max);
+  if (opts.limits.any()) {
+    // As bench does: the start under limits, with GOMAXPROCS/GOMEMLIMIT to match.
     launch::GoRuntimeEnv go = launch::go_runtime_env(program, opts.limits, opts.env);
     opts.env.insert(opts.env.begin(), go.env.begin(), go.env.end());
     for (const auto& note : go.notes) std::fprintf(stderr, "coldstart: note: %s\n", note.c_str());
@@ -201,14 +197,11 @@ int run_trace(const TraceArgs& a) {
 
 CommandRunner setup_trace(CLI::App& sub) {
   auto a = std::make_shared<TraceArgs>();
-  sub.add_option("--ready", a->ready, "readiness SPEC: exit (default), notify, tcp:HOST:PORT, listen, http:URL, log:REGEX");
-  sub.add_option("--ready-timeout", a->ready_timeout_s, "seconds to wait for ready (default 10)");
+  add_launch_flags(sub, a->launch);
   sub.add_option("--backend", a->backend, "auto (default: bpf, else ptrace), bpf or ptrace");
   sub.add_option("--chrome-trace", a->chrome_trace, "write the trace in the Chrome Trace Event format (Perfetto UI)");
   sub.add_flag("--json", a->json, "print the phase summary and the full event model as JSON");
   sub.add_flag("--go-inittrace", a->go_inittrace, "Go targets: GODEBUG=inittrace=1,gctrace=1; report package init and GC");
-  sub.add_option("--env", a->env, "K=V added to the target's environment (repeatable)");
-  sub.add_option("--cpu-max", a->cpu_max, "trace the start under a CPU limit QUOTA[/PERIOD], e.g. 2ms/20ms");
   sub.add_option("COMMAND", a->command, "-- PROG ARGS...")->required();
   sub.positionals_at_end();
   return [a]() { return run_trace(*a); };

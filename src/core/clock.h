@@ -15,7 +15,18 @@ inline int64_t monotonic_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-inline double ns_to_s(int64_t ns) { return static_cast<double>(ns) / 1e9; }
+inline constexpr int64_t kNsPerSecond = 1000000000;
+
+inline double ns_to_s(int64_t ns) { return static_cast<double>(ns) / kNsPerSecond; }
+
+/// Seconds (a parsed duration) as nanoseconds, saturated at 2^62 ns (~146
+/// years) so that `now + it` cannot overflow; negative and NaN give 0.
+inline int64_t s_to_ns(double s) {
+  constexpr double kMax = static_cast<double>(int64_t{1} << 62);
+  if (!(s > 0)) return 0;
+  double ns = s * kNsPerSecond;
+  return ns >= kMax ? int64_t{1} << 62 : static_cast<int64_t>(ns + 0.5);
+}
 
 /// A microsecond count a service sent (sd_notify's EXTEND_TIMEOUT_USEC=,
 /// WATCHDOG_USEC=) as nanoseconds, saturated at 2^52 us (~146 years, what

@@ -99,19 +99,45 @@ std::optional<std::pair<double, std::string_view>> number_and_unit(std::string_v
 
 }  // namespace
 
+namespace {
+
+// Seconds per unit of one duration term; nullopt for an unknown unit.
+std::optional<double> duration_unit_scale(std::string_view unit) {
+  if (unit.empty() || unit == "s" || unit == "sec" || unit == "second" || unit == "seconds") return 1;
+  if (unit == "ms" || unit == "msec") return 1e-3;
+  if (unit == "us" || unit == "µs" || unit == "usec") return 1e-6;
+  if (unit == "ns" || unit == "nsec") return 1e-9;
+  if (unit == "m" || unit == "min" || unit == "minute" || unit == "minutes") return 60;
+  if (unit == "h" || unit == "hr" || unit == "hour" || unit == "hours") return 3600;
+  return std::nullopt;
+}
+
+bool is_number_char(char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; }
+
+}  // namespace
+
 std::optional<double> parse_duration(std::string_view text) {
-  auto nu = number_and_unit(text);
-  if (!nu) return std::nullopt;
-  auto [v, unit] = *nu;
-  double scale;
-  if (unit.empty() || unit == "s" || unit == "sec") scale = 1;
-  else if (unit == "ms" || unit == "msec") scale = 1e-3;
-  else if (unit == "us" || unit == "µs" || unit == "usec") scale = 1e-6;
-  else if (unit == "ns" || unit == "nsec") scale = 1e-9;
-  else if (unit == "m" || unit == "min") scale = 60;
-  else if (unit == "h") scale = 3600;
-  else return std::nullopt;
-  return v * scale;
+  // One or more terms, each a number and a unit ("1min 30s", "1h30m",
+  // "250ms"); whitespace between terms is optional, as in systemd.time(7).
+  text = trim(text);
+  if (text.empty()) return std::nullopt;
+  double total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    size_t start = i;
+    while (i < text.size() && is_number_char(text[i])) ++i;
+    size_t number_end = i;
+    while (i < text.size() && text[i] == ' ') ++i;  // "1.5 s"
+    while (i < text.size() && text[i] != ' ' && !is_number_char(text[i])) ++i;
+    auto nu = number_and_unit(text.substr(start, i - start));
+    if (!nu || number_end == start) return std::nullopt;
+    auto scale = duration_unit_scale(nu->second);
+    if (!scale) return std::nullopt;
+    total += nu->first * *scale;
+  }
+  if (!std::isfinite(total)) return std::nullopt;
+  return total;
 }
 
 std::optional<uint64_t> parse_size(std::string_view text) {

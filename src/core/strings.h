@@ -22,7 +22,8 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep);
 /// unterminated quote.
 std::vector<std::string> shell_split(std::string_view command);
 
-/// Parses "250us", "20ms", "1.5s", "2m", "1h", or a bare number of seconds.
+/// Parses "250us", "20ms", "1.5s", "2m", "1h", "1min 30s" (terms add up, as in
+/// systemd.time(7)), or a bare number of seconds.
 /// Returns seconds, or nullopt if malformed or negative.
 std::optional<double> parse_duration(std::string_view text);
 

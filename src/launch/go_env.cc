@@ -59,7 +59,7 @@ GoRuntimeEnv go_runtime_env(const std::string& path, const Limits& limits, const
     } else {
       unsigned n = go_maxprocs_for(*limits.cpu_max);
       out.env.push_back(fmt::format("GOMAXPROCS={}", n));
-      out.notes.push_back(fmt::format("set GOMAXPROCS={} for {} from --cpu-max ({:.2f} CPUs)", n, version,
+      out.notes.push_back(fmt::format("set GOMAXPROCS={} for {} from the CPU limit ({:.2f} CPUs)", n, version,
                                       limits.cpu_max->cpus()));
     }
   }

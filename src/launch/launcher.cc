@@ -123,7 +123,7 @@ CpuMax CpuMax::parse(const std::string& text) {
     std::string_view t = trim(p);
     bool bare = !t.empty() && t.find_first_not_of("0123456789") == std::string_view::npos;
     std::optional<double> s = bare ? parse_duration(std::string(t) + "us") : parse_duration(t);
-    if (!s || *s <= 0) throw UserError("bad --cpu-max '" + text + "': '" + std::string(p) + "' is not a duration");
+    if (!s || *s <= 0) throw UserError("'" + std::string(p) + "' is not a duration");
     return static_cast<uint64_t>(*s * 1e6 + 0.5);
   };
   CpuMax c;
@@ -131,9 +131,9 @@ CpuMax CpuMax::parse(const std::string& text) {
   c.quota_us = part(std::string_view(text).substr(0, slash));
   if (slash != std::string::npos) c.period_us = part(std::string_view(text).substr(slash + 1));
   if (c.period_us < 1000 || c.period_us > 1000000) {
-    throw UserError("bad --cpu-max '" + text + "': the period must be between 1ms and 1s");
+    throw UserError("the cpu.max period must be between 1ms and 1s");
   }
-  if (c.quota_us < 1000) throw UserError("bad --cpu-max '" + text + "': the quota must be at least 1ms");
+  if (c.quota_us < 1000) throw UserError("the cpu.max quota must be at least 1ms");
   return c;
 }
 
@@ -207,9 +207,9 @@ void Launch::State::apply_limits(SpawnOptions& spawn) {
     if (layout.v2_has("cpu")) {
       must(v2.write("cpu.max", fmt::format("{} {}", lim.cpu_max->quota_us, lim.cpu_max->period_us)));
     } else {
-      if (layout.v1_cpu.empty()) throw UserError("--cpu-max needs the cpu cgroup controller, which is not mounted");
+      if (layout.v1_cpu.empty()) throw UserError("a CPU limit needs the cpu cgroup controller, which is not mounted");
       auto dir = CgroupDir::create(layout.v1_cpu, next_launch_cgroup_name());
-      if (!dir) throw UserError("--cpu-max: " + dir.error());
+      if (!dir) throw UserError("CPU limit: " + dir.error());
       v1_cpu = std::move(*dir);
       must(v1_cpu.write("cpu.cfs_period_us", std::to_string(lim.cpu_max->period_us)));
       must(v1_cpu.write("cpu.cfs_quota_us", std::to_string(lim.cpu_max->quota_us)));
@@ -294,7 +294,7 @@ Launch::Launch(const LaunchOptions& options) : s_(std::make_unique<State>()) {
   s.options = options;
   if (options.argv.empty()) throw UserError("empty command");
   if (options.ready.kind == ProbeKind::kLog && options.output != OutputMode::kCapture) {
-    throw UserError("--ready log: needs the target's output captured");
+    throw UserError("a log: readiness probe needs the target's output captured");
   }
   if (options.ready.kind == ProbeKind::kNotify) s.notify = NotifySocket::create();
   if (options.ready.kind == ProbeKind::kLog) s.log_re.emplace(options.ready.pattern);
@@ -435,7 +435,7 @@ const RunRecord& Launch::wait_ready() {
       backoff = std::min<int64_t>(backoff * 3 / 2, kMaxPollNs);
     }
     if (now >= deadline) {
-      r.failure = fmt::format("not ready after {} (--ready {})", format_duration(s.options.ready_timeout_s),
+      r.failure = fmt::format("not ready after {} (waiting for {})", format_duration(s.options.ready_timeout_s),
                               s.options.ready.text);
       break;
     }

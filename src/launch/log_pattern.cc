@@ -36,11 +36,11 @@ LogPattern::LogPattern(const std::string& pattern) : c_(std::make_unique<Compile
   PCRE2_SIZE offset = 0;
   c_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), 0, &err, &offset, nullptr);
   if (c_->code == nullptr)
-    throw UserError("bad REGEX '" + pattern + "' in --ready log: (" + pcre2_message(err) + " at offset " +
+    throw UserError("bad REGEX '" + pattern + "' (" + pcre2_message(err) + " at offset " +
                     std::to_string(offset) + ")");
   c_->data = pcre2_match_data_create_from_pattern(c_->code, nullptr);
   c_->context = pcre2_match_context_create(nullptr);
-  if (c_->data == nullptr || c_->context == nullptr) throw UserError("--ready log: out of memory for the pattern");
+  if (c_->data == nullptr || c_->context == nullptr) throw UserError("out of memory for the log: pattern");
   pcre2_set_match_limit(c_->context, kMatchLimit);
 }
 

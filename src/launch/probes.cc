@@ -122,7 +122,7 @@ PolledProbe::PolledProbe(const ReadySpec& spec) : spec_(spec) {
   std::string port = std::to_string(spec.port);
   int rc = ::getaddrinfo(spec.host.c_str(), port.c_str(), &hints, &res);
   if (rc != 0 || res == nullptr) {
-    throw UserError("cannot resolve '" + spec.host + "' in --ready " + spec.text + ": " + ::gai_strerror(rc));
+    throw UserError("cannot resolve '" + spec.host + "' in " + spec.text + ": " + ::gai_strerror(rc));
   }
   std::memcpy(&addr_, res->ai_addr, res->ai_addrlen);
   addr_len_ = res->ai_addrlen;

@@ -10,33 +10,33 @@
 namespace coldstart::launch {
 namespace {
 
-uint16_t parse_port(std::string_view text, std::string_view spec) {
+uint16_t parse_port(std::string_view text) {
   unsigned v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || p != text.data() + text.size() || v == 0 || v > 65535) {
-    throw UserError("bad port '" + std::string(text) + "' in --ready " + std::string(spec));
+    throw UserError("bad port '" + std::string(text) + "' (want 1-65535)");
   }
   return static_cast<uint16_t>(v);
 }
 
 // "HOST:PORT" or "[V6]:PORT".
-void parse_host_port(std::string_view hp, std::string_view spec, ReadySpec& out) {
+void parse_host_port(std::string_view hp, ReadySpec& out) {
   size_t colon;
   if (hp.starts_with('[')) {
     size_t close = hp.find(']');
     if (close == std::string_view::npos || close + 1 >= hp.size() || hp[close + 1] != ':') {
-      throw UserError("bad address '" + std::string(hp) + "' in --ready " + std::string(spec) + " (want HOST:PORT)");
+      throw UserError("bad address '" + std::string(hp) + "' (want HOST:PORT)");
     }
     out.host = std::string(hp.substr(1, close - 1));
     colon = close + 1;
   } else {
     colon = hp.rfind(':');
     if (colon == std::string_view::npos || colon == 0) {
-      throw UserError("bad address '" + std::string(hp) + "' in --ready " + std::string(spec) + " (want HOST:PORT)");
+      throw UserError("bad address '" + std::string(hp) + "' (want HOST:PORT)");
     }
     out.host = std::string(hp.substr(0, colon));
   }
-  out.port = parse_port(hp.substr(colon + 1), spec);
+  out.port = parse_port(hp.substr(colon + 1));
 }
 
 }  // namespace
@@ -52,7 +52,7 @@ ReadySpec ReadySpec::parse(std::string_view text) {
     s.kind = ProbeKind::kListen;
   } else if (text.starts_with("tcp:")) {
     s.kind = ProbeKind::kTcp;
-    parse_host_port(text.substr(4), text, s);
+    parse_host_port(text.substr(4), s);
   } else if (text.starts_with("http:")) {
     s.kind = ProbeKind::kHttp;
     std::string_view url = text.substr(5);
@@ -63,19 +63,19 @@ ReadySpec ReadySpec::parse(std::string_view text) {
     std::string_view hp = url.substr(0, slash);
     s.http_path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
     if (hp.find(':') == std::string_view::npos) {
-      if (hp.empty()) throw UserError("bad URL in --ready " + std::string(text) + ": no host");
+      if (hp.empty()) throw UserError("bad URL: no host");
       s.host = std::string(hp);
       s.port = 80;
     } else {
-      parse_host_port(hp, text, s);
+      parse_host_port(hp, s);
     }
   } else if (text.starts_with("log:")) {
     s.kind = ProbeKind::kLog;
     s.pattern = std::string(text.substr(4));
-    if (s.pattern.empty()) throw UserError("empty REGEX in --ready log:");
+    if (s.pattern.empty()) throw UserError("empty REGEX after log:");
     LogPattern check(s.pattern);  // throws with PCRE2's reason
   } else {
-    throw UserError("unknown --ready SPEC '" + std::string(text) +
+    throw UserError("unknown readiness SPEC '" + std::string(text) +
                     "' (want exit, notify, tcp:HOST:PORT, listen, http:URL or log:REGEX)");
   }
   return s;

@@ -106,7 +106,7 @@ std::optional<std::string> outlier_warning(std::span<const double> times) {
   bool first_slowest = std::max_element(v.begin(), v.end()) == v.begin() && 0.6745 * (v[0] - med) / mad > 3.5;
   std::string msg = fmt::format("{} of {} runs are statistical outliers", outliers, v.size());
   if (first_slowest) {
-    msg += "; the first run was the slowest by far (caches warming up? try --warmup or --cold)";
+    msg += "; the first run was the slowest by far (caches warming up? more warm-up runs or a cold cache would tell)";
   } else {
     msg += " (another program competing for the CPU or disk?)";
   }
@@ -150,20 +150,22 @@ Budget Budget::parse(std::string_view text) {
   b.text = std::string(text);
   size_t op = text.find('<');
   if (op == std::string_view::npos) {
-    throw UserError("bad --budget '" + b.text + "': want STAT<DURATION, e.g. 'p95<20ms'");
+    throw UserError("want STAT<DURATION, e.g. 'p95<20ms'");
   }
   b.stat = std::string(trim(text.substr(0, op)));
   std::string_view rest = text.substr(op + 1);
   if (rest.starts_with('=')) b.inclusive = true, rest.remove_prefix(1);
   static const char* kStats[] = {"median", "mean", "max", "min", "p90", "p95", "p99"};
   if (std::find(std::begin(kStats), std::end(kStats), b.stat) == std::end(kStats)) {
-    throw UserError("bad --budget '" + b.text + "': unknown statistic '" + b.stat +
-                    "' (want median, mean, max, min, p90, p95 or p99)");
+    throw UserError("unknown statistic '" + b.stat + "' (want median, mean, max, min, p90, p95 or p99)");
+  }
+  std::string_view limit_text = trim(rest);
+  if (!limit_text.empty() && limit_text.find_first_not_of("0123456789.") == std::string_view::npos) {
+    // A bare number would silently mean seconds here while --cpu-max reads µs.
+    throw UserError("'" + std::string(limit_text) + "' has no unit (want us, ms, s or min, e.g. 20ms)");
   }
   auto limit = parse_duration(rest);
-  if (!limit || *limit <= 0) {
-    throw UserError("bad --budget '" + b.text + "': '" + std::string(trim(rest)) + "' is not a duration");
-  }
+  if (!limit || *limit <= 0) throw UserError("'" + std::string(limit_text) + "' is not a duration");
   b.limit_s = *limit;
   return b;
 }

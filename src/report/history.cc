@@ -193,7 +193,7 @@ std::string default_history_path() {
   if (state && *state == '/') return std::string(state) + "/coldstart/history.db";
   const char* home = getenv("HOME");
   if (home && *home) return std::string(home) + "/.local/state/coldstart/history.db";
-  throw UserError("no history database: neither XDG_STATE_HOME nor HOME is set; pass --db PATH");
+  throw UserError("no history database: neither XDG_STATE_HOME nor HOME is set, so give its path");
 }
 
 HistoryDb HistoryDb::open(const std::string& path, int busy_timeout_ms) {

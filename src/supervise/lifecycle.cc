@@ -303,10 +303,10 @@ void ServiceLifecycle::on_connection_count(int64_t now, size_t open) {
 void ServiceLifecycle::on_tick(int64_t now) {
   auto due = [now](const std::optional<int64_t>& t) { return t && *t <= now; };
   if (state_ == State::kStarting && due(start_deadline_)) {
-    log(now, fmt::format("not ready {} after start (--timeout-start); stopping", dur(now - started_at_)));
+    log(now, fmt::format("not ready {} after start (start timeout); stopping", dur(now - started_at_)));
     stop(now, Reason::kStartTimeout, SIGTERM, true);
   } else if ((state_ == State::kRunning || state_ == State::kReloading) && due(runtime_deadline_)) {
-    log(now, fmt::format("ran {} after ready (--runtime-max); stopping", dur(now - ready_at_)));
+    log(now, fmt::format("ran {} after ready (runtime limit); stopping", dur(now - ready_at_)));
     stop(now, Reason::kRuntimeMax, SIGTERM, true);
   }
   if ((state_ == State::kStarting || state_ == State::kRunning || state_ == State::kReloading) &&

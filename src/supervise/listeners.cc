@@ -39,7 +39,7 @@ uint16_t parse_port(std::string_view text, std::string_view whole) {
   unsigned value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value > 65535)
-    throw UserError(fmt::format("--listen {}: bad port '{}'", whole, text));
+    throw UserError(fmt::format("bad port '{}' in {}", text, whole));
   return static_cast<uint16_t>(value);
 }
 
@@ -48,7 +48,7 @@ ListenAddress parse_tcp(std::string_view rest, std::string_view whole) {
   a.kind = ListenAddress::Kind::kTcp;
   if (rest.starts_with('[')) {
     auto close = rest.find("]:");
-    if (close == std::string_view::npos) throw UserError(fmt::format("--listen {}: expected [ADDR]:PORT", whole));
+    if (close == std::string_view::npos) throw UserError(fmt::format("{}: expected [ADDR]:PORT", whole));
     a.host = std::string(rest.substr(1, close - 1));
     a.port = parse_port(rest.substr(close + 2), whole);
   } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
@@ -61,7 +61,7 @@ ListenAddress parse_tcp(std::string_view rest, std::string_view whole) {
   in_addr v4{};
   if (!a.host.empty() && inet_pton(AF_INET, a.host.c_str(), &v4) != 1 &&
       inet_pton(AF_INET6, a.host.c_str(), &v6) != 1)
-    throw UserError(fmt::format("--listen {}: '{}' is not a numeric IP address", whole, a.host));
+    throw UserError(fmt::format("{}: '{}' is not a numeric IP address", whole, a.host));
   return a;
 }
 
@@ -109,12 +109,12 @@ ListenAddress parse_listen_address(std::string_view text) {
     a.kind = ListenAddress::Kind::kUnix;
     a.path = std::string(text.substr(5));
     if (a.path.empty() || (a.path[0] != '/' && a.path[0] != '@' && a.path[0] != '.'))
-      throw UserError(fmt::format("--listen {}: expected unix:/PATH or unix:@NAME", text));
+      throw UserError(fmt::format("{}: expected unix:/PATH or unix:@NAME", text));
     if (a.path.size() >= sizeof(sockaddr_un::sun_path))
-      throw UserError(fmt::format("--listen {}: path longer than {} bytes", text, sizeof(sockaddr_un::sun_path) - 1));
+      throw UserError(fmt::format("{}: path longer than {} bytes", text, sizeof(sockaddr_un::sun_path) - 1));
     return a;
   }
-  throw UserError(fmt::format("--listen {}: expected tcp:HOST:PORT or unix:PATH", text));
+  throw UserError(fmt::format("{}: expected tcp:HOST:PORT or unix:PATH", text));
 }
 
 Listener Listener::open(const ListenAddress& address, std::string name) {
@@ -151,11 +151,11 @@ Listener::~Listener() {
 std::vector<Listener> open_listeners(const std::vector<ListenAddress>& addresses,
                                      const std::vector<std::string>& names) {
   if (!names.empty() && names.size() != 1 && names.size() != addresses.size())
-    throw UserError(fmt::format("{} --fdname values for {} --listen addresses (give one, or one per address)",
+    throw UserError(fmt::format("{} socket names for {} listening sockets (give one, or one per socket)",
                                 names.size(), addresses.size()));
   for (const auto& n : names) {
     if (n.empty() || n.size() > 255 || n.find(':') != std::string::npos)
-      throw UserError(fmt::format("--fdname '{}': must be 1-255 characters without ':'", n));
+      throw UserError(fmt::format("socket name '{}': must be 1-255 characters without ':'", n));
   }
   std::vector<Listener> out;
   for (size_t i = 0; i < addresses.size(); ++i) {

@@ -431,12 +431,13 @@ std::string_view to_string(ServiceLifecycle::Reason r) {
 
 SupervisorReport supervise(const SupervisorOptions& options, const SupervisorLog& log) {
   if (options.launch.ready.kind == launch::ProbeKind::kExit)
-    throw UserError("run: --ready exit does not fit a service; use notify, tcp:, listen, http: or log:");
-  if (options.lifecycle.lazy && options.listen.empty()) throw UserError("run: --lazy needs at least one --listen");
+    throw UserError("run: readiness 'exit' does not fit a service; use notify, tcp:, listen, http: or log:");
+  if (options.lifecycle.lazy && options.listen.empty())
+    throw UserError("run: a lazy start needs at least one listening socket");
   if (options.lifecycle.idle_stop && options.listen.empty())
-    throw UserError("run: --idle-stop needs at least one --listen (the listeners wait for the next connection)");
+    throw UserError("run: an idle stop needs at least one listening socket (they wait for the next connection)");
   if (options.lifecycle.watchdog && options.launch.ready.kind != launch::ProbeKind::kNotify)
-    throw UserError("run: --watchdog needs --ready notify (the pings are sd_notify WATCHDOG=1)");
+    throw UserError("run: a watchdog needs notify readiness (the pings are sd_notify WATCHDOG=1)");
   Supervision s(options, log);
   return s.run();
 }

@@ -64,13 +64,13 @@ TEST(BenchCli, CommandNotFoundIsExit2) {
 TEST(BenchCli, MalformedInputNamesTheBadPart) {
   auto spec = test::run_shell(cs() + " --ready tcp:host:0 /bin/true");
   EXPECT_EQ(spec.exit_code, 2);
-  EXPECT_EQ(spec.err, "coldstart: error: bad port '0' in --ready tcp:host:0\n");
+  EXPECT_EQ(spec.err, "coldstart: error: bad --ready 'tcp:host:0': bad port '0' (want 1-65535)\n");
   auto budget = test::run_shell(cs() + " --budget 'p97<3ms' /bin/true");
   EXPECT_EQ(budget.exit_code, 2);
   EXPECT_NE(budget.err.find("unknown statistic 'p97'"), std::string::npos) << budget.err;
   auto size = test::run_shell(cs() + " --memory-high lots /bin/true");
   EXPECT_EQ(size.exit_code, 2);
-  EXPECT_EQ(size.err, "coldstart: error: bad --memory-high 'lots' (want a size like 256M)\n");
+  EXPECT_EQ(size.err, "coldstart: error: bad --memory-high 'lots': want a size like 256M, 2G or bare bytes\n");
 }
 
 TEST(BenchCli, CrashBeforeReadyIsExit1WithStderrTail) {

@@ -197,7 +197,7 @@ TEST(Run, RuntimeMaxIsNoStartTimeout) {
   ASSERT_TRUE(code.has_value());
   EXPECT_NE(*code, 0);  // stopped for exceeding its runtime: a failure, as in systemd
   EXPECT_NE(run.err().find("ready (READY=1)"), std::string::npos) << run.err();
-  EXPECT_NE(run.err().find("--runtime-max"), std::string::npos) << run.err();
+  EXPECT_NE(run.err().find("(runtime limit)"), std::string::npos) << run.err();
 }
 
 TEST(Run, MissingWatchdogPingAbortsTheService) {

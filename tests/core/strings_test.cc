@@ -22,6 +22,10 @@ TEST(ParseDuration, UnitsAndErrors) {
   EXPECT_DOUBLE_EQ(*parse_duration("250us"), 250e-6);
   EXPECT_DOUBLE_EQ(*parse_duration("3"), 3.0);
   EXPECT_DOUBLE_EQ(*parse_duration("2m"), 120.0);
+  EXPECT_DOUBLE_EQ(*parse_duration("1min 30s"), 90.0);
+  EXPECT_DOUBLE_EQ(*parse_duration("1h30m"), 5400.0);
+  EXPECT_DOUBLE_EQ(*parse_duration("1.5 s"), 1.5);
+  EXPECT_FALSE(parse_duration("1min x"));
   EXPECT_FALSE(parse_duration("ms"));
   EXPECT_FALSE(parse_duration("5 parsecs"));
   EXPECT_FALSE(parse_duration("-1s"));

@@ -37,12 +37,12 @@ TEST(ReadySpec, ParsesEveryKind) {
 }
 
 TEST(ReadySpec, ErrorsNameTheBadPart) {
-  EXPECT_EQ(error_of("tcp:host:99999"), "bad port '99999' in --ready tcp:host:99999");
-  EXPECT_EQ(error_of("tcp:host"), "bad address 'host' in --ready tcp:host (want HOST:PORT)");
+  EXPECT_EQ(error_of("tcp:host:99999"), "bad port '99999' (want 1-65535)");
+  EXPECT_EQ(error_of("tcp:host"), "bad address 'host' (want HOST:PORT)");
   EXPECT_NE(error_of("log:([").find("bad REGEX '(['"), std::string::npos);
   EXPECT_NE(error_of("log:a{2,1}").find("at offset"), std::string::npos);  // PCRE2's reason and where
-  EXPECT_NE(error_of("ready").find("unknown --ready SPEC 'ready'"), std::string::npos);
-  EXPECT_EQ(error_of("log:"), "empty REGEX in --ready log:");
+  EXPECT_NE(error_of("ready").find("unknown readiness SPEC 'ready'"), std::string::npos);
+  EXPECT_EQ(error_of("log:"), "empty REGEX after log:");
 }
 
 }  // namespace
