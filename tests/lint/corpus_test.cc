@@ -43,8 +43,7 @@ TEST_P(Corpus, FiresExactlyTheExpectedRules) {
   context.host_cpus = 64;
   auto bench = test::header_words(file, "bench");
   if (bench != std::vector<std::string>{"<no header>"}) {
-    context.bench_file = root + "/" + bench.at(0);
-    context.bench = read_bench_results(context.bench_file);
+    context.bench = read_bench_results(root + "/" + bench.at(0));
   }
   LintReport report = lint_paths({file}, context);
   std::vector<std::string> fired;

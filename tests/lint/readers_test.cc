@@ -154,7 +154,7 @@ std::vector<std::string> rules_with(const std::string& unit_text, BinaryFacts fa
   u.parse(unit_text, "/nonexistent/svc.service");
   LintContext context;
   context.host_cpus = 32;
-  context.probe = [facts](const std::string& path) -> std::optional<BinaryFacts> {
+  context.probe = [facts](const std::string& path) -> Result<BinaryFacts> {
     BinaryFacts f = facts;
     f.path = path;
     return f;
@@ -178,7 +178,8 @@ TEST(UnitRulesWithFakes, GoVersionDecidesTheGomaxprocsRule) {
 
 TEST(UnitRulesWithFakes, LibsystemdCountsAsSpeakingTheProtocols) {
   BinaryFacts lib;
-  lib.speaks_notify = lib.speaks_listen_fds = lib.speaks_watchdog = lib.links_libsystemd = true;
+  lib.speaks_notify = lib.speaks_listen_fds = lib.speaks_watchdog = lib.sends_ready = true;
+  lib.notify_evidence = "needs libsystemd.so.0, which has a NOTIFY_SOCKET string";
   EXPECT_TRUE(rules_with("[Service]\nType=notify\nExecStart=/bin/svc\nWatchdogSec=5\n", lib).empty());
   EXPECT_EQ(rules_with("[Service]\nType=notify\nExecStart=/bin/svc\nWatchdogSec=5\n", BinaryFacts{}),
             (std::vector<std::string>{"notify-without-support", "watchdog-without-support"}));
@@ -200,20 +201,22 @@ TEST(UnitRulesWithFakes, GomemlimitInAnEnvironmentFileCounts) {
   EXPECT_EQ(rules_with(base + "EnvironmentFile=-/nonexistent/env\n", go).size(), 1u);
 }
 
-TEST(K8sRulesWithBench, MeasuredP99IsTheBudget) {
+TEST(K8sRulesWithBench, MeasuredP99DecidesTheSeverity) {
   auto w = read_manifests(
       "kind: Pod\nspec:\n  containers:\n    - name: svc\n      livenessProbe: {periodSeconds: 10}\n", "p.yaml");
   LintContext context;
-  LintReport quiet;
-  lint_workloads(w, context, quiet);  // window 30 s is not below the 30 s default
-  EXPECT_TRUE(quiet.findings.empty());
-  context.bench = {MeasuredStart{"/x/svc", "svc", 45.0, 20}};
-  context.bench_file = "b.json";
+  LintReport unmeasured;
+  lint_workloads(w, context, unmeasured);  // 30 s window, nothing measured: a warning
+  ASSERT_EQ(unmeasured.findings.size(), 1u);
+  EXPECT_EQ(unmeasured.findings[0].severity, Severity::kWarning);
+  context.bench = {MeasuredStart{"b.json", "/x/svc", "svc", 45.0, 20}};
   LintReport loud;
   lint_workloads(w, context, loud);
   ASSERT_EQ(loud.findings.size(), 1u);
   EXPECT_EQ(loud.findings[0].rule, "k8s-liveness-without-startup-probe");
+  EXPECT_EQ(loud.findings[0].severity, Severity::kError);
   EXPECT_NE(loud.findings[0].message.find("measured p99"), std::string::npos) << loud.findings[0].message;
+  EXPECT_NE(loud.findings[0].message.find("b.json: 20 runs"), std::string::npos) << loud.findings[0].message;
 }
 
 }  // namespace
