@@ -28,7 +28,8 @@ bool present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
 
 class ManifestReader {
  public:
-  explicit ManifestReader(std::string file) : file_(std::move(file)) {}
+  ManifestReader(std::string file, size_t text_size)
+      : file_(std::move(file)), limit_(kBudget + static_cast<long>(text_size / 4)), budget_(limit_) {}
 
   /// Marks count from the document's first line; positions from the file's.
   void set_first_line(int line) { first_line_ = line; }
@@ -53,12 +54,14 @@ class ManifestReader {
   // YAML aliases share nodes: `items: [*a, *a, ...]` over a List that holds
   // aliases of another List expands exponentially (the "billion laughs"), and
   // an anchor may even contain its own alias (a cycle). Every workload,
-  // container and env entry read costs one unit of a budget far above any
-  // real manifest, and Lists nest at most kMaxListDepth deep.
+  // container and env entry read costs one unit of a budget of kBudget
+  // plus one per 4 bytes of input: an entry written out takes more than 4
+  // bytes, so only aliases can exceed it (a fixed budget refused a real
+  // 50 MiB file of 50,000 documents); Lists nest at most kMaxListDepth deep.
   static constexpr long kBudget = 100000;
   static constexpr int kMaxListDepth = 8;
   void spend(const YAML::Node& n) {
-    if (--budget_ < 0) fail(n, fmt::format("the manifest expands to more than {} entries (YAML aliases?)", kBudget));
+    if (--budget_ < 0) fail(n, fmt::format("the manifest expands to more than {} entries (YAML aliases?)", limit_));
   }
 
   YAML::Node child(const YAML::Node& m, const char* key) const {
@@ -188,7 +191,8 @@ class ManifestReader {
  private:
   std::string file_;
   int first_line_ = 0;
-  long budget_ = kBudget;
+  long limit_;
+  long budget_;
 };
 
 /// One document of a stream and the 0-based file line it starts on.
@@ -256,7 +260,7 @@ bool K8sContainer::env_has(std::string_view name) const {
 }
 
 std::vector<K8sWorkload> read_manifests(std::string_view text, const std::string& file) {
-  ManifestReader reader(file);
+  ManifestReader reader(file, text.size());
   std::vector<K8sWorkload> out;
   // One document at a time: memory stays that of the largest document.
   for_each_document(text, [&](const Document& doc) {
