@@ -8,6 +8,7 @@
 #include "lint/k8s_manifest.h"
 #include "lint/lint.h"
 #include "lint_testing.h"
+#include "supervise/unit_file_service.h"
 
 namespace coldstart::lint {
 namespace {
@@ -227,6 +228,25 @@ TEST(K8sRulesWithBench, MeasuredP99DecidesTheSeverity) {
   EXPECT_EQ(loud.findings[0].severity, Severity::kError);
   EXPECT_NE(loud.findings[0].message.find("measured p99"), std::string::npos) << loud.findings[0].message;
   EXPECT_NE(loud.findings[0].message.find("b.json: 20 runs"), std::string::npos) << loud.findings[0].message;
+}
+
+}  // namespace
+}  // namespace coldstart::lint
+
+namespace coldstart::lint {
+namespace {
+
+// systemd-logind.service has BusName= and no Type=: systemd runs it as
+// Type=dbus, so lint must not call it Type=simple (issue 15, case 5).
+TEST(LintUnitReader, BusNameWithoutTypeIsDbus) {
+  auto unit = supervise::UnitFile::load(test::source_path("tests/lint/data/real/units/systemd-logind.service"));
+  supervise::ServiceConfig s = supervise::read_service(unit, 1ull << 30);
+  EXPECT_EQ(s.type.value, "dbus");
+  EXPECT_FALSE(s.type.is_set());
+  EXPECT_EQ(s.bus_name.value, "org.freedesktop.login1");
+  supervise::UnitFile plain;
+  plain.parse("[Service]\nExecStart=/bin/true\n", "p.service");
+  EXPECT_EQ(supervise::read_service(plain, 1ull << 30).type.value, "simple");
 }
 
 }  // namespace
