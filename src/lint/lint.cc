@@ -66,6 +66,10 @@ std::string format_size(uint64_t bytes) {
 std::vector<std::string> expand(const std::string& path) {
   std::error_code ec;
   if (!fs::is_directory(path, ec)) return {path};
+  // systemd's folders (a shell glob over a unit directory names them too):
+  // drop-ins are read with their unit, .wants/.requires links name units
+  // that are linted as themselves.
+  if (has_suffix(fs::path(path).filename().string(), kUnitFolderSuffixes)) return {};
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(path, ec)) {
     std::string name = e.path().filename().string();

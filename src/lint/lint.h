@@ -34,7 +34,7 @@ struct LintContext {
 /// manifests; any other name is sniffed ("[Section]" first means a unit). A
 /// directory stands for the unit files and manifests directly in it (its
 /// "*.d"/"*.wants"/"*.requires" subdirectories are systemd's, read with their
-/// units). A file that cannot be read, is too large or cannot be parsed goes
+/// units, and skipped also when named themselves, as a shell glob does). A file that cannot be read, is too large or cannot be parsed goes
 /// into LintReport::not_checked with its position, and the others are still
 /// linted: one bad file of a batch loses no findings.
 LintReport lint_paths(const std::vector<std::string>& paths, const LintContext& context);

@@ -82,10 +82,16 @@ TEST(LintRealFiles, EachFileAloneAndAllAtOnceGiveTheExpectedFindings) {
   std::vector<std::string> at_once;
   for (const Finding& f : together.findings) at_once.push_back(describe(f));
   EXPECT_EQ(at_once, one_by_one);
-  // And as directories.
+  // And as directories, and as a shell glob over them (drop-in folders included).
   LintReport dirs = lint_paths({real("units"), real("k8s")}, LintContext{});
   EXPECT_EQ(dirs.findings.size(), together.findings.size());
   EXPECT_TRUE(dirs.not_checked.empty());
+  std::vector<std::string> glob;
+  for (const auto& e : fs::directory_iterator(real("units"))) glob.push_back(e.path().string());
+  std::sort(glob.begin(), glob.end());
+  LintReport globbed = lint_paths(glob, LintContext{});
+  EXPECT_TRUE(globbed.not_checked.empty()) << globbed.not_checked.at(0).message;
+  EXPECT_EQ(globbed.files.size(), dirs.files.size() - 3);  // the three manifests
 }
 
 // Case 1: scripts are followed through "#!", also /usr/bin/env NAME.
