@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   LintContext context;
-  context.probe = [](const std::string&) { return std::optional<BinaryFacts>(); };
+  context.probe = [](const std::string&) -> coldstart::Result<BinaryFacts> { return coldstart::unexpected("fuzz"); };
   LintReport report;
   lint_workloads(workloads, context, report);
   for (const Finding& f : report.findings)

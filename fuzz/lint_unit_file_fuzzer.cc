@@ -1,11 +1,13 @@
 // Unit-file text -> UnitFile -> typed [Service]/[Socket] reading -> every
 // value grammar: a syntax error must be a UnitSyntaxError with a position
-// inside the input, never a crash; every other path returns normally.
+// inside the input, never a crash; every other path returns normally. The
+// same bytes as the head of an ExecStart= script: the "#!" and env parsers.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "lint/facts.h"
 #include "supervise/unit_file.h"
 #include "supervise/unit_file_service.h"
 #include "supervise/unit_file_values.h"
@@ -34,6 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto t = parse_timespan(e.value)) (void)format_timespan(*t);
   }
   (void)s.main_program();
+  if (auto shebang = coldstart::lint::parse_shebang(text)) {
+    if (shebang->interpreter.empty()) std::abort();
+    (void)coldstart::lint::env_command(shebang->argument);
+  }
+  (void)coldstart::lint::env_command(text);
   (void)k;
   return 0;
 }

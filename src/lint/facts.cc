@@ -1,17 +1,9 @@
-// Facts from outside the linted files.
-//
-// Binary facts: systemd's protocols are environment variables the service
-// reads (NOTIFY_SOCKET, LISTEN_FDS, WATCHDOG_USEC), so a binary that speaks
-// them carries the names as string constants in its read-only data, unless
-// it uses libsystemd, whose sd_notify()/sd_listen_fds() hold them instead.
-// Go's build info gives the toolchain version: Go >= 1.25 derives
-// GOMAXPROCS from the cgroup CPU limit, older Go uses every host CPU.
+// Facts from outside the linted files: measured time-to-ready here (the
+// binary facts are in program_facts.cc).
 //
 // Bench facts: p99 with linear interpolation (R type 7, numpy's default),
 // the same estimator report/ uses, when the file has no "p99" of its own.
 #include "lint/facts.h"
-
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -23,33 +15,8 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/strings.h"
-#include "elf/elf.h"
 
 namespace coldstart::lint {
-
-std::optional<std::pair<int, int>> BinaryFacts::go_release() const {
-  int major = 0, minor = 0;
-  if (std::sscanf(go_version.c_str(), "go%d.%d", &major, &minor) != 2) return std::nullopt;
-  return std::make_pair(major, minor);
-}
-
-std::optional<BinaryFacts> probe_binary(const std::string& path) {
-  struct stat st {};
-  if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  elf::ElfInfo info = elf::read_elf(path);
-  BinaryFacts f;
-  f.path = path;
-  f.is_go = info.is_go;
-  f.go_version = info.go_version;
-  if (!info.is_static) {
-    for (const std::string& lib : elf::resolve_libraries(path))
-      if (std::filesystem::path(lib).filename().string().starts_with("libsystemd.so")) f.links_libsystemd = true;
-  }
-  f.speaks_notify = f.links_libsystemd || elf::has_string(path, "NOTIFY_SOCKET");
-  f.speaks_listen_fds = f.links_libsystemd || elf::has_string(path, "LISTEN_FDS");
-  f.speaks_watchdog = f.links_libsystemd || elf::has_string(path, "WATCHDOG_USEC");
-  return f;
-}
 
 double p99_of(std::vector<double> times) {
   if (times.empty()) return 0;
@@ -74,6 +41,7 @@ std::vector<MeasuredStart> read_bench_results(const std::string& path) {
     if (!r.is_object() || !r.contains("command") || !r["command"].is_string())
       throw UserError(where + ": no \"command\" string");
     MeasuredStart m;
+    m.file = path;
     m.command = r["command"].get<std::string>();
     auto words = shell_split(m.command);
     m.program = words.empty() ? "" : std::filesystem::path(words[0]).filename().string();

@@ -29,11 +29,19 @@ struct Finding {
   SourcePos pos;
 };
 
-/// LintReport is every finding over the files given, in file/line order, and
-/// the files that were read (drop-ins included).
+/// A file that could not be checked: unreadable, unparsable, too large.
+/// pos.line is 0 when the problem has no place inside the file.
+struct FileProblem {
+  SourcePos pos;
+  std::string message;  // without the position
+};
+
+/// LintReport is every finding over the files given, in file/line order, the
+/// files that were read (drop-ins included) and those that could not be.
 struct LintReport {
   std::vector<std::string> files;
   std::vector<Finding> findings;
+  std::vector<FileProblem> not_checked;
 
   bool has_errors() const;
   /// Sorts findings by file (in `files` order), line, column, rule.
@@ -45,11 +53,14 @@ struct LintReport {
 class InputError : public UserError {
  public:
   InputError(SourcePos pos, const std::string& reason)
-      : UserError(supervise::to_string(pos) + ": " + reason), pos_(std::move(pos)) {}
+      : UserError(supervise::to_string(pos) + ": " + reason), pos_(std::move(pos)), reason_(reason) {}
   const SourcePos& pos() const { return pos_; }
+  /// The message without the position prefix.
+  const std::string& reason() const { return reason_; }
 
  private:
   SourcePos pos_;
+  std::string reason_;
 };
 
 }  // namespace coldstart::lint

@@ -28,12 +28,16 @@ bool present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
 
 class ManifestReader {
  public:
-  explicit ManifestReader(std::string file) : file_(std::move(file)) {}
+  ManifestReader(std::string file, size_t text_size)
+      : file_(std::move(file)), limit_(kBudget + static_cast<long>(text_size / 4)), budget_(limit_) {}
 
-  SourcePos pos(const YAML::Node& n) const {
-    YAML::Mark m = n.Mark();
-    if (m.is_null()) return {file_, 1, 1};
-    return {file_, m.line + 1, m.column + 1};
+  /// Marks count from the document's first line; positions from the file's.
+  void set_first_line(int line) { first_line_ = line; }
+
+  SourcePos pos(const YAML::Node& n) const { return pos(n.Mark()); }
+  SourcePos pos(const YAML::Mark& m) const {
+    if (m.is_null()) return {file_, first_line_ + 1, 1};
+    return {file_, first_line_ + m.line + 1, m.column + 1};
   }
 
   /// The key node of `key` in map `m` (for pointing at "livenessProbe:").
@@ -50,12 +54,14 @@ class ManifestReader {
   // YAML aliases share nodes: `items: [*a, *a, ...]` over a List that holds
   // aliases of another List expands exponentially (the "billion laughs"), and
   // an anchor may even contain its own alias (a cycle). Every workload,
-  // container and env entry read costs one unit of a budget far above any
-  // real manifest, and Lists nest at most kMaxListDepth deep.
+  // container and env entry read costs one unit of a budget of kBudget
+  // plus one per 4 bytes of input: an entry written out takes more than 4
+  // bytes, so only aliases can exceed it (a fixed budget refused a real
+  // 50 MiB file of 50,000 documents); Lists nest at most kMaxListDepth deep.
   static constexpr long kBudget = 100000;
   static constexpr int kMaxListDepth = 8;
   void spend(const YAML::Node& n) {
-    if (--budget_ < 0) fail(n, fmt::format("the manifest expands to more than {} entries (YAML aliases?)", kBudget));
+    if (--budget_ < 0) fail(n, fmt::format("the manifest expands to more than {} entries (YAML aliases?)", limit_));
   }
 
   YAML::Node child(const YAML::Node& m, const char* key) const {
@@ -184,51 +190,65 @@ class ManifestReader {
 
  private:
   std::string file_;
-  long budget_ = kBudget;
+  int first_line_ = 0;
+  long limit_;
+  long budget_;
+};
+
+/// One document of a stream and the 0-based file line it starts on.
+struct Document {
+  std::string text;
+  int first_line = 0;
 };
 
 // Splits a multi-document stream the way kubectl does (a line that is "---",
 // possibly followed by blanks or, YAML allows, by the document's first
-// content) and returns each document padded with the newlines that precede it,
-// so yaml-cpp's marks stay the file's own line numbers. We do not call
-// YAML::LoadAll: in yaml-cpp 0.7 it never returns (spinning and allocating) on
-// a document whose first token is unexpected, e.g. ',' (yaml-cpp PR #1319;
-// found by fuzz_lint_k8s_yaml); YAML::Load parses one document and returns.
-// Chunks holding only blanks, comments or directives are skipped.
-std::vector<std::string> split_documents(std::string_view text) {
-  std::vector<std::string> docs;
-  std::string cur;
-  size_t cur_first_line = 0, line_no = 0;
+// content). Each document keeps its own lines only; the reader adds its
+// first line to yaml-cpp's marks. (Padding each document with the newlines
+// before it kept the marks right but made a file of many documents
+// quadratic: 10 MiB of Helm output became gigabytes for yaml-cpp to scan.)
+// We do not call YAML::LoadAll: in yaml-cpp 0.7 it never returns (spinning
+// and allocating) on a document whose first token is unexpected, e.g. ','
+// (yaml-cpp PR #1319; found by fuzz_lint_k8s_yaml); YAML::Load parses one
+// document and returns. Chunks holding only blanks, comments or directives
+// are skipped. `each` gets the documents in order.
+template <typename Fn>
+void for_each_document(std::string_view text, Fn&& each) {
+  Document cur;
+  int line_no = 0;
   bool has_content = false;
   auto flush = [&] {
-    if (has_content) docs.push_back(std::string(cur_first_line, '\n') + cur);
-    cur.clear();
+    if (has_content) each(cur);
+    cur.text.clear();
     has_content = false;
   };
   size_t at = 0;
   while (at < text.size()) {
     size_t end = text.find('\n', at);
     if (end == std::string_view::npos) end = text.size();
-    std::string line(text.substr(at, end - at));
+    std::string_view line = text.substr(at, end - at);
     at = end + 1;
     bool separator = line.starts_with("---") && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' ||
                                                  line[3] == '\r');
     if (separator) {
       flush();
-      cur_first_line = line_no;
-      line.replace(0, 3, "   ");  // keep the columns of content after "---"
-    } else if (cur.empty() && !has_content) {
-      cur_first_line = line_no;
+      cur.first_line = line_no;
+    } else if (cur.text.empty() && !has_content) {
+      cur.first_line = line_no;
     }
     size_t first = line.find_first_not_of(" \t\r");
-    if (first != std::string::npos && line[first] != '#' && !(first == 0 && line[0] == '%')) has_content = true;
-    if (first == 0 && line[0] == '%') line.clear();  // a directive: not part of the document's content
-    cur += line;
-    cur += '\n';
+    bool directive = first == 0 && line[0] == '%';
+    if (first != std::string::npos && line[first] != '#' && !directive) has_content = true;
+    if (separator) {
+      cur.text.append(3, ' ');  // keep the columns of content after "---"
+      cur.text.append(line.substr(3));
+    } else if (!directive) {  // a directive is not part of the document's content
+      cur.text.append(line);
+    }
+    cur.text += '\n';
     ++line_no;
   }
   flush();
-  return docs;
 }
 
 }  // namespace
@@ -240,23 +260,25 @@ bool K8sContainer::env_has(std::string_view name) const {
 }
 
 std::vector<K8sWorkload> read_manifests(std::string_view text, const std::string& file) {
-  ManifestReader reader(file);
-  std::vector<YAML::Node> docs;
-  try {
-    for (const std::string& doc : split_documents(text)) docs.push_back(YAML::Load(doc));
-  } catch (const YAML::Exception& e) {
-    SourcePos p{file, e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1};
-    throw InputError(p, "YAML: " + e.msg);
-  }
+  ManifestReader reader(file, text.size());
   std::vector<K8sWorkload> out;
-  try {
-    for (const YAML::Node& doc : docs) reader.workload(doc, out);
-  } catch (const YAML::Exception& e) {
-    // Defensive: a node conversion yaml-cpp refuses (should not happen, as
-    // every access above checks the node type first).
-    SourcePos p{file, e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1};
-    throw InputError(p, "YAML: " + e.msg);
-  }
+  // One document at a time: memory stays that of the largest document.
+  for_each_document(text, [&](const Document& doc) {
+    reader.set_first_line(doc.first_line);
+    YAML::Node node;
+    try {
+      node = YAML::Load(doc.text);
+    } catch (const YAML::Exception& e) {
+      throw InputError(reader.pos(e.mark), "YAML: " + e.msg);
+    }
+    try {
+      reader.workload(node, out);
+    } catch (const YAML::Exception& e) {
+      // Defensive: a node conversion yaml-cpp refuses (should not happen, as
+      // every access above checks the node type first).
+      throw InputError(reader.pos(e.mark), "YAML: " + e.msg);
+    }
+  });
   return out;
 }
 

@@ -3,6 +3,8 @@
 // returns a LintReport for cli/lint.cc to print.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,19 +18,25 @@ struct K8sWorkload;
 
 /// The OS seams and measurements lint works with.
 struct LintContext {
-  BinaryProbe probe = probe_binary;
-  std::vector<MeasuredStart> bench;  // from --bench, may be empty
-  std::string bench_file;            // for messages
+  BinaryProbe probe = make_binary_probe();
+  std::vector<MeasuredStart> bench;  // from every --bench file, may be empty
   unsigned host_cpus = 0;            // 0: this machine's online CPUs
-  /// How long a start may take when no --bench says (kubelet's default
-  /// liveness window, 0 + 10 s x 3, so only tightened probes fire).
-  double default_start_seconds = 30;
+  /// --assume-start: a start time to judge probe windows by when no --bench
+  /// result names the container (nullopt: not given).
+  std::optional<double> assume_start;
+  /// Files larger than this are not read (--max-size): a clear error instead
+  /// of minutes of parsing and gigabytes of nodes.
+  uint64_t max_file_bytes = 64ull << 20;
 };
 
-/// Lints every file: "*.service"/"*.socket" (with drop-ins) as units,
-/// "*.yaml"/"*.yml"/"*.json" as Kubernetes manifests; any other name is
-/// sniffed ("[Section]" first means a unit). Throws UserError for an
-/// unreadable file and InputError (with position) for one that cannot be parsed.
+/// Lints every path: "*.service"/"*.socket" and systemd's other unit types
+/// (with drop-ins) as units, "*.yaml"/"*.yml"/"*.json" as Kubernetes
+/// manifests; any other name is sniffed ("[Section]" first means a unit). A
+/// directory stands for the unit files and manifests directly in it (its
+/// "*.d"/"*.wants"/"*.requires" subdirectories are systemd's, read with their
+/// units, and skipped also when named themselves, as a shell glob does). A file that cannot be read, is too large or cannot be parsed goes
+/// into LintReport::not_checked with its position, and the others are still
+/// linted: one bad file of a batch loses no findings.
 LintReport lint_paths(const std::vector<std::string>& paths, const LintContext& context);
 
 /// The unit rules over one unit (a .service or a .socket).

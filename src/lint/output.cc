@@ -47,7 +47,28 @@ std::string percent_encode(std::string_view path) {
   return out;
 }
 
+std::string where(const SourcePos& pos) {
+  return pos.line > 0 ? supervise::to_string(pos) : pos.file;
+}
+
+nlohmann::json artifact_location(const std::string& path, const std::filesystem::path& base) {
+  namespace fs = std::filesystem;
+  fs::path file = fs::weakly_canonical(fs::absolute(path));
+  fs::path rel = file.lexically_relative(base);
+  if (!rel.empty() && *rel.begin() != "..")
+    return {{"uri", percent_encode(rel.generic_string())}, {"uriBaseId", "SRCROOT"}};
+  return {{"uri", "file://" + percent_encode(file.generic_string())}};
+}
+
 }  // namespace
+
+std::string not_checked_summary(const LintReport& report) {
+  if (report.not_checked.empty()) return "";
+  const FileProblem& first = report.not_checked.front();
+  std::string line = fmt::format("{}: {}", where(first.pos), first.message);
+  if (report.not_checked.size() == 1) return line;
+  return fmt::format("{} files could not be checked; the first: {}", report.not_checked.size(), line);
+}
 
 std::string format_text(const LintReport& report) {
   std::string out;
@@ -55,9 +76,14 @@ std::string format_text(const LintReport& report) {
     out += fmt::format("{}: {}: {} [{}]\n", supervise::to_string(f.pos), severity_name(f.severity), f.message, f.rule);
     if (!f.hint.empty()) out += fmt::format("  fix: {}\n", f.hint);
   }
+  for (const FileProblem& p : report.not_checked)
+    out += fmt::format("{}: error: not checked: {} [not-checked]\n", where(p.pos), p.message);
   Counts c = count(report);
-  out += fmt::format("{}, {}, {} in {}\n", plural(c.errors, "error"), plural(c.warnings, "warning"),
+  out += fmt::format("{}, {}, {} in {}", plural(c.errors, "error"), plural(c.warnings, "warning"),
                      plural(c.notes, "note"), plural(report.files.size(), "file"));
+  if (!report.not_checked.empty())
+    out += fmt::format("; {} could not be checked", plural(report.not_checked.size(), "file"));
+  out += "\n";
   return out;
 }
 
@@ -72,9 +98,13 @@ nlohmann::json to_json(const LintReport& report) {
                         {"line", f.pos.line},
                         {"column", f.pos.column}});
   }
+  nlohmann::json not_checked = nlohmann::json::array();
+  for (const FileProblem& p : report.not_checked)
+    not_checked.push_back({{"file", p.pos.file}, {"line", p.pos.line}, {"column", p.pos.column}, {"message", p.message}});
   Counts c = count(report);
   return {{"files", report.files},
           {"findings", findings},
+          {"not_checked", not_checked},
           {"errors", c.errors},
           {"warnings", c.warnings},
           {"notes", c.notes}};
@@ -97,14 +127,7 @@ nlohmann::json to_sarif(const LintReport& report, const std::string& base_dir) {
   }
   nlohmann::json results = nlohmann::json::array();
   for (const Finding& f : report.findings) {
-    nlohmann::json artifact;
-    fs::path file = fs::weakly_canonical(fs::absolute(f.pos.file));
-    fs::path rel = file.lexically_relative(base);
-    if (!rel.empty() && *rel.begin() != "..") {
-      artifact = {{"uri", percent_encode(rel.generic_string())}, {"uriBaseId", "SRCROOT"}};
-    } else {
-      artifact = {{"uri", "file://" + percent_encode(file.generic_string())}};
-    }
+    nlohmann::json artifact = artifact_location(f.pos.file, base);
     results.push_back({
         {"ruleId", f.rule},
         {"ruleIndex", rule_index(f.rule)},
@@ -116,6 +139,22 @@ nlohmann::json to_sarif(const LintReport& report, const std::string& base_dir) {
              {"region", {{"startLine", std::max(1, f.pos.line)}, {"startColumn", std::max(1, f.pos.column)}}}}}}}},
     });
   }
+  // Files that could not be checked are about the run, not about a rule:
+  // SARIF's place for them is the invocation's toolExecutionNotifications,
+  // and executionSuccessful says whether every file was checked.
+  nlohmann::json notifications = nlohmann::json::array();
+  for (const FileProblem& p : report.not_checked) {
+    nlohmann::json physical = {{"artifactLocation", artifact_location(p.pos.file, base)}};
+    if (p.pos.line > 0) physical["region"] = {{"startLine", p.pos.line}, {"startColumn", std::max(1, p.pos.column)}};
+    notifications.push_back({
+        {"level", "error"},
+        {"message", {{"text", fmt::format("not checked: {}", p.message)}}},
+        {"descriptor", {{"id", "not-checked"}}},
+        {"locations", {{{"physicalLocation", physical}}}},
+    });
+  }
+  nlohmann::json invocation = {{"executionSuccessful", report.not_checked.empty()}};
+  if (!notifications.empty()) invocation["toolExecutionNotifications"] = notifications;
   std::string base_uri = "file://" + percent_encode(base.generic_string());
   if (!base_uri.ends_with("/")) base_uri += "/";
   return {
@@ -129,6 +168,7 @@ nlohmann::json to_sarif(const LintReport& report, const std::string& base_dir) {
                {"informationUri", "https://coldstart.invalid/docs/lint.md"},
                {"version", "0.1.0"},
                {"rules", rules_json}}}}},
+           {"invocations", {invocation}},
            {"originalUriBaseIds", {{"SRCROOT", {{"uri", base_uri}}}}},
            {"results", results},
        }}},

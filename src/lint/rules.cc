@@ -51,12 +51,26 @@ constexpr RuleInfo kRules[] = {
      "a line systemd ignores (no '=', or an assignment before any [Section])",
      "put Key=Value lines under a [Section] header"},
     {"binary-not-found", kNote, "unit",
-     "the ExecStart= program is not on this machine: the rules that read the binary were skipped",
-     "run lint where the service's binary is installed"},
+     "the ExecStart= program (or the interpreter its #! line names) is not on this machine, or is neither an ELF "
+     "file nor a script: the rules that read the program were skipped",
+     "run lint where the service's programs are installed"},
+    {"script-not-checked", kNote, "unit",
+     "the ExecStart= program is a #! script: what it runs in the end is not known, so the rules that read the "
+     "program (sd_notify, watchdog, LISTEN_FDS, Go) were not checked",
+     "check the program the script runs: lint a unit whose ExecStart= names it, or exec it from the script"},
+    {"unit-masked", kNote, "unit",
+     "the unit file is a symlink to /dev/null or empty: systemd treats it as masked and never starts it",
+     "nothing to do if masking is intended; otherwise remove the mask (systemctl unmask)"},
     {"k8s-liveness-without-startup-probe", kWarning, "kubernetes",
-     "livenessProbe without startupProbe whose window (initialDelaySeconds + periodSeconds x failureThreshold) is "
-     "shorter than a start: the kubelet restarts the container before it is ready, forever",
+     "livenessProbe without startupProbe: its window (initialDelaySeconds + periodSeconds x failureThreshold) is all "
+     "a start gets before the kubelet restarts the container; a warning under 60 s, a note above, an error when the "
+     "measured p99 start (--bench) reaches it",
      "add a startupProbe whose window covers the p99 start, or lengthen the livenessProbe window"},
+    {"k8s-startup-probe-too-short", kWarning, "kubernetes",
+     "a startupProbe whose window (initialDelaySeconds + periodSeconds x failureThreshold) is under 60 s without a "
+     "measurement that the start fits, or (an error) at or below the measured p99 start: slow starts are killed and "
+     "restarted, forever",
+     "make periodSeconds x failureThreshold several times the p99 start"},
     {"k8s-no-readiness-probe", kWarning, "kubernetes",
      "a container with ports but no readinessProbe: it receives traffic as soon as it is running, before it is "
      "ready",
@@ -68,7 +82,7 @@ constexpr RuleInfo kRules[] = {
      "limits.memory without GOMEMLIMIT in env: a Go service's GC does not know the limit",
      "set env GOMEMLIMIT to about 90% of limits.memory, if the image is Go"},
     {"k8s-cpu-request-far-below-limit", kWarning, "kubernetes",
-     "requests.cpu is a quarter of limits.cpu or less while probes allow little time: under contention the start "
+     "requests.cpu is less than a quarter of limits.cpu while probes allow little time: under contention the start "
      "runs at the request's share and the probe kills it",
      "raise requests.cpu for the start, or give the probes a window of several times the p99 start"},
 };

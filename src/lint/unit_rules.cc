@@ -10,6 +10,10 @@
 //    after exec (notify, forking, oneshot, dbus); for simple/exec the start is
 //    over at fork/exec, so an infinite one matters only for the former.
 //    RuntimeMaxSec= counts from activation and kills a healthy service.
+//  * Programs: facts come from the ExecStart= program (lint/facts.h). On a
+//    "#!" script the program that runs in the end is unknown, so the rules
+//    that read the program are not checked and a note names those that
+//    apply; a program that is not on this machine is a note too.
 //  * Go: before 1.25 the runtime sets GOMAXPROCS to the host's CPU count
 //    whatever the cgroup quota; automaxprocs' rule (floor(quota), >= 1) is
 //    the value we suggest. GOMEMLIMIT (Go >= 1.19) is suggested at 90% of
@@ -33,6 +37,11 @@ namespace coldstart::lint {
 namespace {
 
 using namespace supervise;
+
+std::string needed_text(const BinaryFacts& bin) {
+  if (bin.needed.empty()) return "none";
+  return join(bin.needed, ", ");
+}
 
 class UnitLinter {
  public:
@@ -80,13 +89,33 @@ class UnitLinter {
   void protocols(const ServiceConfig& s, const BinaryFacts& bin);
   void timeouts(const ServiceConfig& s, const std::string& program);
   void go_limits(const ServiceConfig& s, const BinaryFacts& bin);
-  std::optional<BinaryFacts> facts_of(const ServiceConfig& s, bool report_missing);
+  Result<BinaryFacts> facts_of(const ServiceConfig& s, bool report_missing);
+  void script_note(const ServiceConfig& s, const BinaryFacts& bin);
   std::optional<bool> env_has(const ServiceConfig& s, const std::string& name) const;
 
   const UnitFile& unit_;
   const LintContext& context_;
   LintReport& report_;
 };
+
+// Delegate= (systemd.resource-control(5), v252 config_parse_delegate): a
+// boolean, or a list of the cgroup controllers to delegate; a word that
+// names no controller is ignored with a warning, the others still apply.
+std::string delegate_error(const std::string& value, std::string& ignored) {
+  if (parse_boolean(value)) return "";
+  static const std::set<std::string> controllers = {
+      "cpu", "cpuacct", "cpuset", "io", "blkio", "memory", "devices", "pids", "bpf-firewall", "bpf-devices",
+      "bpf-foreign", "bpf-socket-bind", "bpf-restrict-network-interfaces"};
+  auto words = split_words(value);
+  if (!words) return words.error();
+  std::vector<std::string> unknown;
+  for (const Word& w : *words)
+    if (!controllers.count(w.text)) unknown.push_back("'" + w.text + "'");
+  if (unknown.empty()) return "";
+  ignored = unknown.size() == 1 ? "that word" : "those words";
+  return fmt::format("not a boolean, and {} {} no cgroup controller", join(unknown, ", "),
+                     unknown.size() == 1 ? "names" : "name");
+}
 
 // Settings read_service()/read_socket() do not type, checked by grammar.
 void UnitLinter::generic_values(const std::vector<UnitProblem>& already) {
@@ -97,7 +126,7 @@ void UnitLinter::generic_values(const std::vector<UnitProblem>& already) {
   static const std::set<std::string> memory = {"MemoryMin", "MemoryLow", "MemorySwapMax"};
   static const std::set<std::string> booleans = {
       "RemainAfterExit", "PrivateTmp", "NoNewPrivileges", "DefaultDependencies", "PrivateNetwork",
-      "PrivateDevices", "DynamicUser", "CPUAccounting", "MemoryAccounting", "Delegate", "GuessMainPID",
+      "PrivateDevices", "DynamicUser", "CPUAccounting", "MemoryAccounting", "GuessMainPID",
       "RefuseManualStart", "RefuseManualStop", "StopWhenUnneeded", "FreeBind", "Transparent", "ReusePort",
       "KeepAlive", "NoDelay", "RemoveOnStop", "Writable", "PassCredentials", "PassSecurity"};
   std::set<size_t> seen;
@@ -105,45 +134,72 @@ void UnitLinter::generic_values(const std::vector<UnitProblem>& already) {
   for (size_t i = 0; i < unit_.entries().size(); ++i) {
     const UnitEntry& e = unit_.entries()[i];
     if (seen.count(i) || e.value.empty()) continue;
-    std::string error;
+    std::string error, ignored = "this assignment";
     if (timespans.count(e.key)) {
       if (auto v = parse_timespan(e.value); !v) error = v.error();
     } else if (memory.count(e.key)) {
       if (auto v = parse_memory_limit(e.key, e.value, 1ull << 30); !v) error = v.error();
     } else if (booleans.count(e.key)) {
       if (auto v = parse_boolean(e.value); !v) error = v.error();
+    } else if (e.key == "Delegate") {
+      error = delegate_error(e.value, ignored);
     }
     if (!error.empty())
-      add("invalid-value", e.value_pos, fmt::format("{}=: {}; systemd ignores this assignment", e.key, error));
+      add("invalid-value", e.value_pos, fmt::format("{}=: {}; systemd ignores {}", e.key, error, ignored));
   }
 }
 
-std::optional<BinaryFacts> UnitLinter::facts_of(const ServiceConfig& s, bool report_missing) {
-  if (s.exec_start.value.empty()) return std::nullopt;
+Result<BinaryFacts> UnitLinter::facts_of(const ServiceConfig& s, bool report_missing) {
+  if (s.exec_start.value.empty()) return unexpected("no ExecStart=");
   const ExecCommand& cmd = s.exec_start.value.front();
   std::string program = resolve_exec_path(cmd.path);
-  std::optional<BinaryFacts> facts = program.empty() ? std::nullopt : context_.probe(program);
+  Result<BinaryFacts> facts =
+      program.empty() ? Result<BinaryFacts>(unexpected(fmt::format("{} not found in systemd's search path", cmd.path)))
+                      : context_.probe(program);
   if (!facts && report_missing)
     add("binary-not-found", s.exec_start.pos.value_or(SourcePos{unit_.path(), 1, 1}),
-        fmt::format("{} is not on this machine: the rules that read the binary were skipped", cmd.path));
+        fmt::format("not checked: {}; the rules that read the program were skipped", facts.error()));
   return facts;
 }
 
 void UnitLinter::service(const ServiceConfig& s) {
-  std::optional<BinaryFacts> bin = facts_of(s, true);
-  if (bin) {
+  Result<BinaryFacts> bin = facts_of(s, true);
+  if (bin && bin->is_script()) {
+    script_note(s, *bin);
+  } else if (bin) {
     protocols(s, *bin);
     go_limits(s, *bin);
   }
-  timeouts(s, bin ? bin->path : (s.exec_start.value.empty() ? "" : s.exec_start.value.front().path));
+  timeouts(s, s.exec_start.value.empty() ? "" : s.exec_start.value.front().path);
+}
+
+// The rules a script hides: what it runs in the end is unknown (a wrapper
+// may exec a Go binary that speaks sd_notify). Only the rules that would
+// apply to this unit are named; none, no note.
+void UnitLinter::script_note(const ServiceConfig& s, const BinaryFacts& bin) {
+  const std::string& type = s.type.value;
+  std::vector<std::string> skipped;
+  if (type == "notify") skipped.emplace_back("notify-without-support");
+  if (s.watchdog_usec.value != 0 && s.watchdog_usec.value != kUsecInfinity)
+    skipped.emplace_back("watchdog-without-support");
+  if (type == "simple" || type == "exec") skipped.emplace_back("simple-but-notifies");
+  if (s.cpu_quota_usec_per_sec.value != kUsecInfinity) skipped.emplace_back("go-cpu-quota-without-gomaxprocs");
+  if ((s.memory_max.is_set() && !s.memory_max.value.unlimited) ||
+      (s.memory_high.is_set() && !s.memory_high.value.unlimited))
+    skipped.emplace_back("go-memory-limit-without-gomemlimit");
+  if (skipped.empty()) return;
+  const auto& [script, shebang] = bin.scripts.front();
+  add("script-not-checked", s.exec_start.pos.value_or(where(s.type, s)),
+      fmt::format("{} is a script ({}, run by {}): not checked on a script: {}", script, shebang, bin.path,
+                  join(skipped, ", ")));
 }
 
 void UnitLinter::protocols(const ServiceConfig& s, const BinaryFacts& bin) {
   const std::string& type = s.type.value;
   if (type == "notify" && !bin.speaks_notify) {
     add("notify-without-support", where(s.type, s),
-        fmt::format("Type=notify, but {} has no NOTIFY_SOCKET string and does not link libsystemd: systemd {}",
-                    bin.path,
+        fmt::format("Type=notify, but neither {} nor a library it needs ({}) has a NOTIFY_SOCKET string: systemd {}",
+                    bin.path, needed_text(bin),
                     s.timeout_start_usec.value == kUsecInfinity
                         ? std::string("waits forever for READY=1 (TimeoutStartSec=infinity)")
                         : fmt::format("waits TimeoutStartSec={} for READY=1, then kills it",
@@ -151,16 +207,16 @@ void UnitLinter::protocols(const ServiceConfig& s, const BinaryFacts& bin) {
   }
   if (s.watchdog_usec.value != 0 && s.watchdog_usec.value != kUsecInfinity && !bin.speaks_watchdog) {
     add("watchdog-without-support", where(s.watchdog_usec, s),
-        fmt::format("WatchdogSec={}, but {} has no WATCHDOG_USEC string and does not link libsystemd: systemd "
-                    "kills it {} after it started",
-                    format_timespan(s.watchdog_usec.value), bin.path, format_timespan(s.watchdog_usec.value)));
+        fmt::format("WatchdogSec={}, but neither {} nor a library it needs ({}) has a WATCHDOG_USEC string: "
+                    "systemd kills it {} after it started",
+                    format_timespan(s.watchdog_usec.value), bin.path, needed_text(bin),
+                    format_timespan(s.watchdog_usec.value)));
   }
-  if ((type == "simple" || type == "exec") && bin.speaks_notify) {
+  if ((type == "simple" || type == "exec") && bin.speaks_notify && bin.sends_ready) {
     add("simple-but-notifies", where(s.type, s),
-        fmt::format("Type={}{}, but {} speaks sd_notify ({}): systemd calls it started at {} instead of at "
+        fmt::format("Type={}{}, but {} sends READY=1 ({}; {}): systemd calls it started at {} instead of at "
                     "READY=1",
-                    type, s.type.is_set() ? "" : " (the default)", bin.path,
-                    bin.links_libsystemd ? "links libsystemd" : "has a NOTIFY_SOCKET string",
+                    type, s.type.is_set() ? "" : " (the default)", bin.path, bin.ready_evidence, bin.notify_evidence,
                     type == "simple" ? "fork" : "exec"));
   }
 }
@@ -188,7 +244,7 @@ void UnitLinter::timeouts(const ServiceConfig& s, const std::string& program) {
     add("timeout-start-below-p99", where(s.timeout_start_usec, s),
         fmt::format("TimeoutStartSec={}{} is shorter than the measured p99 time-to-ready {} ({}: {} runs of '{}')",
                     format_timespan(s.timeout_start_usec.value), s.timeout_start_usec.is_set() ? "" : " (default)",
-                    format_duration(measured->p99), context_.bench_file, measured->runs, measured->command),
+                    format_duration(measured->p99), measured->file, measured->runs, measured->command),
         fmt::format("set TimeoutStartSec= to at least {} (3 x p99), or make the start faster",
                     format_timespan(static_cast<uint64_t>(std::ceil(measured->p99 * 3 * 1000)) * 1000)));
   }
@@ -252,18 +308,29 @@ void UnitLinter::socket(const SocketConfig& k) {
   if (k.listen_stream.empty() && k.listen_datagram.empty() && k.listen_sequential_packet.empty()) return;
   std::filesystem::path service_path = std::filesystem::path(unit_.path()).parent_path() / k.service.value;
   if (!std::filesystem::exists(service_path)) return;
-  UnitFile service_unit = UnitFile::load(service_path.string());
+  UnitFile service_unit;
+  try {
+    service_unit = UnitFile::load(service_path.string());
+  } catch (const UserError&) {
+    return;  // the service is reported when it is linted itself
+  }
   ServiceConfig s = read_service(service_unit);
-  std::optional<BinaryFacts> bin = facts_of(s, false);
+  Result<BinaryFacts> bin = facts_of(s, false);
   if (!bin || bin->speaks_listen_fds) return;
   SourcePos pos = k.service.pos ? *k.service.pos
                   : !k.listen_stream.empty() ? *k.listen_stream.front().pos
                   : !k.listen_datagram.empty() ? *k.listen_datagram.front().pos
                                                : *k.listen_sequential_packet.front().pos;
+  if (bin->is_script()) {
+    add("script-not-checked", pos,
+        fmt::format("{} runs {}, a script ({}): not checked on a script: socket-without-listen-fds", k.service.value,
+                    bin->scripts.front().first, bin->scripts.front().second));
+    return;
+  }
   add("socket-without-listen-fds", pos,
-      fmt::format("{} passes its socket to {}, but {} has no LISTEN_FDS string and does not link libsystemd: "
+      fmt::format("{} passes its socket to {}, but neither {} nor a library it needs ({}) has a LISTEN_FDS string: "
                   "it will not use the passed socket",
-                  unit_.name(), k.service.value, bin->path));
+                  unit_.name(), k.service.value, bin->path, needed_text(*bin)));
 }
 
 }  // namespace

@@ -115,7 +115,8 @@ UnitRunConfig unit_to_options(const UnitFile& unit, const UnitFile* socket_unit)
   } else if (type == "simple" || type == "exec") {
     o.launch.ready = launch::ReadySpec::parse("listen");
   } else {
-    refuse(*svc.type.pos, fmt::format("Type={} is not supported by coldstart run (notify, simple, exec are)", type));
+    refuse(svc.type.pos.value_or(svc.bus_name.pos.value_or(SourcePos{unit.path(), 1, 1})),
+           fmt::format("Type={} is not supported by coldstart run (notify, simple, exec are)", type));
   }
   lc.ready_by_notify = type == "notify";
   if (svc.exec_start.value.empty()) throw UserError(unit.path() + ": no ExecStart=");

@@ -193,6 +193,10 @@ ServiceConfig read_service(const UnitFile& unit, uint64_t physical_memory) {
   });
   read_memory(r, "MemoryMax", s.memory_max, ram);
   read_memory(r, "MemoryHigh", s.memory_high, ram);
+  r.text("BusName", s.bus_name);
+  // systemd's service_add_extras(): a service with a bus name and no Type=
+  // is Type=dbus (ready once the name is taken), not simple.
+  if (!s.type.is_set() && s.bus_name.is_set() && !s.bus_name.value.empty()) s.type.value = "dbus";
   r.text("WorkingDirectory", s.working_directory);
   r.text("User", s.user);
   sort_problems(s.problems);

@@ -46,7 +46,10 @@ inline constexpr uint64_t kDefaultTimeoutUsec = 90 * kUsecPerSec;
 
 /// ServiceConfig is what a [Service] section means for starting the service.
 struct ServiceConfig {
-  Located<std::string> type{"simple", {}};  // simple exec forking oneshot dbus notify idle
+  /// simple exec forking oneshot dbus notify idle. Without Type=, systemd's
+  /// default: dbus when BusName= is set, else simple (pos stays nullopt).
+  Located<std::string> type{"simple", {}};
+  Located<std::string> bus_name;
   Located<std::vector<ExecCommand>> exec_start;
   Located<std::vector<ExecCommand>> exec_start_pre;
   /// NAME=value in the order they take effect (a later same NAME replaced).

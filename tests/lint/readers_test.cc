@@ -8,6 +8,7 @@
 #include "lint/k8s_manifest.h"
 #include "lint/lint.h"
 #include "lint_testing.h"
+#include "supervise/unit_file_service.h"
 
 namespace coldstart::lint {
 namespace {
@@ -110,6 +111,16 @@ TEST(K8sManifest, AliasBombsAndCyclesAreErrorsNotHangs) {
   EXPECT_THROW(read_manifests("&a {kind: List, items: [*a]}\n", "cycle.yaml"), InputError);
 }
 
+// The alias budget grows with the input: a container with 110,000 env
+// entries written out (1.2 MB, as a generated manifest can have) is no alias
+// bomb; the fixed budget of 100,000 entries refused such files.
+TEST(K8sManifest, ALargeFileIsNotMistakenForAnAliasBomb) {
+  std::string pod = "kind: Pod\nspec:\n  containers:\n  - name: c\n    env:\n";
+  for (int i = 0; i < 110000; ++i) pod += "    - name: V\n";
+  auto w = read_manifests(pod, "big.yaml");
+  EXPECT_EQ(w.at(0).containers.at(0).env_names.size(), 110000u);
+}
+
 TEST(K8sManifest, Quantities) {
   EXPECT_DOUBLE_EQ(*parse_quantity("500m"), 0.5);
   EXPECT_DOUBLE_EQ(*parse_quantity("2"), 2);
@@ -154,7 +165,7 @@ std::vector<std::string> rules_with(const std::string& unit_text, BinaryFacts fa
   u.parse(unit_text, "/nonexistent/svc.service");
   LintContext context;
   context.host_cpus = 32;
-  context.probe = [facts](const std::string& path) -> std::optional<BinaryFacts> {
+  context.probe = [facts](const std::string& path) -> Result<BinaryFacts> {
     BinaryFacts f = facts;
     f.path = path;
     return f;
@@ -178,7 +189,8 @@ TEST(UnitRulesWithFakes, GoVersionDecidesTheGomaxprocsRule) {
 
 TEST(UnitRulesWithFakes, LibsystemdCountsAsSpeakingTheProtocols) {
   BinaryFacts lib;
-  lib.speaks_notify = lib.speaks_listen_fds = lib.speaks_watchdog = lib.links_libsystemd = true;
+  lib.speaks_notify = lib.speaks_listen_fds = lib.speaks_watchdog = lib.sends_ready = true;
+  lib.notify_evidence = "needs libsystemd.so.0, which has a NOTIFY_SOCKET string";
   EXPECT_TRUE(rules_with("[Service]\nType=notify\nExecStart=/bin/svc\nWatchdogSec=5\n", lib).empty());
   EXPECT_EQ(rules_with("[Service]\nType=notify\nExecStart=/bin/svc\nWatchdogSec=5\n", BinaryFacts{}),
             (std::vector<std::string>{"notify-without-support", "watchdog-without-support"}));
@@ -200,20 +212,41 @@ TEST(UnitRulesWithFakes, GomemlimitInAnEnvironmentFileCounts) {
   EXPECT_EQ(rules_with(base + "EnvironmentFile=-/nonexistent/env\n", go).size(), 1u);
 }
 
-TEST(K8sRulesWithBench, MeasuredP99IsTheBudget) {
+TEST(K8sRulesWithBench, MeasuredP99DecidesTheSeverity) {
   auto w = read_manifests(
       "kind: Pod\nspec:\n  containers:\n    - name: svc\n      livenessProbe: {periodSeconds: 10}\n", "p.yaml");
   LintContext context;
-  LintReport quiet;
-  lint_workloads(w, context, quiet);  // window 30 s is not below the 30 s default
-  EXPECT_TRUE(quiet.findings.empty());
-  context.bench = {MeasuredStart{"/x/svc", "svc", 45.0, 20}};
-  context.bench_file = "b.json";
+  LintReport unmeasured;
+  lint_workloads(w, context, unmeasured);  // 30 s window, nothing measured: a warning
+  ASSERT_EQ(unmeasured.findings.size(), 1u);
+  EXPECT_EQ(unmeasured.findings[0].severity, Severity::kWarning);
+  context.bench = {MeasuredStart{"b.json", "/x/svc", "svc", 45.0, 20}};
   LintReport loud;
   lint_workloads(w, context, loud);
   ASSERT_EQ(loud.findings.size(), 1u);
   EXPECT_EQ(loud.findings[0].rule, "k8s-liveness-without-startup-probe");
+  EXPECT_EQ(loud.findings[0].severity, Severity::kError);
   EXPECT_NE(loud.findings[0].message.find("measured p99"), std::string::npos) << loud.findings[0].message;
+  EXPECT_NE(loud.findings[0].message.find("b.json: 20 runs"), std::string::npos) << loud.findings[0].message;
+}
+
+}  // namespace
+}  // namespace coldstart::lint
+
+namespace coldstart::lint {
+namespace {
+
+// systemd-logind.service has BusName= and no Type=: systemd runs it as
+// Type=dbus, so lint must not call it Type=simple (issue 15, case 5).
+TEST(LintUnitReader, BusNameWithoutTypeIsDbus) {
+  auto unit = supervise::UnitFile::load(test::source_path("tests/lint/data/real/units/systemd-logind.service"));
+  supervise::ServiceConfig s = supervise::read_service(unit, 1ull << 30);
+  EXPECT_EQ(s.type.value, "dbus");
+  EXPECT_FALSE(s.type.is_set());
+  EXPECT_EQ(s.bus_name.value, "org.freedesktop.login1");
+  supervise::UnitFile plain;
+  plain.parse("[Service]\nExecStart=/bin/true\n", "p.service");
+  EXPECT_EQ(supervise::read_service(plain, 1ull << 30).type.value, "simple");
 }
 
 }  // namespace
