@@ -195,10 +195,12 @@ int RootfsPlan::enter_child() {
   if (::mount("proc", proc_.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) return fail(kStepProc);
   if (::mkdir(dev_.c_str(), 0755) != 0 && errno != EEXIST) return fail(kStepDev);
   if (::mount("/dev", dev_.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return fail(kStepDev);
+  t.binds_ns = monotonic_ns();
   if (::chdir(root_.c_str()) != 0) return fail(kStepPivot);
   if (::syscall(SYS_pivot_root, ".", ".") != 0) return fail(kStepPivot);
   if (::umount2(".", MNT_DETACH) != 0) return fail(kStepPivot);
   if (::chdir("/") != 0) return fail(kStepPivot);
+  t.pivot_ns = monotonic_ns();
   if (::chdir(working_dir_.c_str()) != 0) {
     // Runtimes create a missing WorkingDir; so do we (in the upper layer).
     if (errno != ENOENT || ::mkdir(working_dir_.c_str(), 0755) != 0 || ::chdir(working_dir_.c_str()) != 0) {

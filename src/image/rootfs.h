@@ -16,6 +16,8 @@ struct RootfsTiming {
   int64_t begin_ns = 0;        ///< hook entered (just after the launch's t0)
   int64_t namespace_ns = 0;    ///< private mount namespace + tmpfs for the upper layer
   int64_t overlay_ns = 0;      ///< overlayfs mounted
+  int64_t binds_ns = 0;        ///< notify dir, /proc, /dev mounted
+  int64_t pivot_ns = 0;        ///< pivot_root + detaching the old root done
   int64_t exec_ns = 0;         ///< pivoted, config applied: right before execve
   int failed_step = 0;         ///< which step failed (0: none)
   int failed_errno = 0;
