@@ -92,7 +92,7 @@ std::vector<Plan> make_image_plans(const BenchOptions& o, const launch::LaunchOp
     launch::GoRuntimeEnv go = launch::go_runtime_env(host, common.limits, p.launch.env);
     p.launch.env.insert(p.launch.env.end(), go.env.begin(), go.env.end());
     p.notes = go.notes;
-    p.notes.push_back(fmt::format("{} layers mounted ({}), {} files", img.stack.size(), img.image.format,
+    p.notes.push_back(fmt::format("{} layers mounted ({}), {} paths visible", img.stack.size(), img.image.format,
                                   img.tree.nodes.size()));
     if (o.cold) p.evict = img.host_files();
     plans.push_back(std::move(p));
