@@ -51,6 +51,7 @@ struct RecordArgs {
   double ready_timeout_s = 10;
   std::string output;
   std::vector<std::string> command;
+  std::string image;
 };
 
 launch::LaunchOptions launch_options(const RecordArgs& a) {
@@ -127,6 +128,15 @@ Discovery discover_files(const RecordArgs& a, const std::string& binary) {
 }
 
 int run_record(const RecordArgs& a) {
+  if (!a.image.empty()) {
+    if (a.output.empty()) throw UserError("prewarm record: -o MANIFEST is required");
+    InterruptGuard guard;
+    try {
+      return record_image(a.image, a.command, a.ready, a.ready_timeout_s, a.output);
+    } catch (const Interrupted& e) {
+      return e.exit_code();
+    }
+  }
   if (a.command.empty()) throw UserError("prewarm record: no command given after --");
   if (a.output.empty()) throw UserError("prewarm record: -o MANIFEST is required");
   InterruptGuard guard;
@@ -186,7 +196,8 @@ CommandRunner setup_prewarm_record(CLI::App& prewarm) {
                   "readiness SPEC: exit (default), notify, tcp:HOST:PORT, listen, http:URL, log:REGEX");
   rec->add_option("--ready-timeout", a->ready_timeout_s, "seconds to wait for ready (default 10)");
   rec->add_option("-o,--output", a->output, "the manifest to write")->required();
-  rec->add_option("COMMAND", a->command, "-- PROG ARGS...")->required();
+  rec->add_option("--image", a->image, "record the start of this image (its Entrypoint + Cmd, or -- COMMAND inside it)");
+  rec->add_option("COMMAND", a->command, "-- PROG ARGS...");
   rec->positionals_at_end();
   return [a]() { return run_record(*a); };
 }

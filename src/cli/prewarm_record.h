@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 
@@ -9,6 +10,10 @@ namespace coldstart::cli {
 
 /// "coldstart: warning: LINE" on stderr (the prewarm subcommands' warnings).
 void prewarm_warning(const std::string& line);
+
+/// `prewarm record --image` (prewarm_record_image.cc).
+int record_image(const std::string& image, const std::vector<std::string>& command, const std::string& ready,
+                 double ready_timeout_s, const std::string& output);
 
 /// Adds the `record` subcommand to `prewarm` and returns what runs it.
 CommandRunner setup_prewarm_record(CLI::App& prewarm);

@@ -341,6 +341,23 @@ TEST_F(ImageRun, ManySmallLayersAndRelayering) {
   expect_nothing_mounted(cache_.path());
 }
 
+TEST_F(ImageRun, PrewarmRecordSaysWhichShareOfTheImageTheStartRead) {
+  const std::string manifest = work_.path() + "/go.manifest";
+  auto r = coldstart(cache_.path(), "prewarm record --ready notify -o " + manifest + " --image " + images() + "/cpp.oci.tar");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("of the image's bytes")) << r.out;
+  auto m = nlohmann::json::parse(test::read_text(manifest));
+  ASSERT_FALSE(m["files"].empty());
+  // The manifest names layer files in the cache (what prewarm apply loads), libc among them.
+  bool libc = false;
+  for (const auto& f : m["files"]) {
+    EXPECT_THAT(f["path"].get<std::string>(), HasSubstr(cache_.path() + "/coldstart/layers/sha256/"));
+    libc = libc || f["path"].get<std::string>().ends_with("/libc.so.6");
+  }
+  EXPECT_TRUE(libc);
+  expect_nothing_mounted(cache_.path());
+}
+
 TEST_F(ImageRun, WithoutRootOneErrorLine) {
   auto r = test::run_shell("XDG_CACHE_HOME=" + cache_.path() + " setpriv --reuid=65534 --regid=65534 --clear-groups " +
                            test::coldstart_binary() + " bench --image " + images() + "/go.oci.tar");
