@@ -73,7 +73,7 @@ struct Plan {
 };
 
 // --image: one plan per COMMAND (or one for the image's own), run inside it.
-std::vector<Plan> make_image_plans(const BenchOptions& o, const launch::LaunchOptions& common) {
+std::vector<Plan> make_image_plans(const BenchOptions& o, const launch::LaunchOptions& common, bool prewarm) {
   std::vector<Plan> plans;
   image::Relayer relayer = o.relayer.empty() ? image::Relayer{} : image::Relayer::parse(o.relayer);
   std::vector<std::string> commands = o.commands;
@@ -94,7 +94,7 @@ std::vector<Plan> make_image_plans(const BenchOptions& o, const launch::LaunchOp
     p.notes = go.notes;
     p.notes.push_back(fmt::format("{} layers mounted ({}), {} paths visible", img.stack.size(), img.image.format,
                                   img.tree.nodes.size()));
-    if (o.cold) p.evict = img.host_files();
+    if (o.cold || prewarm) p.evict = img.host_files();
     plans.push_back(std::move(p));
   }
   return plans;
@@ -103,7 +103,7 @@ std::vector<Plan> make_image_plans(const BenchOptions& o, const launch::LaunchOp
 std::vector<Plan> make_plans(const BenchOptions& o, const launch::LaunchOptions& common,
                              const std::optional<pagecache::Manifest>& manifest) {
   std::vector<Plan> plans;
-  if (!o.image.empty()) plans = make_image_plans(o, common);
+  if (!o.image.empty()) plans = make_image_plans(o, common, manifest.has_value());
   else if (!o.relayer.empty()) throw UserError("--relayer needs --image");
   if (o.commands.empty() && o.image.empty()) throw UserError("give a COMMAND (or --image IMAGE)");
   std::vector<std::string> host = o.image.empty() ? o.commands : o.outside;
