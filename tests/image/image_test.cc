@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -108,6 +109,7 @@ std::vector<std::string> make_layout(const std::string& dir, const std::vector<s
   std::string m_digest = put_blob(dir, m);
   nlohmann::json index = {{"schemaVersion", 2},
                           {"manifests", {{{"mediaType", kMediaManifest}, {"digest", m_digest}, {"size", m.size()},
+                                          {"annotations", {{"org.opencontainers.image.ref.name", "test"}}},
                                           {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}}}}};
   write_file(dir + "/index.json", index.dump());
   return digests;
@@ -289,6 +291,49 @@ TEST_F(ImageLayers, BrokenImagesAreOneErrorLine) {
 }
 
 class ImageRun : public ImageLayers {};
+
+// An independent unpacker (umoci) must see the same files, with the same
+// content and mode, as our merged view of the layer cache.
+void expect_same_as_umoci(const std::string& layout, const std::string& ref, const std::string& work) {
+  const std::string bundle = work + "/umoci-rootfs";
+  std::filesystem::create_directories(work);
+  auto r = test::run_shell("umoci raw unpack --image '" + layout + ":" + ref + "' " + bundle);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> dirs;
+  for (const auto& l : unpack_layers(open_image(layout))) dirs.push_back(l.dir);
+  Tree t = merge_layers(dirs);
+  std::map<std::string, std::string> theirs, ours;
+  auto describe = [](const std::string& host) {
+    struct stat st {};
+    if (::lstat(host.c_str(), &st) != 0) return std::string("missing");
+    std::string d = std::to_string(st.st_mode) + " " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
+    if (S_ISREG(st.st_mode)) d += " " + sha256_of(test::read_text(host));
+    if (S_ISLNK(st.st_mode)) d += " -> " + std::filesystem::read_symlink(host).string();
+    return d;
+  };
+  for (const auto& e : std::filesystem::recursive_directory_iterator(bundle)) {
+    std::string path = e.path().string().substr(bundle.size());
+    if (!e.is_directory() || e.is_symlink()) theirs[path] = describe(e.path().string());
+  }
+  for (const auto& [path, node] : t.nodes) {
+    if (node.type != Node::Type::kDir) ours[path] = describe(t.host_path(path));
+  }
+  EXPECT_FALSE(theirs.empty());
+  EXPECT_EQ(ours, theirs);
+}
+
+TEST_F(ImageRun, UnpackedLayersMatchUmoci) {
+  // A podman image as an OCI layout directory (the third input form).
+  const std::string layout = work_.path() + "/cpp-layout";
+  std::filesystem::create_directories(layout);
+  ASSERT_EQ(test::run_shell("tar xf " + images() + "/cpp.oci.tar -C " + layout).exit_code, 0);
+  expect_same_as_umoci(layout, "localhost/coldstart-test/cpp:1", work_.path() + "/a");
+  // Whiteouts, an opaque directory and hard links.
+  make_layout(work_.path() + "/wh", whiteout_layers());
+  expect_same_as_umoci(work_.path() + "/wh", "test", work_.path() + "/b");
+  EXPECT_TRUE(std::filesystem::exists(work_.path() + "/b/umoci-rootfs/a/keep"));
+  EXPECT_FALSE(std::filesystem::exists(work_.path() + "/b/umoci-rootfs/a/file"));
+}
 
 TEST_F(ImageRun, GoImageInBothFormatsAgainstTheSameBinaryOutside) {
   for (const char* format : {"oci", "docker"}) {
