@@ -403,6 +403,14 @@ TEST_F(ImageRun, PrewarmRecordSaysWhichShareOfTheImageTheStartRead) {
   expect_nothing_mounted(cache_.path());
 }
 
+TEST_F(ImageRun, TraceInsideTheImage) {
+  auto r = coldstart(cache_.path(), "trace --ready notify --image " + images() + "/go.oci.tar");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_THAT(r.out, HasSubstr("ready after")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("entering it")) << r.out;
+  expect_nothing_mounted(cache_.path());
+}
+
 TEST_F(ImageRun, WithoutRootOneErrorLine) {
   auto r = test::run_shell("XDG_CACHE_HOME=" + cache_.path() + " setpriv --reuid=65534 --regid=65534 --clear-groups " +
                            test::coldstart_binary() + " bench --image " + images() + "/go.oci.tar");
