@@ -188,7 +188,7 @@ PreparedImage prepare_image(const std::string& path, const std::vector<std::stri
   if (auto real = p.tree.resolve(p.run.argv[0]); real && *real != p.run.argv[0]) p.program_files.push_back(*real);
   for (auto& lib : image_libraries(p.tree, p.run.argv[0])) p.program_files.push_back(std::move(lib));
   if (relayer.layers > 0) {
-    p.stack = relayer_stack(p.image, p.tree, relayer, p.program_files);
+    p.stack = relayer_stack(p.image, p.tree, relayer, relayer.top ? p.program_files : std::vector<std::string>{});
     p.tree = merge_layers(p.stack);
   }
   if (mountable) p.rootfs = std::make_shared<RootfsPlan>(p.stack, p.run.working_dir, p.run.uid, p.run.gid);
