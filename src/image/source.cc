@@ -21,6 +21,12 @@
 namespace coldstart::image {
 namespace {
 
+// libarchive's error text; it may be null (e.g. an empty input).
+std::string archive_error(archive* a) {
+  const char* e = archive_error_string(a);
+  return e != nullptr ? e : "unknown error";
+}
+
 struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -32,7 +38,7 @@ ArchivePtr open_archive(const std::string& path) {
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    throw UserError(path + ": not a readable archive: " + archive_error_string(a.get()));
+    throw UserError(path + ": not a readable archive: " + archive_error(a.get()));
   }
   return a;
 }
@@ -43,7 +49,7 @@ void each_entry(archive* a, const std::string& path, const std::function<bool(co
   for (;;) {
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) return;
-    if (r < ARCHIVE_WARN) throw UserError(path + ": broken archive: " + archive_error_string(a));
+    if (r < ARCHIVE_WARN) throw UserError(path + ": broken archive: " + archive_error(a));
     if (archive_entry_filetype(e) != AE_IFREG) continue;
     const char* raw = archive_entry_pathname(e);
     std::string name = normalize_entry_name(raw != nullptr ? raw : "");
@@ -117,7 +123,7 @@ std::string ImageSource::read(const std::string& name, uint64_t max) const {
     char buf[65536];
     for (;;) {
       la_ssize_t got = archive_read_data(a.get(), buf, sizeof buf);
-      if (got < 0) throw UserError(path_ + ": broken archive reading " + name + ": " + archive_error_string(a.get()));
+      if (got < 0) throw UserError(path_ + ": broken archive reading " + name + ": " + archive_error(a.get()));
       if (got == 0) break;
       out.append(buf, static_cast<size_t>(got));
       if (out.size() > max) throw UserError(path_ + ": " + name + " is too big for a JSON document");
@@ -160,7 +166,7 @@ std::string ImageSource::copy_to(const std::string& name, int fd) const {
     found = true;
     for (;;) {
       la_ssize_t got = archive_read_data(a.get(), buf, sizeof buf);
-      if (got < 0) throw UserError(path_ + ": broken archive reading " + name + ": " + archive_error_string(a.get()));
+      if (got < 0) throw UserError(path_ + ": broken archive reading " + name + ": " + archive_error(a.get()));
       if (got == 0) break;
       put(buf, static_cast<size_t>(got));
     }

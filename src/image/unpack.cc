@@ -40,6 +40,12 @@
 namespace coldstart::image {
 namespace {
 
+// libarchive's error text; it may be null (e.g. an empty input).
+std::string archive_error(archive* a) {
+  const char* e = archive_error_string(a);
+  return e != nullptr ? e : "unknown error";
+}
+
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -90,7 +96,7 @@ std::string uncompressed_digest(const std::string& file, const std::string& what
   archive_read_support_filter_all(a.get());
   archive_read_support_format_raw(a.get());
   if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) {
-    throw UserError(what + ": cannot read: " + archive_error_string(a.get()));
+    throw UserError(what + ": cannot read: " + archive_error(a.get()));
   }
   archive_entry* e = nullptr;
   if (archive_read_next_header(a.get(), &e) != ARCHIVE_OK) throw UserError(what + ": empty or unreadable");
@@ -98,7 +104,7 @@ std::string uncompressed_digest(const std::string& file, const std::string& what
   char buf[1 << 16];
   for (;;) {
     la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
-    if (n < 0) throw UserError(what + ": broken compression: " + archive_error_string(a.get()));
+    if (n < 0) throw UserError(what + ": broken compression: " + archive_error(a.get()));
     if (n == 0) break;
     h.update(buf, static_cast<size_t>(n));
   }
@@ -131,7 +137,7 @@ LayerStats extract(const std::string& blob_file, const std::string& what) {
   archive_read_support_format_tar(in.get());
   archive_read_support_format_gnutar(in.get());
   if (archive_read_open_filename(in.get(), blob_file.c_str(), 1 << 16) != ARCHIVE_OK) {
-    throw UserError(what + ": not a tar: " + archive_error_string(in.get()));
+    throw UserError(what + ": not a tar: " + archive_error(in.get()));
   }
   std::unique_ptr<archive, WriteFree> out(archive_write_disk_new());
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
@@ -144,7 +150,7 @@ LayerStats extract(const std::string& blob_file, const std::string& what) {
   for (;;) {
     int r = archive_read_next_header(in.get(), &e);
     if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) throw UserError(what + ": broken tar: " + archive_error_string(in.get()));
+    if (r < ARCHIVE_WARN) throw UserError(what + ": broken tar: " + archive_error(in.get()));
     const char* raw_name = archive_entry_pathname(e);
     std::string raw = raw_name != nullptr ? raw_name : "";
     while (!raw.empty() && raw.back() == '/') raw.pop_back();
@@ -181,7 +187,7 @@ LayerStats extract(const std::string& blob_file, const std::string& what) {
       }
     }
     if (archive_write_header(out.get(), e) < ARCHIVE_WARN) {
-      throw UserError(what + ": cannot unpack " + name + ": " + archive_error_string(out.get()));
+      throw UserError(what + ": cannot unpack " + name + ": " + archive_error(out.get()));
     }
     if (archive_entry_size(e) > 0 && archive_entry_hardlink(e) == nullptr) {
       const void* buf;
@@ -190,18 +196,18 @@ LayerStats extract(const std::string& blob_file, const std::string& what) {
       for (;;) {
         int d = archive_read_data_block(in.get(), &buf, &size, &offset);
         if (d == ARCHIVE_EOF) break;
-        if (d < ARCHIVE_WARN) throw UserError(what + ": broken tar data in " + name + ": " + archive_error_string(in.get()));
+        if (d < ARCHIVE_WARN) throw UserError(what + ": broken tar data in " + name + ": " + archive_error(in.get()));
         if (archive_write_data_block(out.get(), buf, size, offset) < ARCHIVE_WARN) {
-          throw UserError(what + ": cannot write " + name + ": " + archive_error_string(out.get()));
+          throw UserError(what + ": cannot write " + name + ": " + archive_error(out.get()));
         }
       }
     }
     if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN) {
-      throw UserError(what + ": cannot finish " + name + ": " + archive_error_string(out.get()));
+      throw UserError(what + ": cannot finish " + name + ": " + archive_error(out.get()));
     }
   }
   if (archive_write_close(out.get()) != ARCHIVE_OK) {
-    throw UserError(what + ": cannot finish unpacking: " + archive_error_string(out.get()));
+    throw UserError(what + ": cannot finish unpacking: " + archive_error(out.get()));
   }
   return stats;
 }
