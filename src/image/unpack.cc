@@ -33,6 +33,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/strings.h"
 #include "image/digest.h"
 #include "image/image.h"
 #include "image/tree.h"
@@ -116,8 +117,24 @@ std::string parent_of(const std::string& p) {
   return slash == std::string::npos ? std::string() : p.substr(0, slash);
 }
 
+// A whiteout or opaque marker is applied below `dir` (relative to the
+// layer's root): no component of it may be a symlink an earlier entry made,
+// or "a -> /" followed by "a/.wh.etc" would delete the host's /etc.
+void refuse_symlinks(const std::string& dir, const std::string& what) {
+  std::string cur;
+  for (const auto& part : split(dir, '/')) {
+    if (part.empty()) continue;
+    cur += (cur.empty() ? "" : "/") + part;
+    struct stat st {};
+    if (::lstat(cur.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+      throw UserError(what + ": whiteout below a non-directory: " + cur);
+    }
+  }
+}
+
 void make_whiteout(const std::string& target, const std::string& what) {
   std::string parent = parent_of(target);
+  refuse_symlinks(parent, what);
   mkdirs(parent, 0755);
   struct stat st {};
   if (::lstat(target.c_str(), &st) == 0) remove_tree(target);
@@ -125,6 +142,7 @@ void make_whiteout(const std::string& target, const std::string& what) {
 }
 
 void make_opaque(const std::string& dir, const std::string& what) {
+  refuse_symlinks(dir, what);
   if (!dir.empty()) mkdirs(dir, 0755);
   const char* d = dir.empty() ? "." : dir.c_str();
   if (::setxattr(d, "trusted.overlay.opaque", "y", 1, 0) != 0) throw_sys("setxattr trusted.overlay.opaque", what + ": " + dir);

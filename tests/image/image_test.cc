@@ -196,6 +196,16 @@ TEST_F(ImageLayers, DigestMismatchIsAnErrorAndLeavesNothingCached) {
   for (const auto& e : std::filesystem::directory_iterator(layers_dir())) ADD_FAILURE() << "left in the cache: " << e.path();
 }
 
+TEST_F(ImageLayers, AWhiteoutThroughASymlinkIsRefused) {
+  // "a -> <outside>", then "a/.wh.victim": must not delete the host's file.
+  const std::string outside = work_.path() + "/outside";
+  std::filesystem::create_directories(outside);
+  write_file(outside + "/victim", "keep me");
+  make_layout(work_.path() + "/img", {make_tar({{"a", 'l', outside}, {"a/.wh.victim", 'f', ""}})});
+  EXPECT_THROW(unpack_layers(open_image(work_.path() + "/img")), UserError);
+  EXPECT_TRUE(std::filesystem::exists(outside + "/victim"));
+}
+
 TEST(ImageManifest, IndexPicksLinuxAmd64AndRejectsBadDocuments) {
   const std::string a(64, 'a'), b(64, 'b');
   std::string index = R"({"manifests":[{"digest":"sha256:)" + a + R"(","size":1,"platform":{"os":"linux","architecture":"arm64"}},
