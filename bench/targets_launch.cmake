@@ -23,3 +23,10 @@ add_custom_target(bench_accuracy_run
   DEPENDS bench_accuracy fixture_launch
   USES_TERMINAL
   COMMENT "time-to-ready accuracy: coldstart vs a hand-made timing loop")
+# `ninja bench_image_layers`: overlayfs mount time and time to ready at 1..128
+# layers, warm and cold (bench/image_layers; needs root and podman).
+add_custom_target(bench_image_layers
+  COMMAND ${PROJECT_SOURCE_DIR}/bench/image_layers ${CMAKE_BINARY_DIR}
+  DEPENDS coldstart fixture_go-user-service-static
+  USES_TERMINAL
+  COMMENT "overlayfs layer count: mount time and time to ready, 1 to 128 layers")

@@ -28,6 +28,7 @@
 #include "core/signals.h"
 #include "core/strings.h"
 #include "elf/elf.h"
+#include "image/prepare.h"
 #include "launch/go_env.h"
 #include "launch/launcher.h"
 #include "pagecache/apply.h"
@@ -51,6 +52,11 @@ struct BenchOptions {
   bool ignore_failure = false;
   bool no_interleave = false;
   bool json = false;
+  // --image: the COMMANDs (or the image's Entrypoint + Cmd) run inside it;
+  // --outside: host commands benched in the same interleaved run.
+  std::string image;
+  std::string relayer;
+  std::vector<std::string> outside;
   HistoryOptions history;  // --save, --baseline, --db, --export-prometheus, 'regression<N%' (cli/history.h)
 };
 
@@ -62,10 +68,43 @@ struct Plan {
   std::vector<std::string> notes;
 };
 
+// --image: one plan per COMMAND (or one for the image's own), run inside it.
+std::vector<Plan> make_image_plans(const BenchOptions& o, const launch::LaunchOptions& common, bool prewarm) {
+  std::vector<Plan> plans;
+  image::Relayer relayer = o.relayer.empty() ? image::Relayer{} : image::Relayer::parse(o.relayer);
+  std::vector<std::string> commands = o.commands;
+  if (commands.empty()) commands.emplace_back();
+  for (const auto& text : commands) {
+    image::PreparedImage img = image::prepare_image(o.image, shell_split(text), relayer, /*mountable=*/true);
+    Plan p;
+    p.text = "image " + o.image + (relayer.layers ? " --relayer " + relayer.text() : "") + (text.empty() ? "" : ": " + text);
+    p.launch = common;
+    p.launch.argv = img.run.argv;
+    p.launch.env = img.run.env;
+    p.launch.env.insert(p.launch.env.end(), common.env.begin(), common.env.end());
+    p.launch.clear_env = true;
+    p.launch.rootfs = img.rootfs;
+    std::string host = img.tree.host_path(img.tree.resolve(img.run.argv[0]).value_or(img.run.argv[0]));
+    launch::GoRuntimeEnv go = launch::go_runtime_env(host, common.limits, p.launch.env);
+    p.launch.env.insert(p.launch.env.end(), go.env.begin(), go.env.end());
+    p.notes = go.notes;
+    p.notes.push_back(fmt::format("{} layers mounted ({}), {} paths visible", img.stack.size(), img.image.format,
+                                  img.tree.nodes.size()));
+    if (o.cold || prewarm) p.evict = img.host_files();
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
+
 std::vector<Plan> make_plans(const BenchOptions& o, const launch::LaunchOptions& common,
                              const std::optional<pagecache::Manifest>& manifest) {
   std::vector<Plan> plans;
-  for (const auto& text : o.commands) {
+  if (!o.image.empty()) plans = make_image_plans(o, common, manifest.has_value());
+  else if (!o.relayer.empty()) throw UserError("--relayer needs --image");
+  if (o.commands.empty() && o.image.empty()) throw UserError("give a COMMAND (or --image IMAGE)");
+  std::vector<std::string> host = o.image.empty() ? o.commands : o.outside;
+  if (o.image.empty() && !o.outside.empty()) throw UserError("--outside needs --image");
+  for (const auto& text : host) {
     Plan p;
     p.text = text;
     p.launch = common;
@@ -137,6 +176,9 @@ report::BenchRun run_once(const Plan& plan, const std::string& mode, const std::
     if (manifest) pagecache::apply_manifest(*manifest, pagecache::ApplyOptions{});
   }
   launch::RunRecord r = launch::launch_once(plan.launch);
+  run.mount_s = r.mount_s;
+  run.overlay_mount_s = r.overlay_mount_s;
+  run.exec_to_ready_s = r.exec_to_ready_s;
   run.ready = r.ready;
   run.time_s = r.time_to_ready_s;
   run.usage = r.usage;
@@ -266,8 +308,13 @@ CommandRunner setup_bench(CLI::App& sub) {
   sub.add_flag("--ignore-failure", o->ignore_failure, "record failed runs and go on");
   sub.add_flag("--no-interleave", o->no_interleave, "run each command's runs in one block");
   sub.add_flag("--json", o->json, "print the JSON on stdout instead of the table");
+  sub.add_option("--image", o->image,
+                 "run inside this image (OCI layout dir, oci-archive or docker-archive): its layers mounted with "
+                 "overlayfs in a private mount namespace; COMMANDs run in it (default: its Entrypoint + Cmd)");
+  sub.add_option("--relayer", o->relayer, "with --image: re-split its files into N layers (N:top: program and libraries lowest)");
+  sub.add_option("--outside", o->outside, "with --image: a host COMMAND benched in the same interleaved run (repeatable)");
   add_history_options(sub, o->history);
-  sub.add_option("commands", o->commands, "COMMAND... (each one string, split like a shell, no shell)")->required();
+  sub.add_option("commands", o->commands, "COMMAND... (each one string, split like a shell, no shell)");
   return [o] {
     prepare_history(o->history, o->budgets);  // before any launch: bad label or database is exit 2
     return run_bench(*o);

@@ -12,7 +12,9 @@
 #include "cli/commands.h"
 #include "core/file.h"
 #include "core/strings.h"
+#include "cli/inspect_image.h"
 #include "elf/inspect.h"
+#include "image/image.h"
 
 namespace coldstart::cli {
 namespace {
@@ -188,21 +190,31 @@ CommandRunner setup_inspect(CLI::App& sub) {
     std::string export_json;
   };
   auto opt = std::make_shared<Options>();
-  sub.add_option("FILE", opt->files, "ELF binaries to inspect")->required();
+  sub.add_option("FILE", opt->files, "ELF binaries or images (OCI layout dir, oci-archive, docker-archive) to inspect")
+      ->required();
   sub.add_flag("--json", opt->json, "print JSON (schema: docs/inspect.md) instead of text");
   sub.add_option("--export-json", opt->export_json, "also write the JSON to this file");
   return [opt]() -> int {
     LoaderEnv env = LoaderEnv::from_process();
     std::vector<InspectReport> reports;
-    for (const auto& f : opt->files) reports.push_back(inspect_binary(f, env));
+    std::vector<image::ImageReport> images;
+    for (const auto& f : opt->files) {
+      if (image::looks_like_image(f)) images.push_back(image::inspect_image(f));
+      else reports.push_back(inspect_binary(f, env));
+    }
     json doc = {{"schema", "coldstart.inspect/1"}, {"files", json::array()}};
     for (const auto& r : reports) doc["files"].push_back(report_json(r));
+    if (!images.empty()) {
+      doc["images"] = json::array();
+      for (const auto& r : images) doc["images"].push_back(image_report_json(r));
+    }
     if (!opt->export_json.empty()) write_file_atomic(opt->export_json, doc.dump(2) + "\n");
     std::string out;
     if (opt->json) {
       out = doc.dump(2) + "\n";
     } else {
       for (size_t i = 0; i < reports.size(); ++i) out += (i ? "\n" : "") + report_text(reports[i]);
+      for (size_t i = 0; i < images.size(); ++i) out += (i || !reports.empty() ? "\n" : "") + image_report_text(images[i]);
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;

@@ -51,6 +51,7 @@ struct RecordArgs {
   LaunchFlags launch;  // --ready (default exit), --ready-timeout, --env, --cwd, --cpu-max, --memory-*
   std::string output;
   std::vector<std::string> command;
+  std::string image;
 };
 
 launch::LaunchOptions launch_options(const RecordArgs& a) {
@@ -127,6 +128,15 @@ Discovery discover_files(const RecordArgs& a, const std::string& binary) {
 }
 
 int run_record(const RecordArgs& a) {
+  if (!a.image.empty()) {
+    if (a.output.empty()) throw UserError("prewarm record: -o MANIFEST is required");
+    InterruptGuard guard;
+    try {
+      return record_image(a.image, a.command, a.launch, a.output);
+    } catch (const Interrupted& e) {
+      return e.exit_code();
+    }
+  }
   if (a.command.empty()) throw UserError("prewarm record: no command given after --");
   if (a.output.empty()) throw UserError("prewarm record: -o MANIFEST is required");
   launch_options(a);  // every flag checked before the first launch
@@ -185,7 +195,8 @@ CommandRunner setup_prewarm_record(CLI::App& prewarm) {
       prewarm.add_subcommand("record", "launch PROG until ready and record the file pages its start used");
   add_launch_flags(*rec, a->launch);
   rec->add_option("-o,--output", a->output, "the manifest to write")->required();
-  rec->add_option("COMMAND", a->command, "-- PROG ARGS...")->required();
+  rec->add_option("--image", a->image, "record the start of this image (its Entrypoint + Cmd, or -- COMMAND inside it)");
+  rec->add_option("COMMAND", a->command, "-- PROG ARGS...");
   rec->positionals_at_end();
   return [a]() { return run_record(*a); };
 }

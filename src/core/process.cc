@@ -392,7 +392,7 @@ std::vector<std::string> environment_with(const std::vector<std::string>& overri
 ChildProcess spawn(const SpawnOptions& options) {
   if (options.argv.empty()) throw UserError("empty command");
   if (options.pass_fds.size() > 64) throw UserError("at most 64 fds can be passed");
-  std::string path = resolve_program(options.argv[0]);
+  std::string path = options.program_in_hook_root ? options.argv[0] : resolve_program(options.argv[0]);
 
   // argv/envp as C arrays; the env strings are copies the child may edit.
   std::vector<char*> argv;

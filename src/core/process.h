@@ -50,6 +50,9 @@ struct SpawnOptions {
   bool paused = false;
   ChildHook hook = nullptr;
   void* hook_arg = nullptr;
+  /// argv[0] is an absolute path that only exists after the hook ran (it
+  /// pivoted into an image's root): execve it as given, no lookup here.
+  bool program_in_hook_root = false;
   /// If set, receives CLOCK_MONOTONIC ns taken right before clone3 (the t0 of
   /// an unpaused launch: path lookup and argv building stay outside it).
   int64_t* t0_ns = nullptr;

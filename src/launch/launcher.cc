@@ -44,6 +44,7 @@
 #include "core/file.h"
 #include "core/signals.h"
 #include "core/strings.h"
+#include "image/rootfs.h"
 #include "launch/log_pattern.h"
 #include "launch/probes.h"
 #include "launch/resources.h"
@@ -155,6 +156,11 @@ struct Launch::State {
   RunRecord record;
   bool waited = false;
   bool stopped = false;
+  // Inside an image: the rootfs entry, then the caller's hook.
+  ChildHook user_hook = nullptr;
+  void* user_hook_arg = nullptr;
+  static int image_hook(void* state);
+  void image_timing();
 
   void contain();
   void apply_limits(SpawnOptions& spawn);
@@ -245,7 +251,7 @@ void Launch::State::spawn_child() {
     overrides.push_back("LISTEN_PID=");
   }
   std::vector<std::string> env;
-  for (auto& kv : environment_with(overrides)) {
+  for (auto& kv : options.clear_env ? overrides : environment_with(overrides)) {
     bool ours = std::find(overrides.begin(), overrides.end(), kv) != overrides.end();
     bool foreign = kv.starts_with("NOTIFY_SOCKET=") || kv.starts_with("LISTEN_FDS=") ||
                    kv.starts_with("LISTEN_PID=") || kv.starts_with("LISTEN_FDNAMES=") ||
@@ -268,6 +274,19 @@ void Launch::State::spawn_child() {
   so.paused = options.paused;
   so.hook = options.child_hook;
   so.hook_arg = options.child_hook_arg;
+  if (options.rootfs) {
+    // The notify socket's directory is bound at the same path inside.
+    std::vector<std::string> binds;
+    if (notify) binds.push_back(notify->address().substr(0, notify->address().rfind('/')));
+    options.rootfs->set_binds(binds);
+    options.rootfs->reset_timing();
+    user_hook = options.child_hook;
+    user_hook_arg = options.child_hook_arg;
+    so.hook = &State::image_hook;
+    so.hook_arg = this;
+    so.program_in_hook_root = true;
+    so.cwd.clear();
+  }
 
   UniqueFd dev_null = open_or_throw("/dev/null", O_RDWR);
   so.stdin_fd = dev_null.get();
@@ -284,9 +303,33 @@ void Launch::State::spawn_child() {
   }
   apply_limits(so);
   if (!options.paused) so.t0_ns = &record.t0_ns;
-  child = spawn(so);
+  try {
+    child = spawn(so);
+  } catch (const UserError& e) {
+    if (options.rootfs && options.rootfs->timing().failed_step != 0) {
+      throw UserError(options.rootfs->describe_failure());
+    }
+    throw;
+  }
   out_read = std::move(out.read_end);
   err_read = std::move(err.read_end);
+}
+
+int Launch::State::image_hook(void* state) {
+  auto* s = static_cast<State*>(state);
+  int err = image::RootfsPlan::enter(s->options.rootfs.get());
+  if (err != 0 || s->user_hook == nullptr) return err;
+  return s->user_hook(s->user_hook_arg);
+}
+
+// The child's own instants (shared memory), once it has exec'd.
+void Launch::State::image_timing() {
+  if (!options.rootfs) return;
+  image::RootfsTiming t = options.rootfs->timing();
+  if (t.exec_ns == 0) return;
+  record.mount_s = ns_to_s(t.exec_ns - t.begin_ns);
+  record.overlay_mount_s = ns_to_s(t.overlay_ns - t.namespace_ns);
+  if (record.ready) record.exec_to_ready_s = ns_to_s(std::max<int64_t>(record.ready_ns - t.exec_ns, 0));
 }
 
 Launch::Launch(const LaunchOptions& options) : s_(std::make_unique<State>()) {
@@ -480,6 +523,7 @@ const RunRecord& Launch::wait_ready() {
     }
   }
   r.usage = usage_now();
+  s.image_timing();
   if (!r.ready) {
     drain_output();
     r.stderr_tail = last_lines(s.err_tail, s.options.stderr_tail_lines);

@@ -26,6 +26,10 @@
 #include "launch/notify.h"
 #include "launch/ready_spec.h"
 
+namespace coldstart::image {
+class RootfsPlan;
+}
+
 namespace coldstart::launch {
 
 /// Where the target's stdout/stderr go.
@@ -83,6 +87,12 @@ struct LaunchOptions {
   ChildHook child_hook = nullptr;
   void* child_hook_arg = nullptr;
   Isolation isolation = Isolation::kAuto;
+  /// Run inside an image (image/rootfs.h): the child enters a private mount
+  /// namespace over the image's layers before the hook and exec; argv[0] is a
+  /// path inside the image; `cwd` is ignored (the plan has the WorkingDir).
+  std::shared_ptr<image::RootfsPlan> rootfs;
+  /// The target gets `env` alone (an image's Env), not our environment + `env`.
+  bool clear_env = false;
 };
 
 /// Resource figures of the whole tree, from spawn up to one instant.
@@ -111,6 +121,11 @@ struct RunRecord {
   std::string stderr_tail;      ///< the last lines of its stderr (captured output only)
   ResourceUsage usage;          ///< up to the ready instant (or the failure)
   std::vector<NotifyMessage> notifications;  ///< sd_notify datagrams up to ready
+  /// Inside an image: entering it (namespace + overlayfs + pivot), inside the
+  /// timed window; of which the overlayfs mount; and execve to ready.
+  std::optional<double> mount_s;
+  std::optional<double> overlay_mount_s;
+  std::optional<double> exec_to_ready_s;
   std::string isolation;        ///< "cgroup v2 /sys/fs/cgroup/unified/coldstart/..." or "process group (...)"
 };
 

@@ -51,6 +51,28 @@ size_t failed_runs(const BenchCommandResult& c) {
   return static_cast<size_t>(std::count_if(c.runs.begin(), c.runs.end(), [](const BenchRun& r) { return !r.ready; }));
 }
 
+struct ImageMedians {
+  double mount = 0, overlay = 0, exec_to_ready = 0;
+};
+
+// Medians of the --image figures over the ready runs; nullopt outside an image.
+std::optional<ImageMedians> image_medians(const BenchCommandResult& c) {
+  std::vector<double> m, o, e;
+  for (const auto& r : c.runs) {
+    if (!r.ready || !r.mount_s) continue;
+    m.push_back(*r.mount_s);
+    o.push_back(r.overlay_mount_s.value_or(0));
+    e.push_back(r.exec_to_ready_s.value_or(0));
+  }
+  if (m.empty()) return std::nullopt;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  return ImageMedians{median(m), median(o), median(e)};
+}
+
 }  // namespace
 
 std::vector<double> BenchCommandResult::ready_times() const {
@@ -211,6 +233,9 @@ json bench_json(const BenchReport& report) {
                   {"throttled_periods", r.usage.throttled_periods},
                   {"throttled_time", r.usage.throttled_s}};
       if (!r.failure.empty()) run["failure"] = r.failure;
+      if (r.mount_s) run["mount_time"] = *r.mount_s;
+      if (r.overlay_mount_s) run["overlay_mount_time"] = *r.overlay_mount_s;
+      if (r.exec_to_ready_s) run["exec_to_ready"] = *r.exec_to_ready_s;
       if (r.file_pages > 0) {
         run["resident_before_pages"] = r.resident_before_pages;
         run["resident_at_start_pages"] = r.resident_at_start_pages;
@@ -339,6 +364,10 @@ std::string bench_text(const BenchReport& report) {
     if (res.total > 0) {
       out += fmt::format("  Page cache:                  {} of the files' pages resident before eviction, {} at run start\n",
                          percent(res.before, res.total), percent(res.at_start, res.total));
+    }
+    if (auto m = image_medians(c)) {
+      out += fmt::format("  Image:                       entering it {} (overlayfs mount {}), exec to ready {} (medians)\n",
+                         format_duration(m->mount), format_duration(m->overlay), format_duration(m->exec_to_ready));
     }
     for (const auto& note : c.notes) out += "  Note: " + note + "\n";
     if (c.outlier_warning) out += "  Warning: " + *c.outlier_warning + "\n";

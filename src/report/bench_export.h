@@ -30,6 +30,9 @@ struct BenchRun {
   uint64_t resident_before_pages = 0;
   uint64_t resident_at_start_pages = 0;
   uint64_t file_pages = 0;
+  /// --image: entering the image (namespace + overlayfs + pivot, inside
+  /// time_s), the overlayfs mount alone, and execve to ready.
+  std::optional<double> mount_s, overlay_mount_s, exec_to_ready_s;
 };
 
 /// Statistics over the ready runs of one command (seconds).
