@@ -1,13 +1,17 @@
 // The life of a start as user space sees it:
 //
-//   START ──► (EXEC)* ──► LISTEN / NOTIFY (each once, any order) ──► ACCEPT ─► finished "served"
-//     │                                                   └────────► END ────► finished "exited"
+//   START ──► (EXEC)* ──► LISTEN / NOTIFY / ACCEPT (each once, any order)
+//     │        ACCEPT and NOTIFY seen, or ACCEPT + linger, or END after ACCEPT ─► finished "served"
+//     │        END before any ACCEPT ───────────────────────────────────────────► finished "exited"
 //     └── provisional and not matching --match ─► rejected
 //   (timer) older than --start-timeout ─► finished "timeout"; (stop) ─► finished "open"
 //
-// A start is over at its first accepted connection: nothing later belongs to
-// "how long did it take to serve", and dropping its kernel state then keeps
-// the BPF maps small on a node with thousands of long-running services.
+// A start is over at its first accepted connection (plus a short linger for
+// a READY=1 that the service sends after it: the handshake completes in the
+// kernel as soon as the socket listens, possibly before the service's
+// sd_notify call): nothing later belongs to "how long did it take to serve",
+// and dropping its kernel state then keeps the BPF maps small on a node
+// with thousands of long-running services.
 // Records arrive in order per CPU but may interleave across CPUs; every
 // milestone carries its own kernel timestamp, so order does not change the
 // figures, and a record for a key already finished is ignored.
@@ -114,18 +118,19 @@ void StartTracker::on_event(const KernelEvent& e) {
     case Kind::kNotify:
       r.notify = milestone_at(e, r.exec_ns);
       observer_.reached(r, Milestone::kNotify);
+      if (r.accept) finish(it, "served", true);
       break;
     case Kind::kAccept:
       r.accept = milestone_at(e, r.exec_ns);
       observer_.reached(r, Milestone::kFirstAccept);
-      finish(it, "served", true);
+      if (r.notify) finish(it, "served", true);
       break;
     case Kind::kEnd: {
       r.end = milestone_at(e, r.exec_ns);
       int status = static_cast<int>(e.aux);
       if (WIFSIGNALED(status)) r.exit_signal = WTERMSIG(status);
       else r.exit_status = WEXITSTATUS(status);
-      finish(it, "exited", false);
+      finish(it, r.accept ? "served" : "exited", false);
       break;
     }
     default:
@@ -136,7 +141,9 @@ void StartTracker::on_event(const KernelEvent& e) {
 void StartTracker::expire(int64_t now_ns) {
   for (auto it = open_.begin(); it != open_.end();) {
     auto next = std::next(it);
-    if (now_ns - it->second.exec_ns > options_.timeout_ns) finish(it, "timeout", true);
+    const StartRecord& r = it->second;
+    if (r.accept && now_ns - r.accept->ts_ns > options_.linger_ns) finish(it, "served", true);
+    else if (now_ns - r.exec_ns > options_.timeout_ns) finish(it, "timeout", true);
     it = next;
   }
 }

@@ -97,6 +97,9 @@ class StartTracker {
   struct Options {
     std::vector<launch::LogPattern> match;  ///< --match: on the exe path and the command line
     int64_t timeout_ns = 300'000'000'000;   ///< --start-timeout
+    /// After the first accepted connection, how long a start stays open for a
+    /// READY=1 that comes later (a service may notify after its first connection).
+    int64_t linger_ns = 1'000'000'000;
     size_t max_cgroup_paths = 65536;
   };
   /// `cgroup_of(pid)`: the unified-hierarchy path of a live process ("" if gone).

@@ -50,7 +50,11 @@ TEST(WatchTracker, ServedStartHasEveryMilestoneAndDropsKernelState) {
   listen.major_faults = 3;
   t.on_event(listen);
   t.on_event(ev(Kind::kAccept, 7, 1010));
-  t.on_event(ev(Kind::kEnd, 7, 2000));  // after the record: ignored
+  EXPECT_TRUE(rec.finished_records.empty());  // lingers for a late READY=1
+  t.expire(1500 * 1'000'000LL);
+  EXPECT_TRUE(rec.finished_records.empty());
+  t.expire(2100 * 1'000'000LL);
+  t.on_event(ev(Kind::kEnd, 7, 3000));  // after the record: ignored
   ASSERT_EQ(rec.finished_records.size(), 1u);
   const StartRecord& r = rec.finished_records[0];
   EXPECT_EQ(r.labels.service, "redis.service");
@@ -67,6 +71,19 @@ TEST(WatchTracker, ServedStartHasEveryMilestoneAndDropsKernelState) {
   EXPECT_FALSE(r.notify);
   EXPECT_TRUE(rec.finished_drops[0].second);
   EXPECT_EQ(t.open_starts(), 0u);
+}
+
+TEST(WatchTracker, ReadyAfterTheFirstConnectionStillCounts) {
+  Recorder rec;
+  StartTracker t({}, rec, [](pid_t) { return std::string("/x"); });
+  t.on_event(ev(Kind::kStart, 3, 0));
+  t.on_event(ev(Kind::kListen, 3, 2, 2, 80));
+  t.on_event(ev(Kind::kAccept, 3, 3));
+  t.on_event(ev(Kind::kNotify, 3, 4));
+  ASSERT_EQ(rec.finished_records.size(), 1u);
+  EXPECT_EQ(rec.finished_records[0].outcome, "served");
+  ASSERT_TRUE(rec.finished_records[0].notify);
+  EXPECT_NEAR(rec.finished_records[0].notify->seconds, 0.004, 1e-9);
 }
 
 TEST(WatchTracker, EarlyExitIsRecordedWithItsStatus) {
