@@ -45,13 +45,15 @@ class AgentObserver final : public StartObserver {
       metrics_.count_failed(r.labels);
       ++summary_.failed;
     }
-    if (quiet_) return;
+    if (quiet_ || (limit_ && summary_.records >= *limit_)) return;
     ++summary_.records;
     on_record_(r);
   }
   void rejected(uint64_t key, pid_t pid) override { kernel_.drop_start(key, pid); }
   /// After --count: finished starts are no longer recorded.
   void quiet() { quiet_ = true; }
+  /// --count: never more records than this, even from one drain.
+  void limit(std::optional<uint64_t> n) { limit_ = n; }
 
  private:
   Metrics& metrics_;
@@ -59,6 +61,7 @@ class AgentObserver final : public StartObserver {
   const std::function<void(const StartRecord&)>& on_record_;
   WatchSummary& summary_;
   bool quiet_ = false;
+  std::optional<uint64_t> limit_;
 };
 
 void publish_losses(Metrics& metrics, const KernelLosses& l) {
@@ -96,6 +99,7 @@ WatchSummary run_watch(const WatchOptions& options, const std::function<void(con
     summary.endpoint = server->endpoint();
   }
   AgentObserver observer(metrics, kernel, on_record, summary);
+  observer.limit(options.count);
   StartTracker tracker(std::move(tracker_options), observer, cgroup_of_pid);
   std::function<void(const KernelEvent&)> feed = [&tracker](const KernelEvent& e) { tracker.on_event(e); };
 
