@@ -281,6 +281,37 @@ TEST(WatchCli, CountStopsAfterNRecordsOnStdout) {
   EXPECT_TRUE(parent->remove());
 }
 
+TEST(WatchCli, MatchFindsAStartOutsideAFreshCgroup) {
+  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs";
+  TempDir dir;
+  std::string out = dir.path() + "/out.jsonl", err = dir.path() + "/err.txt";
+  uint16_t port = free_port();
+  std::string pattern = "redis-server.*--port " + std::to_string(port) + "\\b";
+  Child agent({"/bin/sh", "-c", "exec " + coldstart_binary() + " watch --listen none --count 1 --duration 60s --match '" +
+                                    pattern + "' >" + out + " 2>" + err},
+              {}, "");
+  ASSERT_TRUE(wait_for([&] { return read_text(err).find("attached") != std::string::npos; }, 20)) << read_text(err);
+  {
+    // Started in our own cgroup (not a fresh one): only --match makes it a start.
+    Child redis({"/usr/bin/redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no"},
+                {}, "");
+    ASSERT_TRUE(wait_for([&] { return tcp_connects(port); }, 10));
+    int status = 0;
+    ASSERT_TRUE(wait_for([&] { return ::waitpid(agent.pid(), &status, WNOHANG) == agent.pid(); }, 10))
+        << read_text(err);
+    agent.forget();
+    redis.stop(SIGTERM);
+  }
+  std::vector<nlohmann::json> records = read_records(out);
+  ASSERT_EQ(records.size(), 1u) << read_text(out);
+  EXPECT_EQ(records[0]["kind"], "match");
+  EXPECT_EQ(records[0]["service"], "redis-server");
+  EXPECT_EQ(records[0]["outcome"], "served");
+  EXPECT_EQ(records[0]["listen"]["port"], port);
+  EXPECT_FALSE(records[0]["time_to_first_accept"].is_null());
+}
+
 TEST(WatchE2E, RealServersMatchBenchAndPrometheusScrapesTheHistograms) {
   if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs and makes cgroups";
   for (const char* exe : {"/usr/bin/redis-server", "/usr/sbin/nginx", "/usr/bin/memcached", "/usr/bin/prometheus",
