@@ -18,6 +18,8 @@ constexpr Command kCommands[] = {
     {"lint", "start-up mistakes in systemd units and Kubernetes manifests", setup_lint},
     {"report", "a self-contained HTML page from bench, trace and run JSON", setup_report},
     {"history", "the stored bench runs (see bench --save)", setup_history},
+    {"watch", "node agent: every service start on the host, measured with BPF, exported to Prometheus",
+     setup_watch},
 };
 
 }  // namespace

@@ -35,6 +35,7 @@ CommandRunner setup_run(CLI::App& sub);
 CommandRunner setup_lint(CLI::App& sub);
 CommandRunner setup_report(CLI::App& sub);
 CommandRunner setup_history(CLI::App& sub);
+CommandRunner setup_watch(CLI::App& sub);
 
 /// For a subcommand whose issue has not landed: accepts anything, fails clearly.
 CommandRunner not_implemented(CLI::App& sub);

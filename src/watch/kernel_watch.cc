@@ -1,0 +1,160 @@
+// Loading the watch program and reading what it writes.
+//
+// Kernel and libbpf facts relied on:
+//  - tp_btf and fentry/fexit programs attach through BPF_RAW_TRACEPOINT_OPEN /
+//    BPF_LINK_CREATE with the kernel's BTF (/sys/kernel/btf/vmlinux): no
+//    tracefs, no kprobe PMU. Loading them needs CAP_BPF + CAP_PERFMON (or
+//    root); libbpf 1.x raises RLIMIT_MEMLOCK only on kernels without memcg
+//    accounting of BPF memory (< 5.11), where CAP_SYS_RESOURCE is needed too.
+//  - `match_mode` is a `const volatile` global: it lives in .rodata, is set
+//    between open and load, and the verifier prunes the --match paths when 0.
+//  - Records are submitted with BPF_RB_NO_WAKEUP, so epoll on the ring buffer
+//    would not wake; the agent calls drain() on a timer instead (1 MiB holds
+//    ~2,000 records, far more than a node starts services between two drains).
+//  - Destroying the skeleton closes every link and map: nothing stays loaded.
+#include "watch/kernel_watch.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "core/error.h"
+#include "watch.skel.h"
+#include "watch/bpf/watch_events.h"
+
+namespace coldstart::watch {
+namespace {
+
+std::mutex g_libbpf_mu;
+std::string g_libbpf_last;
+
+// Keeps libbpf's last warning to explain a failure in one line instead of
+// letting it print a verifier log on our stderr.
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[512];
+  int n = std::vsnprintf(buf, sizeof buf, format, args);
+  std::string line(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  std::lock_guard lock(g_libbpf_mu);
+  if (!line.empty()) g_libbpf_last = line;
+  return 0;
+}
+
+[[noreturn]] void fail(const char* step, int err) {
+  std::string reason = std::string("watch: BPF ") + step + ": " + std::strerror(err);
+  if (err == EPERM || err == EACCES) throw UserError(reason + " (needs root, or CAP_BPF and CAP_PERFMON)");
+  std::lock_guard lock(g_libbpf_mu);
+  if (!g_libbpf_last.empty()) reason += " (libbpf: " + g_libbpf_last + ")";
+  throw UserError(reason);
+}
+
+std::string bounded_string(const char* p, size_t max) { return std::string(p, strnlen(p, max)); }
+
+std::vector<std::string> split_args(const char* p, size_t n) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < n) {
+    size_t len = strnlen(p + i, n - i);
+    out.emplace_back(p + i, len);
+    i += len + 1;
+  }
+  return out;
+}
+
+KernelEvent::Kind kind_of(uint32_t k) {
+  switch (k) {
+    case CSW_START: return KernelEvent::Kind::kStart;
+    case CSW_EXEC: return KernelEvent::Kind::kExec;
+    case CSW_LISTEN: return KernelEvent::Kind::kListen;
+    case CSW_NOTIFY: return KernelEvent::Kind::kNotify;
+    case CSW_ACCEPT: return KernelEvent::Kind::kAccept;
+    case CSW_END: return KernelEvent::Kind::kEnd;
+    case CSW_MKDIR: return KernelEvent::Kind::kCgroupMade;
+    default: return KernelEvent::Kind::kCgroupRemoved;
+  }
+}
+
+}  // namespace
+
+KernelWatch::KernelWatch(bool match_mode) {
+  libbpf_set_print(libbpf_print);
+  skel_ = watch_bpf__open();
+  if (skel_ == nullptr) fail("open", errno);
+  skel_->rodata->match_mode = match_mode ? 1 : 0;
+  if (int err = watch_bpf__load(skel_); err != 0) {
+    watch_bpf__destroy(skel_);
+    skel_ = nullptr;
+    fail("load", -err);
+  }
+  if (int err = watch_bpf__attach(skel_); err != 0) {
+    watch_bpf__destroy(skel_);
+    skel_ = nullptr;
+    fail("attach", -err);
+  }
+  rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &KernelWatch::on_record, this, nullptr);
+  if (rb_ == nullptr) {
+    int err = errno;
+    watch_bpf__destroy(skel_);
+    skel_ = nullptr;
+    fail("ring buffer", err);
+  }
+}
+
+KernelWatch::~KernelWatch() {
+  if (rb_ != nullptr) ring_buffer__free(rb_);
+  if (skel_ != nullptr) watch_bpf__destroy(skel_);
+}
+
+void KernelWatch::drain(const std::function<void(const KernelEvent&)>& sink) {
+  sink_ = &sink;
+  ring_buffer__consume(rb_);
+  sink_ = nullptr;
+}
+
+int KernelWatch::on_record(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<KernelWatch*>(ctx);
+  if (size < sizeof(csw_event) || self->sink_ == nullptr) return 0;
+  csw_event r;
+  std::memcpy(&r, data, sizeof r);
+  KernelEvent e;
+  e.kind = kind_of(r.kind);
+  e.pid = static_cast<pid_t>(r.pid);
+  e.key = r.key;
+  e.ts_ns = static_cast<int64_t>(r.ts_ns);
+  e.cpu_ns = r.cpu_ns;
+  e.major_faults = r.major_faults;
+  e.throttled_ns = r.throttled_ns;
+  e.aux = r.aux;
+  e.aux2 = r.aux2;
+  e.comm = bounded_string(r.comm, sizeof r.comm);
+  if (r.kind == CSW_START || r.kind == CSW_EXEC || r.kind == CSW_MKDIR) e.data = bounded_string(r.data, sizeof r.data);
+  if (r.kind == CSW_START || r.kind == CSW_EXEC) e.args = split_args(r.args, std::min<size_t>(r.aux2, sizeof r.args));
+  (*self->sink_)(e);
+  return 0;
+}
+
+void KernelWatch::drop_start(uint64_t key, pid_t root) {
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.starts), &key);
+  if (key & CSW_KEY_TGID) {
+    auto tgid = static_cast<uint32_t>(root);
+    bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &tgid);
+  }
+}
+
+KernelLosses KernelWatch::losses() const {
+  KernelLosses l;
+  l.ring_buffer = skel_->bss->lost_events;
+  l.starts_map = skel_->bss->lost_starts;
+  l.cgroup_map = skel_->bss->lost_cgroups;
+  l.procs_map = skel_->bss->lost_procs;
+  return l;
+}
+
+}  // namespace coldstart::watch

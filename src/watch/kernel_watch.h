@@ -1,0 +1,53 @@
+// The BPF half of the agent seen from user space: loads bpf/watch.bpf.c
+// through its generated skeleton, decodes the ring buffer into KernelEvents,
+// reads the loss counters and deletes the kernel state of finished starts.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+
+#include "watch/start_tracker.h"
+
+struct watch_bpf;
+struct ring_buffer;
+
+namespace coldstart::watch {
+
+/// What the bounded kernel structures could not hold, as totals.
+struct KernelLosses {
+  uint64_t ring_buffer = 0;  ///< records dropped: ring buffer full
+  uint64_t starts_map = 0;   ///< starts not followed: start map full
+  uint64_t cgroup_map = 0;   ///< new cgroups not watched: fresh-cgroup map full
+  uint64_t procs_map = 0;    ///< --match children not followed: process map full
+};
+
+/// KernelWatch owns the loaded and attached BPF program for the agent's
+/// lifetime; the agent's loop calls drain() on its timer. Destroying it
+/// detaches and unloads everything.
+class KernelWatch {
+ public:
+  /// Loads and attaches. `match_mode`: every exec outside a start becomes a
+  /// provisional start (for --match). Throws UserError, one line naming the
+  /// step, errno and the capabilities needed, when BPF is not available.
+  explicit KernelWatch(bool match_mode);
+  ~KernelWatch();
+  KernelWatch(const KernelWatch&) = delete;
+  KernelWatch& operator=(const KernelWatch&) = delete;
+
+  /// Decodes every record in the ring buffer, in order, into `sink`.
+  void drain(const std::function<void(const KernelEvent&)>& sink);
+  /// Deletes the kernel state of start `key` (and the root's --match entry).
+  void drop_start(uint64_t key, pid_t root);
+  KernelLosses losses() const;
+
+ private:
+  static int on_record(void* ctx, void* data, size_t size);
+
+  watch_bpf* skel_ = nullptr;
+  ring_buffer* rb_ = nullptr;
+  const std::function<void(const KernelEvent&)>* sink_ = nullptr;
+};
+
+}  // namespace coldstart::watch

@@ -1,0 +1,61 @@
+#include "watch/record_json.h"
+
+#include <time.h>
+
+namespace coldstart::watch {
+namespace {
+
+nlohmann::json milestone_json(const MilestoneAt& m) {
+  if (!m.has_task) return {{"seconds", m.seconds}};
+  return {{"seconds", m.seconds},           {"cpu_time", m.cpu_seconds}, {"major_faults", m.major_faults},
+          {"throttled_time", m.throttled_seconds}, {"pid", m.pid},      {"comm", m.comm}};
+}
+
+void put_if(nlohmann::json& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+
+}  // namespace
+
+int64_t realtime_offset_ns() {
+  timespec rt{}, mono{};
+  clock_gettime(CLOCK_REALTIME, &rt);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  return (static_cast<int64_t>(rt.tv_sec) - mono.tv_sec) * 1'000'000'000 + (rt.tv_nsec - mono.tv_nsec);
+}
+
+nlohmann::json record_json(const StartRecord& r, int64_t realtime_minus_monotonic_ns) {
+  nlohmann::json j;
+  j["service"] = r.labels.service;
+  j["kind"] = r.labels.kind;
+  put_if(j, "unit", r.labels.unit);
+  put_if(j, "instance", r.labels.instance);
+  put_if(j, "pod_uid", r.labels.pod_uid);
+  put_if(j, "qos", r.labels.qos);
+  put_if(j, "container_id", r.labels.container_id);
+  put_if(j, "runtime", r.labels.runtime);
+  j["cgroup"] = r.cgroup;
+  j["pid"] = r.pid;
+  j["exe"] = r.exe;
+  if (r.first_exe != r.exe) j["first_exe"] = r.first_exe;
+  j["args"] = r.args;
+  j["exec_time"] = static_cast<double>(r.exec_ns + realtime_minus_monotonic_ns) / 1e9;
+  j["outcome"] = r.outcome;
+  j["time_to_listen"] = r.listen ? nlohmann::json(r.listen->seconds) : nlohmann::json();
+  j["time_to_notify"] = r.notify ? nlohmann::json(r.notify->seconds) : nlohmann::json();
+  j["time_to_first_accept"] = r.accept ? nlohmann::json(r.accept->seconds) : nlohmann::json();
+  if (r.listen) {
+    j["listen"] = milestone_json(*r.listen);
+    j["listen"]["family"] = r.listen_family;
+    if (r.listen_port != 0) j["listen"]["port"] = r.listen_port;
+  }
+  if (r.notify) j["notify"] = milestone_json(*r.notify);
+  if (r.accept) j["first_accept"] = milestone_json(*r.accept);
+  if (r.end) j["end"] = milestone_json(*r.end);
+  if (r.exit_status) j["exit_status"] = *r.exit_status;
+  if (r.exit_signal) j["exit_signal"] = *r.exit_signal;
+  j["failed"] = r.failed();
+  return j;
+}
+
+}  // namespace coldstart::watch
