@@ -68,7 +68,9 @@ void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitRep
                 format_count(p.threads_created + p.processes_created).c_str());
   }
   std::printf("%-13s %10s\n", "total", ms(sum.total_s).c_str());
-  if (!sum.main_found) std::printf("(no symbol for main: runtime-init and app-init are one phase, \"init\")\n");
+  if (!sum.main_found) std::printf("(main not found: runtime-init and app-init are one phase, \"init\")\n");
+  else std::printf("boundaries: entry point from the ELF header, %s from the %s\n", log.main_symbol.c_str(),
+                   log.main_source == "libc argument" ? "first argument of __libc_start_main" : log.main_source.c_str());
 
   if (!sum.top_waits.empty()) {
     std::printf("\ntop waits:\n");

@@ -102,6 +102,8 @@ struct TraceLog {
   std::optional<int64_t> ready_ns;   // readiness observed
   int64_t end_ns = 0;                // end of the traced window (ready, exit or timeout)
   std::string main_symbol;           // "main" or "main.main"; empty if not found
+  std::string main_source;           // "symtab", "pclntab" or "libc argument" (elf/ via describe_target)
+  std::optional<uint64_t> libc_main_arg;  // __libc_start_main's first argument, as the process saw it
   std::string outcome;               // "ready", or why it ended without ready
   std::vector<Syscall> syscalls;
   std::vector<OffCpu> off_cpu;

@@ -95,6 +95,12 @@ class BpfTracer final : public Tracer {
       attach_uprobe(skel_->progs.on_main, &skel_->links.on_main, target.program, target.main_offset,
                     target.main_symbol);
     log_.main_symbol = skel_->links.on_main != nullptr ? target.main_symbol : "";
+    log_.main_source = log_.main_symbol.empty() ? "" : target.main_source;
+    if (target.libc_start_offset)
+      attach_uprobe(skel_->progs.on_libc_start, &skel_->links.on_libc_start, target.libc_path,
+                    target.libc_start_offset, "__libc_start_main");
+    target_ = target;
+    for (const auto& n : target.notes) log_.notes.push_back(n);
 
     rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfTracer::on_record, this, nullptr);
     if (rb_ == nullptr) throw BackendUnavailable(why("ring buffer", errno));
@@ -130,6 +136,7 @@ class BpfTracer final : public Tracer {
     log_.end_ns = end_ns;
     log_.ready_ns = ready_ns;
     log_.outcome = outcome;
+    check_libc_argument(target_, log_);
     if (log_.lost_events > 0)
       log_.notes.push_back("the ring buffer overflowed: " + std::to_string(log_.lost_events) + " events lost");
     return std::move(log_);
@@ -200,8 +207,12 @@ class BpfTracer final : public Tracer {
         log_.major_faults.push_back({pid, tid, start, end, e.arg0});
         break;
       case CS_EV_MARK:
-        if (e.aux == CS_MARK_ENTRY && !log_.entry_ns) log_.entry_ns = start;
+        if (e.aux == CS_MARK_ENTRY && !log_.entry_ns) {
+          log_.entry_ns = start;
+          load_base_ = e.arg0 - target_.entry_vaddr;  // 0 unless PIE
+        }
         if (e.aux == CS_MARK_MAIN && !log_.main_ns) log_.main_ns = start;
+        if (e.aux == CS_MARK_LIBC_START && !log_.libc_main_arg) log_.libc_main_arg = e.arg0 - load_base_;
         break;
       default:
         break;
@@ -217,6 +228,8 @@ class BpfTracer final : public Tracer {
     skel_ = nullptr;
   }
 
+  TraceTarget target_;
+  uint64_t load_base_ = 0;  // from the entry uprobe's address
   trace_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   std::thread drainer_;

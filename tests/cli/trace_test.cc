@@ -134,11 +134,19 @@ TEST(CliTrace, GoInittraceReportsPackageInits) {
   EXPECT_NE(e.err.find("not a Go binary"), std::string::npos) << e.err;
 }
 
-TEST(CliTrace, StrippedBinarySaysSoAndMergesPhases) {
+TEST(CliTrace, StrippedStaticBinarySaysSoAndMergesPhases) {
+  CommandResult r = trace("-- " + trace_fixture("sleep_main-static-stripped"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("main not found"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("static binary without a symbol for main"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ninit "), std::string::npos) << r.out;
+}
+
+TEST(CliTrace, StrippedDynamicBinaryNamesTheLibcArgument) {
   CommandResult r = trace("-- " + trace_fixture("sleep_main-stripped"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("no symbol for main"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\ninit "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("main from the first argument of __libc_start_main"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\napp-init "), std::string::npos) << r.out;
 }
 
 TEST(CliTrace, ExitBeforeReadyStillReportsPhases) {

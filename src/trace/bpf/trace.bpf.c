@@ -394,26 +394,46 @@ int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs* regs, unsigne
   return 0;
 }
 
-static __always_inline void mark(__u32 which, __u32 phase) {
+static __always_inline void mark(__u32 which, __u32 phase, __u64 arg) {
+  __u64 now = bpf_ktime_get_ns();
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
-  if (!is_tracked(tgid) || cur_phase >= phase) return;
+  if (tgid != root_tgid || cur_phase >= phase) return;
   cur_phase = phase;
   struct cs_event* e = reserve(CS_EV_MARK, (__u32)pid_tgid, tgid);
   if (!e) return;
-  e->start_ns = e->end_ns = bpf_ktime_get_ns();
+  e->start_ns = e->end_ns = now;
   e->aux = which;
+  e->arg0 = arg;
   bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(on_entry_point) {
-  mark(CS_MARK_ENTRY, 2);
+  mark(CS_MARK_ENTRY, 2, PT_REGS_IP(ctx));
   return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(on_main) {
-  mark(CS_MARK_MAIN, 3);
+  mark(CS_MARK_MAIN, 3, PT_REGS_IP(ctx));
+  return 0;
+}
+
+/* __libc_start_main(main, argc, argv, ...) in the libc the root mapped: its
+ * first argument is the program's main, which the main uprobe (placed from
+ * _start's code before the launch) must agree with. Fires once per start of
+ * any glibc program on the machine: the tgid test keeps it to the root. */
+SEC("uprobe")
+int BPF_KPROBE(on_libc_start, __u64 main_addr) {
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if (tgid != root_tgid) return 0;
+  struct cs_event* e = reserve(CS_EV_MARK, (__u32)pid_tgid, tgid);
+  if (!e) return 0;
+  e->start_ns = e->end_ns = bpf_ktime_get_ns();
+  e->aux = CS_MARK_LIBC_START;
+  e->arg0 = main_addr;
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
   return 0;
 }

@@ -21,7 +21,9 @@ enum cs_event_kind {
   CS_EV_MARK = 7,    /* aux = CS_MARK_ENTRY or CS_MARK_MAIN: a phase boundary */
 };
 
-enum cs_mark { CS_MARK_ENTRY = 1, CS_MARK_MAIN = 2 };
+/* A mark's arg0: the probed instruction's address (entry, main), or for
+ * CS_MARK_LIBC_START the first argument of __libc_start_main (main). */
+enum cs_mark { CS_MARK_ENTRY = 1, CS_MARK_MAIN = 2, CS_MARK_LIBC_START = 3 };
 
 /* Flags of an off-CPU interval: what the thread was doing when it left the CPU. */
 enum cs_offcpu_flag {
