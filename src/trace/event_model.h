@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -111,6 +112,12 @@ struct TraceLog {
   std::vector<TaskEvent> tasks;
   std::vector<CpuSample> cpu_samples;
   std::array<uint64_t, kBackendPhases> minor_faults{};  // counted by the backend per phase
+  // bpf at summary detail: syscalls counted in the kernel per backend phase
+  // (by number), and the bytes of file reads; `syscalls` then holds only
+  // file opens, sends, connect and listen, each with start == end.
+  bool syscalls_counted = false;
+  std::array<std::map<int, uint64_t>, kBackendPhases> syscall_counts;
+  std::array<uint64_t, kBackendPhases> file_bytes_read{};
   bool has_off_cpu = false;  // the backend saw context switches (bpf)
   uint64_t lost_events = 0;
   std::vector<std::string> notes;  // one-line remarks for the user (fallbacks, missing symbols)

@@ -19,7 +19,8 @@ json phase_json(const PhaseStats& p, int64_t t0) {
   return {{"name", phase_name(p.phase)}, {"start_s", (p.start_ns - t0) / 1e9}, {"end_s", (p.end_ns - t0) / 1e9},
           {"wall_s", p.wall_s}, {"on_cpu_s", p.on_cpu_s}, {"off_cpu_s", off}, {"syscalls", p.syscalls}, {"files", files},
           {"bytes_read", p.bytes_read}, {"minor_faults", p.minor_faults}, {"major_faults", p.major_faults},
-          {"threads_created", p.threads_created}, {"processes_created", p.processes_created}};
+          {"threads_created", p.threads_created}, {"processes_created", p.processes_created},
+          {"sums_exceed_wall", p.sums_exceed_wall}};
 }
 
 std::string task_kind(TaskEvent::Kind k) {
@@ -124,6 +125,7 @@ nlohmann::json to_json(const TraceLog& log, const TraceSummary& summary, const G
                        {"ready", mark(log.ready_ns)}, {"end", (log.end_ns - t0) / 1e9}}},
             {"threads", threads_json(log, summary)},
             {"phases", phases},
+            {"critical_thread", {{"tid", summary.critical_tid}, {"why", summary.critical_why}}},
             {"top_waits", waits},
             {"lost_events", log.lost_events},
             {"notes", log.notes},

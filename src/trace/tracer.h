@@ -78,7 +78,13 @@ class Tracer {
 /// a disagreement (the main boundary is then not trusted: dropped).
 void check_libc_argument(const TraceTarget& target, TraceLog& log);
 
-std::unique_ptr<Tracer> make_bpf_tracer();
+/// How much the bpf backend records. kSummary: syscalls counted in the
+/// kernel, records only for what the output lists one by one; kFull: one
+/// record per syscall too (the Chrome trace's syscall slices). ptrace records
+/// the same at both.
+enum class Detail { kSummary, kFull };
+
+std::unique_ptr<Tracer> make_bpf_tracer(Detail detail = Detail::kSummary);
 std::unique_ptr<Tracer> make_ptrace_tracer();
 
 }  // namespace coldstart::trace

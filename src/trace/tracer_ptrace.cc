@@ -57,7 +57,11 @@ constexpr int kTraced[] = {SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), S
                            SCMP_SYS(openat2), SCMP_SYS(execve), SCMP_SYS(connect), SCMP_SYS(accept),
                            SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(nanosleep),
                            SCMP_SYS(clock_nanosleep), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
-                           SCMP_SYS(pselect6), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait)};
+                           SCMP_SYS(pselect6), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
+                           // which thread made it ready: the first listen() (READY=1's connect
+                           // is above; a stop in every sendto/sendmsg would sit between the
+                           // target's READY=1 and our seeing it, so those stay unfiltered)
+                           SCMP_SYS(listen)};
 
 // The filter as classic BPF, built in the parent (the child must not allocate).
 std::vector<sock_filter> build_filter() {
@@ -125,6 +129,7 @@ WaitCause cause_of(int nr, bool socket) {
     case SCMP_SYS(read): case SCMP_SYS(pread64): case SCMP_SYS(readv):
       return socket ? WaitCause::kNetwork : WaitCause::kDisk;
     case SCMP_SYS(open): case SCMP_SYS(openat): case SCMP_SYS(openat2): case SCMP_SYS(execve): return WaitCause::kOther;
+    case SCMP_SYS(listen): return WaitCause::kOther;  // recorded to find the ready thread
   }
   return WaitCause::kNetwork;  // connect, accept, recv*, poll/select/epoll
 }

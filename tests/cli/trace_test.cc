@@ -142,6 +142,18 @@ TEST(CliTrace, StrippedStaticBinarySaysSoAndMergesPhases) {
   EXPECT_NE(r.out.find("\ninit "), std::string::npos) << r.out;
 }
 
+TEST(CliTrace, DetailIsSummaryOrFull) {
+  CommandResult bad = trace("--detail most -- " + trace_fixture("sleep_main"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("coldstart: error: --detail: expected summary or full"), std::string::npos) << bad.err;
+  CommandResult full = trace("--detail full --json -- " + trace_fixture("sleep_main"));
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  bool nanosleep = false;
+  json j = json::parse(full.out);
+  for (const auto& s : j["events"]["syscalls"]) nanosleep = nanosleep || s["name"] == "clock_nanosleep" || s["name"] == "nanosleep";
+  EXPECT_TRUE(nanosleep);
+}
+
 TEST(CliTrace, StrippedDynamicBinaryNamesTheLibcArgument) {
   CommandResult r = trace("-- " + trace_fixture("sleep_main-stripped"));
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -108,6 +108,19 @@ TEST_P(TraceBoundaries, MarksMatchTheTargetsOwnClock) {
   }
 }
 
+// Top waits are those of the thread that sent READY=1 (here the root of the
+// Go service, whichever thread its main goroutine ran on at the send).
+TEST_P(TraceBoundaries, TopWaitsFollowTheThreadThatSentReady) {
+  test::CommandResult r = test::run_shell(test::coldstart_binary() + " trace --backend " + GetParam() +
+                                          " --ready notify --json --env ADDR=127.0.0.1:0 -- " +
+                                          fixture("go-user-service-cgo"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["critical_thread"]["why"], "sent READY=1");
+  int tid = j["critical_thread"]["tid"].get<int>();
+  for (const auto& w : j["top_waits"]) EXPECT_EQ(w["tid"].get<int>(), tid);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TraceBoundaries, ::testing::Values("bpf", "ptrace"),
                          [](const auto& info) { return info.param; });
 

@@ -181,5 +181,32 @@ TEST(BpfTracer, CountsThreadsOfAMultiThreadedTarget) {
   EXPECT_EQ(exits, 5);  // four threads and the main thread
 }
 
+// Both detail levels on the syscall-dense fixture (2,100 rounds of open +
+// read + close, then exit): the same counts per phase, the same bytes read;
+// summary holds records only for the opens, full one per syscall.
+TEST(BpfTracer, SummaryCountsWhatFullRecords) {
+  auto count = [](Detail detail) {
+    auto tracer = make_bpf_tracer(detail);
+    TraceLog log = trace_to_exit(*tracer, {trace_fixture("syscall_dense")});
+    return std::make_pair(log, summarize(log));
+  };
+  auto [slog, summary] = count(Detail::kSummary);
+  auto [flog, full] = count(Detail::kFull);
+  EXPECT_TRUE(slog.syscalls_counted);
+  EXPECT_FALSE(flog.syscalls_counted);
+  const PhaseStats* a = find(summary, Phase::kAppInit);
+  const PhaseStats* b = find(full, Phase::kAppInit);
+  ASSERT_TRUE(a && b);
+  for (const char* name : {"openat", "read", "close"}) {
+    EXPECT_GE(a->syscalls.at(name), 2100u) << name;
+    EXPECT_EQ(a->syscalls.at(name), b->syscalls.at(name)) << name;
+  }
+  EXPECT_EQ(a->bytes_read, b->bytes_read);
+  EXPECT_GT(a->bytes_read, 2100u * 100);
+  EXPECT_EQ(a->files.size(), b->files.size());
+  for (const auto& s : slog.syscalls) EXPECT_NE(s.nr, 0) << "a read recorded at summary detail";
+  EXPECT_GT(flog.syscalls.size(), 6300u);
+}
+
 }  // namespace
 }  // namespace coldstart::trace

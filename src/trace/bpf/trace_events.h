@@ -10,6 +10,10 @@
 
 #define CS_PATH_MAX 256
 #define CS_PHASES 4 /* spawn, loader, runtime-init, app-init */
+/* In-kernel counters: one more phase slot (CS_PHASES) for what happens after
+ * user space has seen ready and set cur_phase past the last phase. */
+#define CS_COUNT_PHASES (CS_PHASES + 1)
+#define CS_MAX_SYSCALL 512 /* x86-64 syscall numbers are below this */
 
 enum cs_event_kind {
   CS_EV_SYSCALL = 1, /* a finished syscall: start/end, nr, ret, arg0/arg1 */
