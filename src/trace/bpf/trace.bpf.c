@@ -367,11 +367,25 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct tas
       st->off_nr = st->nr;
       if (st->nr >= 0) {
         flags |= CS_OFF_IN_SYSCALL | st->sys_flags;
-      } else if (!full_detail && !(flags & CS_OFF_PREEMPTED) && !st->in_fault) {
-        /* Summary detail (no sys_enter): blocked outside a fault means in a
-         * syscall, whose number and arguments the saved user registers hold. */
+      } else if (!full_detail && !(flags & CS_OFF_PREEMPTED)) {
+        /* Summary detail (no sys_enter): blocked in the kernel is in a
+         * syscall, whose number and arguments the saved user registers hold,
+         * or in a user fault (orig_ax then holds its error code). A syscall
+         * left the user ip just after its `syscall` (0f 05): that tells a
+         * syscall from a fault whose end the counters did not show yet
+         * (sys_enter would have settled it). prev is current here. */
         struct pt_regs* r = (struct pt_regs*)bpf_task_pt_regs(prev);
         long nr = r ? BPF_CORE_READ(r, orig_ax) : -1;
+        if (st->in_fault) {
+          __u8 insn[2] = {};
+          if (!r || bpf_probe_read_user(insn, sizeof insn, (void*)(BPF_CORE_READ(r, ip) - 2)) != 0 ||
+              insn[0] != 0x0f || insn[1] != 0x05)
+            nr = -1; /* in the fault */
+          else {
+            st->in_fault = 0;
+            flags &= ~CS_OFF_IN_FAULT;
+          }
+        }
         if (nr >= 0 && nr < CS_MAX_SYSCALL) {
           __u64 args[4] = {BPF_CORE_READ(r, di), BPF_CORE_READ(r, si), BPF_CORE_READ(r, dx), BPF_CORE_READ(r, r10)};
           flags |= CS_OFF_IN_SYSCALL | syscall_flags(prev, nr, args);
