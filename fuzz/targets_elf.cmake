@@ -3,3 +3,4 @@
 coldstart_fuzzer(elf_file SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/elf_file_fuzzer.cc LIBS coldstart_elf)
 coldstart_fuzzer(elf_buildinfo SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/elf_buildinfo_fuzzer.cc LIBS coldstart_elf)
 coldstart_fuzzer(elf_ldcache SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/elf_ldcache_fuzzer.cc LIBS coldstart_elf)
+coldstart_fuzzer(elf_pclntab SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/elf_pclntab_fuzzer.cc LIBS coldstart_elf)

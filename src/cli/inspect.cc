@@ -108,6 +108,12 @@ json report_json(const InspectReport& r) {
           {"unresolved", unresolved},
           {"is_go", r.is_go},
           {"go", r.go ? go_json(*r.go) : json(nullptr)},
+          {"go_functions", r.go_functions ? json{{"count", r.go_functions->count},
+                                                 {"source", r.go_functions->source},
+                                                 {"pclntab_format", r.go_functions->format},
+                                                 {"main_main", r.go_functions->has_main_main},
+                                                 {"package_inits", r.go_functions->package_inits}}
+                                           : json(nullptr)},
           {"service_hints",
            {{"notify_socket", r.hints.notify_socket}, {"listen_fds", r.hints.listen_fds},
             {"watchdog_usec", r.hints.watchdog_usec}, {"links_libsystemd", r.hints.links_libsystemd}}},
@@ -162,6 +168,10 @@ std::string report_text(const InspectReport& r) {
   } else if (r.is_go) {
     out += "  Go (no readable build info)\n";
   }
+  if (r.go_functions)
+    out += fmt::format("  Go functions: {} from the {} (pclntab format {}), main.main {}\n",
+                       format_count(r.go_functions->count), r.go_functions->source, r.go_functions->format,
+                       r.go_functions->has_main_main ? "found" : "missing");
   out += fmt::format("  NOTIFY_SOCKET {}, LISTEN_FDS {}, WATCHDOG_USEC {}, libsystemd {}\n", yes_no(r.hints.notify_socket),
                      yes_no(r.hints.listen_fds), yes_no(r.hints.watchdog_usec), yes_no(r.hints.links_libsystemd));
   const auto& objs = r.dependencies.objects;

@@ -46,9 +46,16 @@ struct TraceArgs {
   bool go_inittrace = false;
   std::vector<std::string> command;
   std::string image;  // --image: trace the start inside it (COMMAND optional)
+  std::string detail = "summary";
 };
 
 std::string ms(double s) { return format_duration(s); }
+
+Detail parse_detail(const std::string& s) {
+  if (s == "summary") return Detail::kSummary;
+  if (s == "full") return Detail::kFull;
+  throw UserError("--detail: expected summary or full, got '" + s + "'");
+}
 
 void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitReport* go, const std::string& spec) {
   std::printf("%s: %s %s (backend %s)\n", log.program.c_str(), sum.reached_ready ? "ready after" : "no ready;",
@@ -69,10 +76,28 @@ void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitRep
                 format_count(p.threads_created + p.processes_created).c_str());
   }
   std::printf("%-13s %10s\n", "total", ms(sum.total_s).c_str());
-  if (!sum.main_found) std::printf("(no symbol for main: runtime-init and app-init are one phase, \"init\")\n");
+  if (!sum.main_found) std::printf("(main not found: runtime-init and app-init are one phase, \"init\")\n");
+  else std::printf("boundaries: entry point from the ELF header, %s from the %s\n", log.main_symbol.c_str(),
+                   log.main_source == "libc argument" ? "first argument of __libc_start_main" : log.main_source.c_str());
 
+  std::string summed;
+  for (const auto& p : sum.phases)
+    if (p.sums_exceed_wall) summed += (summed.empty() ? "" : ", ") + std::string(phase_name(p.phase));
+  if (!summed.empty())
+    std::printf("(on-CPU and waits are summed over threads: in %s they add up to more than the wall time)\n",
+                summed.c_str());
   if (!sum.top_waits.empty()) {
-    std::printf("\ntop waits:\n");
+    // The critical thread's waits: each delayed ready by its length.
+    std::printf("\ntop waits of tid %d, the thread that %s (in all:", sum.critical_tid,
+                sum.critical_why == "the root thread" ? "was started" : sum.critical_why.c_str());
+    bool any = false;
+    for (size_t c = 0; c < kWaitCauses; ++c)
+      if (sum.critical_off_cpu_s[c] > 0) {
+        std::printf("%s %s %s", any ? "," : "", std::string(wait_cause_name(static_cast<WaitCause>(c))).c_str(),
+                    ms(sum.critical_off_cpu_s[c]).c_str());
+        any = true;
+      }
+    std::printf("):\n");
     for (const auto& w : sum.top_waits)
       std::printf("  %9s  %-9s %-16s tid %-7d %s\n", ms((w.end_ns - w.start_ns) / 1e9).c_str(),
                   std::string(wait_cause_name(w.cause)).c_str(), w.syscall.empty() ? "-" : w.syscall.c_str(), w.tid,
@@ -181,7 +206,7 @@ int run_trace(const TraceArgs& a) {
   InterruptGuard guard;
   try {
     // Step 2.
-    std::unique_ptr<Tracer> tracer = choose_backend(a.backend, target);
+    std::unique_ptr<Tracer> tracer = choose_backend(a.backend, target, parse_detail(a.detail));
     // Steps 3 and 4.
     TracedRun run = traced_run(*tracer, opts);
     tracer.reset();
@@ -218,6 +243,8 @@ CommandRunner setup_trace(CLI::App& sub) {
   sub.add_flag("--json", a->json, "print the phase summary and the full event model as JSON");
   sub.add_flag("--go-inittrace", a->go_inittrace, "Go targets: GODEBUG=inittrace=1,gctrace=1; report package init and GC");
   sub.add_option("--image", a->image, "trace the start inside this image (its Entrypoint + Cmd, or -- COMMAND in it)");
+  // How much the bpf backend records (docs/trace.md gives each level's cost).
+  sub.add_option("--detail", a->detail, "summary (default: syscalls counted in the kernel) or full (a record per syscall)");
   sub.add_option("COMMAND", a->command, "-- PROG ARGS...");
   sub.positionals_at_end();
   return [a]() { return run_trace(*a); };

@@ -14,6 +14,7 @@
 #include "core/bytes.h"
 #include "elf/facts.h"
 #include "elf/go_buildinfo.h"
+#include "elf/go_pclntab.h"
 #include "elf/resolve.h"
 #include "elf/symbols.h"
 
@@ -147,6 +148,17 @@ std::optional<SymbolLocation> find_symbol(const std::string& path, std::string_v
   auto off = file.vaddr_to_offset(sym->value);
   if (!off) return std::nullopt;
   return SymbolLocation{sym->value, *off, sym->size};
+}
+
+std::optional<SymbolLocation> find_go_function(const std::string& path, std::string_view name) {
+  ElfFile file = ElfFile::open(path);
+  auto table = read_go_functions(file);
+  if (!table) return std::nullopt;
+  const GoFunction* f = table->find(name);
+  if (f == nullptr) return std::nullopt;
+  auto off = file.vaddr_to_offset(f->entry);
+  if (!off) return std::nullopt;
+  return SymbolLocation{f->entry, *off, f->size};
 }
 
 bool has_string(const std::string& path, std::string_view needle) {

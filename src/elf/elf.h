@@ -51,6 +51,26 @@ struct SymbolLocation {
 /// Throws UserError like read_elf for bad files.
 std::optional<SymbolLocation> find_symbol(const std::string& path, std::string_view name);
 
+/// Looks `name` up in the Go function table (pclntab, elf/go_pclntab.h),
+/// which stripped Go binaries keep. nullopt when not Go or not there.
+/// Throws like read_elf.
+std::optional<SymbolLocation> find_go_function(const std::string& path, std::string_view name);
+
+/// A glibc program's call of __libc_start_main in its entry code (crt1's
+/// _start): the first argument it passes (main), and the GOT slot it calls
+/// through, which holds __libc_start_main's address in the mapped libc once
+/// the loader has run (so a debugger stopped at the entry point needs one
+/// read to find it).
+struct LibcStartCall {
+  SymbolLocation main;
+  std::optional<uint64_t> libc_start_slot;  // vaddr of the GOT slot; nullopt for a direct call
+};
+
+/// Decodes `path`'s entry code for that call. nullopt when the entry code is
+/// not glibc's x86-64 _start (static musl, Go, a custom entry that does not
+/// jump to it). Throws like read_elf.
+std::optional<LibcStartCall> find_libc_start_call(const std::string& path);
+
 /// True if the bytes `needle` occur in the binary's read-only data
 /// (.rodata/.data.rel.ro and friends, or the non-executable read-only
 /// segments when there are no section headers). Throws like read_elf.

@@ -105,6 +105,16 @@ void add_findings(InspectReport& r) {
                                      "(Go >= 1.25 reads the limit)",
                                      r.go->go_version));
   }
+  if (r.is_go && r.go_functions) {
+    const GoFunctionSummary& g = *r.go_functions;
+    add("go-package-inits", fmt::format("{} package init functions run before main.main (pclntab: {} functions, "
+                                        "from the {})",
+                                        format_count(g.package_inits), format_count(g.count), g.source));
+    if (r.stripped && g.has_main_main)
+      add("go-stripped", "stripped (no .symtab): trace places main.main from the pclntab instead");
+  } else if (r.is_go) {
+    add("go-no-pclntab", "Go binary without a readable function table: trace cannot place main.main");
+  }
   if (!r.hints.notify_socket && !r.hints.links_libsystemd && !r.hints.listen_fds)
     add("no-readiness", "no NOTIFY_SOCKET or LISTEN_FDS string: readiness can only be probed from outside");
 }
@@ -149,6 +159,25 @@ InspectReport inspect_binary(const std::string& path, const LoaderEnv& env) {
 
   r.go = read_go_buildinfo(file);
   r.is_go = r.go.has_value() || has_go_markers(file);
+  if (r.is_go) {
+    if (auto table = read_go_functions(file)) {
+      GoFunctionSummary g;
+      g.count = table->size();
+      g.source = std::string(pclntab_source_name(table->source));
+      g.format = std::string(table->format());
+      g.has_main_main = table->find("main.main") != nullptr;
+      for (const auto& f : table->functions()) {
+        // "<pkg>.init" or "<pkg>.init.<n>", not methods or closures named init.
+        size_t at = f.name.rfind(".init");
+        if (at == std::string::npos || at == 0) continue;
+        std::string_view rest = std::string_view(f.name).substr(at + 5);
+        bool numbered = rest.size() > 1 && rest[0] == '.' &&
+                        rest.substr(1).find_first_not_of("0123456789") == std::string_view::npos;
+        if (rest.empty() || numbered) ++g.package_inits;
+      }
+      r.go_functions = g;
+    }
+  }
   r.hints.notify_socket = contains_in_rodata(file, "NOTIFY_SOCKET");
   r.hints.listen_fds = contains_in_rodata(file, "LISTEN_FDS");
   r.hints.watchdog_usec = contains_in_rodata(file, "WATCHDOG_USEC");

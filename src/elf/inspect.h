@@ -10,6 +10,7 @@
 
 #include "elf/elf.h"
 #include "elf/go_buildinfo.h"
+#include "elf/go_pclntab.h"
 #include "elf/relocations.h"
 #include "elf/resolve.h"
 #include "elf/symbols.h"
@@ -45,6 +46,16 @@ struct Finding {
   std::string summary;   // "PIE: 17,571 relocations in 420 KB of RELA processed at every start"
 };
 
+/// What the Go function table (pclntab) says: how many functions, found how,
+/// and the ones that run before main.main.
+struct GoFunctionSummary {
+  uint64_t count = 0;
+  std::string source;   // ".gopclntab section" or "moduledata"
+  std::string format;   // pclntab format "1.2" .. "1.20"
+  bool has_main_main = false;
+  uint64_t package_inits = 0;  // functions named <pkg>.init or <pkg>.init.N (run before main.main)
+};
+
 /// InspectReport is the result for one file; cli/inspect.cc prints it as text or JSON.
 struct InspectReport {
   std::string path;
@@ -67,6 +78,7 @@ struct InspectReport {
   std::vector<ObjectCensus> libraries; // census of each loaded library, in load order
   bool is_go = false;
   std::optional<GoBuildInfo> go;
+  std::optional<GoFunctionSummary> go_functions;  // Go binaries with a readable pclntab
   ServiceHints hints;
   std::vector<Finding> findings;
 };

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -102,6 +103,8 @@ struct TraceLog {
   std::optional<int64_t> ready_ns;   // readiness observed
   int64_t end_ns = 0;                // end of the traced window (ready, exit or timeout)
   std::string main_symbol;           // "main" or "main.main"; empty if not found
+  std::string main_source;           // "symtab", "pclntab" or "libc argument" (elf/ via describe_target)
+  std::optional<uint64_t> libc_main_arg;  // __libc_start_main's first argument, as the process saw it
   std::string outcome;               // "ready", or why it ended without ready
   std::vector<Syscall> syscalls;
   std::vector<OffCpu> off_cpu;
@@ -109,6 +112,12 @@ struct TraceLog {
   std::vector<TaskEvent> tasks;
   std::vector<CpuSample> cpu_samples;
   std::array<uint64_t, kBackendPhases> minor_faults{};  // counted by the backend per phase
+  // bpf at summary detail: syscalls counted in the kernel per backend phase
+  // (by number), and the bytes of file reads; `syscalls` then holds only
+  // file opens, sends, connect and listen, each with start == end.
+  bool syscalls_counted = false;
+  std::array<std::map<int, uint64_t>, kBackendPhases> syscall_counts;
+  std::array<uint64_t, kBackendPhases> file_bytes_read{};
   bool has_off_cpu = false;  // the backend saw context switches (bpf)
   uint64_t lost_events = 0;
   std::vector<std::string> notes;  // one-line remarks for the user (fallbacks, missing symbols)

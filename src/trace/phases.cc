@@ -7,6 +7,15 @@
 // waits, thread lifetimes) are clipped to each phase they overlap, so the
 // waits of a phase never exceed its threads' time in it.
 //
+// Top waits: off-CPU time summed over threads says little about what made
+// ready late: a Go start has idle Ps parked in futex for its whole length.
+// What delayed ready is what held up the thread that made it ready: the one
+// that sent a datagram (READY=1) last, within 5 ms before the ready instant, or the
+// first to listen(), or the root. Its intervals split into the blocked part
+// (by cause) and the part runnable but waiting for a CPU (run-queue, or the
+// whole interval when CPU-throttled); every one of them delayed ready by its
+// length, so they rank by length.
+//
 // On-CPU time: with context-switch events (bpf), a thread is on the CPU for
 // its lifetime minus its off-CPU intervals; without them (ptrace), from the
 // cumulative /proc/<tid>/schedstat samples the backend took at the boundaries
@@ -14,6 +23,7 @@
 #include "trace/phases.h"
 
 #include <algorithm>
+#include <tuple>
 #include <unordered_map>
 
 namespace coldstart::trace {
@@ -102,6 +112,27 @@ void add_from_samples(const TraceLog& log, std::vector<PhaseStats>& phases) {
   }
 }
 
+constexpr int kWrite = 1, kWritev = 20, kConnect = 42, kSendto = 44, kSendmsg = 46, kListen = 50, kSendmmsg = 307;
+
+// Requires: `end` is the ready instant (or the end of the window).
+std::pair<pid_t, std::string> critical_thread(const TraceLog& log, int64_t end) {
+  const Syscall* sender = nullptr;
+  const Syscall* listener = nullptr;
+  for (const auto& s : log.syscalls) {
+    if (s.start_ns < log.t0_ns || s.start_ns > end) continue;
+    // READY=1 goes out as sendto/sendmsg, or (Go's DialUnix) connect + write
+    // on the socket; the ptrace filter sees the connect, bpf both.
+    bool send = s.nr == kSendto || s.nr == kSendmsg || s.nr == kSendmmsg ||
+                ((s.nr == kWrite || s.nr == kWritev || s.nr == kConnect) && s.socket);
+    if (send && s.ret >= 0 && (sender == nullptr || s.end_ns > sender->end_ns)) sender = &s;
+    if (s.nr == kListen && s.ret == 0 && (listener == nullptr || s.start_ns < listener->start_ns)) listener = &s;
+  }
+  if (sender != nullptr && log.ready_ns && *log.ready_ns - sender->end_ns < 5'000'000)
+    return {sender->tid, "sent READY=1"};
+  if (listener != nullptr) return {listener->tid, "listened first"};
+  return {log.root_pid, "the root thread"};
+}
+
 }  // namespace
 
 TraceSummary summarize(const TraceLog& log, size_t top_waits) {
@@ -118,9 +149,20 @@ TraceSummary summarize(const TraceLog& log, size_t top_waits) {
     if (s.start_ns > end || s.start_ns < log.t0_ns) continue;
     PhaseStats& p = phases[index_at(phases, s.start_ns)];
     std::string name = syscall_name(s.nr);
-    ++p.syscalls[name];
     if (is_open(name) && !s.path.empty()) p.files.push_back({s.path, s.tid, s.start_ns, s.end_ns, s.ret >= 0});
+    if (log.syscalls_counted) continue;  // counted in the kernel: added below
+    ++p.syscalls[name];
     if (is_file_read(s)) p.bytes_read += static_cast<uint64_t>(s.ret);
+  }
+  if (log.syscalls_counted) {
+    for (auto& p : phases) {
+      auto add = [&](size_t backend_phase) {
+        for (const auto& [nr, n] : log.syscall_counts[backend_phase]) p.syscalls[syscall_name(nr)] += n;
+        p.bytes_read += log.file_bytes_read[backend_phase];
+      };
+      if (p.phase == Phase::kInit) add(2), add(3);
+      else add(static_cast<size_t>(p.phase));
+    }
   }
   for (const auto& f : log.major_faults)
     if (f.start_ns >= log.t0_ns && f.start_ns <= end) ++phases[index_at(phases, f.start_ns)].major_faults;
@@ -138,7 +180,8 @@ TraceSummary summarize(const TraceLog& log, size_t top_waits) {
     }
   }
 
-  // Off-CPU time by cause, clipped to phases; the longest blocked waits.
+  // Off-CPU time by cause, clipped to phases; the critical thread's waits.
+  std::tie(sum.critical_tid, sum.critical_why) = critical_thread(log, end);
   std::vector<Wait> waits;
   for (const auto& o : log.off_cpu) {
     for (auto& p : phases) {
@@ -146,10 +189,16 @@ TraceSummary summarize(const TraceLog& log, size_t top_waits) {
       p.off_cpu_s[static_cast<size_t>(WaitCause::kRunQueue)] +=
           secs(overlap(o.wake_ns, o.end_ns, p.start_ns, p.end_ns));
     }
-    if (o.wake_ns > o.start_ns && o.cause != WaitCause::kRunQueue && o.start_ns < end)
-      waits.push_back({o.tid, o.start_ns, std::min(o.wake_ns, end), o.cause,
-                       o.syscall_nr >= 0 ? syscall_name(o.syscall_nr) : "",
-                       phases[index_at(phases, o.start_ns)].phase});
+    if (o.tid != sum.critical_tid || o.start_ns >= end) continue;
+    std::string call = o.syscall_nr >= 0 ? syscall_name(o.syscall_nr) : "";
+    auto add = [&](int64_t a, int64_t b, WaitCause cause) {
+      a = std::max(a, log.t0_ns), b = std::min(b, end);
+      if (b <= a) return;
+      sum.critical_off_cpu_s[static_cast<size_t>(cause)] += secs(b - a);
+      waits.push_back({o.tid, a, b, cause, call, phases[index_at(phases, a)].phase});
+    };
+    add(o.start_ns, o.wake_ns, o.cause);          // blocked (a throttled interval has wake == end)
+    add(o.wake_ns, o.end_ns, WaitCause::kRunQueue);  // runnable, waiting for a CPU
   }
   std::sort(waits.begin(), waits.end(),
             [](const Wait& a, const Wait& b) { return a.end_ns - a.start_ns > b.end_ns - b.start_ns; });
@@ -165,6 +214,11 @@ TraceSummary summarize(const TraceLog& log, size_t top_waits) {
   } else {
     for (auto& p : phases) p.minor_faults = p.major_faults = 0;
     add_from_samples(log, phases);
+  }
+  for (auto& p : phases) {
+    double all = p.on_cpu_s;
+    for (double w : p.off_cpu_s) all += w;
+    p.sums_exceed_wall = all > p.wall_s * 1.01 + 1e-6;
   }
   return sum;
 }

@@ -48,6 +48,9 @@ struct PhaseStats {
   uint64_t major_faults = 0;
   uint64_t threads_created = 0;
   uint64_t processes_created = 0;
+  /// on-CPU + off-CPU, summed over threads, is more than the wall time (more
+  /// than one thread was alive): the columns do not add up to `wall`.
+  bool sums_exceed_wall = false;
 };
 
 /// TraceSummary is the per-phase view of one traced launch.
@@ -56,7 +59,15 @@ struct TraceSummary {
   double total_s = 0;              // t0 to ready (or to the end of the window)
   bool main_found = false;
   bool reached_ready = false;
-  std::vector<Wait> top_waits;  // longest blocked intervals, longest first
+  /// The thread whose waits delayed ready: the one that sent the last
+  /// datagram (READY=1) before ready, else the first to listen(), else the root.
+  pid_t critical_tid = 0;
+  std::string critical_why;  // "sent READY=1", "listened first", "the root thread"
+  /// The critical thread's waits of every kind (blocked by cause, run-queue,
+  /// throttled) up to ready, longest first: each delayed ready by its length.
+  std::vector<Wait> top_waits;
+  /// The same thread's total waits by cause up to ready (seconds).
+  std::array<double, kWaitCauses> critical_off_cpu_s{};
 };
 
 /// Derives the per-phase view. Phases are contiguous and their wall times sum

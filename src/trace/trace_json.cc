@@ -19,7 +19,8 @@ json phase_json(const PhaseStats& p, int64_t t0) {
   return {{"name", phase_name(p.phase)}, {"start_s", (p.start_ns - t0) / 1e9}, {"end_s", (p.end_ns - t0) / 1e9},
           {"wall_s", p.wall_s}, {"on_cpu_s", p.on_cpu_s}, {"off_cpu_s", off}, {"syscalls", p.syscalls}, {"files", files},
           {"bytes_read", p.bytes_read}, {"minor_faults", p.minor_faults}, {"major_faults", p.major_faults},
-          {"threads_created", p.threads_created}, {"processes_created", p.processes_created}};
+          {"threads_created", p.threads_created}, {"processes_created", p.processes_created},
+          {"sums_exceed_wall", p.sums_exceed_wall}};
 }
 
 std::string task_kind(TaskEvent::Kind k) {
@@ -115,10 +116,16 @@ nlohmann::json to_json(const TraceLog& log, const TraceSummary& summary, const G
             {"outcome", log.outcome},
             {"total_s", summary.total_s},
             {"main_symbol", log.main_symbol.empty() ? json(nullptr) : json(log.main_symbol)},
+            {"t0_monotonic_ns", t0},
+            {"boundary_sources", {{"exec", log.backend == "bpf" ? "sched_process_exec" : "PTRACE_EVENT_EXEC"},
+                                  {"entry", "ELF entry point (e_entry)"},
+                                  {"main", log.main_source.empty() ? json(nullptr) : json(log.main_source)}}},
+            {"libc_main_argument", log.libc_main_arg ? json(*log.libc_main_arg) : json(nullptr)},
             {"marks", {{"exec", mark(log.exec_ns)}, {"entry", mark(log.entry_ns)}, {"main", mark(log.main_ns)},
                        {"ready", mark(log.ready_ns)}, {"end", (log.end_ns - t0) / 1e9}}},
             {"threads", threads_json(log, summary)},
             {"phases", phases},
+            {"critical_thread", {{"tid", summary.critical_tid}, {"why", summary.critical_why}}},
             {"top_waits", waits},
             {"lost_events", log.lost_events},
             {"notes", log.notes},

@@ -20,11 +20,11 @@ int run_hook(void* tracer) { return static_cast<Tracer*>(tracer)->child_pre_exec
 
 }  // namespace
 
-std::unique_ptr<Tracer> choose_backend(const std::string& name, const TraceTarget& target) {
+std::unique_ptr<Tracer> choose_backend(const std::string& name, const TraceTarget& target, Detail detail) {
   if (name != "auto" && name != "bpf" && name != "ptrace")
     throw UserError("--backend: expected auto, bpf or ptrace, got '" + name + "'");
   if (name != "ptrace") {
-    auto bpf = make_bpf_tracer();
+    auto bpf = make_bpf_tracer(detail);
     try {
       bpf->prepare(target);
       return bpf;

@@ -16,7 +16,8 @@ namespace coldstart::trace {
 /// The backend by name: `bpf`, `ptrace`, or `auto` (bpf, else ptrace with one
 /// line on stderr saying why). Prepared for `target`. Throws UserError when
 /// the named backend (or, for auto, neither) can run here.
-std::unique_ptr<Tracer> choose_backend(const std::string& name, const TraceTarget& target);
+std::unique_ptr<Tracer> choose_backend(const std::string& name, const TraceTarget& target,
+                                       Detail detail = Detail::kSummary);
 
 struct TracedRun {
   TraceLog log;

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trace/event_model.h"
 
@@ -29,6 +30,14 @@ struct TraceTarget {
   std::optional<uint64_t> main_vaddr;
   std::optional<uint64_t> main_offset;
   std::string main_symbol;  // "main.main" (Go) or "main"; empty when not found
+  std::string main_source;  // where main_vaddr came from: "symtab", "pclntab" or "libc argument"
+  // A glibc program whose main has no symbol: __libc_start_main in the libc
+  // the loader maps, whose first argument (main) the backends read at run time.
+  std::string libc_path;
+  std::optional<uint64_t> libc_start_vaddr;
+  std::optional<uint64_t> libc_start_offset;
+  std::optional<uint64_t> libc_start_slot;  // _start's GOT slot of __libc_start_main (ptrace reads it)
+  std::vector<std::string> notes;  // why a boundary cannot be placed (static, no symbols)
   bool pie = false;         // addresses are relative to the load base
   bool is_go = false;
 };
@@ -64,7 +73,18 @@ class Tracer {
                           const std::string& outcome) = 0;
 };
 
-std::unique_ptr<Tracer> make_bpf_tracer();
+/// Compares the main the backend saw passed to __libc_start_main (made
+/// load-base relative) with the one the main probe was placed at, and notes
+/// a disagreement (the main boundary is then not trusted: dropped).
+void check_libc_argument(const TraceTarget& target, TraceLog& log);
+
+/// How much the bpf backend records. kSummary: syscalls counted in the
+/// kernel, records only for what the output lists one by one; kFull: one
+/// record per syscall too (the Chrome trace's syscall slices). ptrace records
+/// the same at both.
+enum class Detail { kSummary, kFull };
+
+std::unique_ptr<Tracer> make_bpf_tracer(Detail detail = Detail::kSummary);
 std::unique_ptr<Tracer> make_ptrace_tracer();
 
 }  // namespace coldstart::trace

@@ -75,6 +75,7 @@ WaitCause classify(uint32_t flags) {
 /// finish() stops it and destroys everything it loaded.
 class BpfTracer final : public Tracer {
  public:
+  explicit BpfTracer(Detail detail) : detail_(detail) {}
   ~BpfTracer() override { teardown(); }
   std::string_view backend() const override { return "bpf"; }
 
@@ -87,6 +88,13 @@ class BpfTracer final : public Tracer {
 
     skel_ = trace_bpf__open();
     if (skel_ == nullptr) throw BackendUnavailable(why("open", errno));
+    skel_->rodata->full_detail = detail_ == Detail::kFull ? 1 : 0;
+    // Summary: one program per syscall (exit, counting), none at entry.
+    bool full = detail_ == Detail::kFull;
+    bpf_program__set_autoload(skel_->progs.on_sys_enter, full);
+    bpf_program__set_autoload(skel_->progs.on_sys_exit, full);
+    bpf_program__set_autoload(skel_->progs.on_sys_exit_counted, !full);
+    log_.syscalls_counted = detail_ == Detail::kSummary;
     if (int err = trace_bpf__load(skel_); err != 0) throw BackendUnavailable(why("load", -err));
     if (int err = trace_bpf__attach(skel_); err != 0) throw BackendUnavailable(why("attach", -err));
     attach_uprobe(skel_->progs.on_entry_point, &skel_->links.on_entry_point, target.program,
@@ -95,6 +103,12 @@ class BpfTracer final : public Tracer {
       attach_uprobe(skel_->progs.on_main, &skel_->links.on_main, target.program, target.main_offset,
                     target.main_symbol);
     log_.main_symbol = skel_->links.on_main != nullptr ? target.main_symbol : "";
+    log_.main_source = log_.main_symbol.empty() ? "" : target.main_source;
+    if (target.libc_start_offset)
+      attach_uprobe(skel_->progs.on_libc_start, &skel_->links.on_libc_start, target.libc_path,
+                    target.libc_start_offset, "__libc_start_main");
+    target_ = target;
+    for (const auto& n : target.notes) log_.notes.push_back(n);
 
     rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfTracer::on_record, this, nullptr);
     if (rb_ == nullptr) throw BackendUnavailable(why("ring buffer", errno));
@@ -118,11 +132,19 @@ class BpfTracer final : public Tracer {
 
   TraceLog finish(int64_t t0_ns, int64_t end_ns, std::optional<int64_t> ready_ns,
                   const std::string& outcome) override {
+    // Past the last phase: what runs from here on lands in the counters' spare slot.
+    if (skel_ != nullptr) skel_->bss->cur_phase = CS_PHASES;
     stop_.store(true);
     if (drainer_.joinable()) drainer_.join();
     if (rb_ != nullptr) ring_buffer__consume(rb_);
     if (skel_ != nullptr) {
       for (size_t i = 0; i < kBackendPhases; ++i) log_.minor_faults[i] = skel_->bss->minor_faults[i];
+      if (log_.syscalls_counted)
+        for (size_t i = 0; i < kBackendPhases; ++i) {
+          for (int nr = 0; nr < CS_MAX_SYSCALL; ++nr)
+            if (uint64_t n = skel_->bss->sys_counts[i][nr]; n > 0) log_.syscall_counts[i][nr] = n;
+          log_.file_bytes_read[i] = skel_->bss->read_bytes[i];
+        }
       log_.lost_events = skel_->bss->dropped;
     }
     teardown();
@@ -130,6 +152,7 @@ class BpfTracer final : public Tracer {
     log_.end_ns = end_ns;
     log_.ready_ns = ready_ns;
     log_.outcome = outcome;
+    check_libc_argument(target_, log_);
     if (log_.lost_events > 0)
       log_.notes.push_back("the ring buffer overflowed: " + std::to_string(log_.lost_events) + " events lost");
     return std::move(log_);
@@ -200,8 +223,12 @@ class BpfTracer final : public Tracer {
         log_.major_faults.push_back({pid, tid, start, end, e.arg0});
         break;
       case CS_EV_MARK:
-        if (e.aux == CS_MARK_ENTRY && !log_.entry_ns) log_.entry_ns = start;
+        if (e.aux == CS_MARK_ENTRY && !log_.entry_ns) {
+          log_.entry_ns = start;
+          load_base_ = e.arg0 - target_.entry_vaddr;  // 0 unless PIE
+        }
         if (e.aux == CS_MARK_MAIN && !log_.main_ns) log_.main_ns = start;
+        if (e.aux == CS_MARK_LIBC_START && !log_.libc_main_arg) log_.libc_main_arg = e.arg0 - load_base_;
         break;
       default:
         break;
@@ -217,6 +244,9 @@ class BpfTracer final : public Tracer {
     skel_ = nullptr;
   }
 
+  Detail detail_;
+  TraceTarget target_;
+  uint64_t load_base_ = 0;  // from the entry uprobe's address
   trace_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   std::thread drainer_;
@@ -226,6 +256,6 @@ class BpfTracer final : public Tracer {
 
 }  // namespace
 
-std::unique_ptr<Tracer> make_bpf_tracer() { return std::make_unique<BpfTracer>(); }
+std::unique_ptr<Tracer> make_bpf_tracer(Detail detail) { return std::make_unique<BpfTracer>(detail); }
 
 }  // namespace coldstart::trace

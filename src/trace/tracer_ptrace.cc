@@ -57,7 +57,11 @@ constexpr int kTraced[] = {SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), S
                            SCMP_SYS(openat2), SCMP_SYS(execve), SCMP_SYS(connect), SCMP_SYS(accept),
                            SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(nanosleep),
                            SCMP_SYS(clock_nanosleep), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
-                           SCMP_SYS(pselect6), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait)};
+                           SCMP_SYS(pselect6), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
+                           // which thread made it ready: the first listen() (READY=1's connect
+                           // is above; a stop in every sendto/sendmsg would sit between the
+                           // target's READY=1 and our seeing it, so those stay unfiltered)
+                           SCMP_SYS(listen)};
 
 // The filter as classic BPF, built in the parent (the child must not allocate).
 std::vector<sock_filter> build_filter() {
@@ -125,6 +129,7 @@ WaitCause cause_of(int nr, bool socket) {
     case SCMP_SYS(read): case SCMP_SYS(pread64): case SCMP_SYS(readv):
       return socket ? WaitCause::kNetwork : WaitCause::kDisk;
     case SCMP_SYS(open): case SCMP_SYS(openat): case SCMP_SYS(openat2): case SCMP_SYS(execve): return WaitCause::kOther;
+    case SCMP_SYS(listen): return WaitCause::kOther;  // recorded to find the ready thread
   }
   return WaitCause::kNetwork;  // connect, accept, recv*, poll/select/epoll
 }
@@ -147,6 +152,8 @@ class PtraceTracer final : public Tracer {
     log_.backend = "ptrace";
     log_.program = target.program;
     log_.main_symbol = target.main_symbol;
+    log_.main_source = target.main_source;
+    for (const auto& n : target.notes) log_.notes.push_back(n);
   }
 
   int child_pre_exec() noexcept override {
@@ -172,6 +179,7 @@ class PtraceTracer final : public Tracer {
     std::lock_guard lock(mu_);
     sample_cpu(end_ns);
     recording_ = false;
+    check_libc_argument(target_, log_);
     log_.t0_ns = t0_ns;
     log_.end_ns = end_ns;
     log_.ready_ns = ready_ns;
@@ -266,7 +274,7 @@ class PtraceTracer final : public Tracer {
       }
       case PTRACE_EVENT_STOP: return resume(tid);
     }
-    if (sig == SIGTRAP && on_breakpoint(tid, now)) return resume(tid);
+    if (sig == SIGTRAP && on_breakpoint(tid, now)) return;  // resumed there
     resume(tid, sig == SIGTRAP ? 0 : sig);
   }
 
@@ -337,7 +345,7 @@ class PtraceTracer final : public Tracer {
   bool on_breakpoint(pid_t tid, int64_t now) {
     user_regs_struct regs{};
     if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return false;
-    for (Breakpoint* bp : {&entry_bp_, &main_bp_}) {
+    for (Breakpoint* bp : {&entry_bp_, &libc_bp_, &main_bp_}) {
       if (!bp->armed || regs.rip - 1 != bp->addr) continue;
       ::ptrace(PTRACE_POKETEXT, tid, reinterpret_cast<void*>(bp->addr), reinterpret_cast<void*>(bp->original));
       regs.rip -= 1;
@@ -345,14 +353,38 @@ class PtraceTracer final : public Tracer {
       bp->armed = false;
       if (bp == &entry_bp_) {
         if (recording_) log_.entry_ns = now;
-        if (target_.main_vaddr) insert_breakpoint(tid, load_base_ + *target_.main_vaddr, &main_bp_);
+        // libc is mapped by now (the loader ran): stop at __libc_start_main
+        // and take main from its first argument; else main from the ELF.
+        // The loader has bound _start's GOT slot by now: it holds
+        // __libc_start_main in the libc it mapped (one read, no /proc walk).
+        uint64_t libc_start = 0;
+        if (target_.main_source == "libc argument" && target_.libc_start_slot &&
+            read_memory(tid, load_base_ + *target_.libc_start_slot, &libc_start, 8) && libc_start != 0)
+          insert_breakpoint(tid, libc_start, &libc_bp_);
+        if (target_.main_vaddr && !(libc_bp_.armed && target_.main_source == "libc argument"))
+          insert_breakpoint(tid, load_base_ + *target_.main_vaddr, &main_bp_);
+      } else if (bp == &libc_bp_) {
+        if (recording_) log_.libc_main_arg = regs.rdi - load_base_;
+        if (!main_bp_.armed && target_.main_source == "libc argument") insert_breakpoint(tid, regs.rdi, &main_bp_);
+        resume(tid);
+        return true;  // not a phase boundary: no sample
       } else if (recording_) {
         log_.main_ns = now;
       }
+      // Resume first: the target runs on while we read its counters (their
+      // few µs late are noise; a stopped target would show our latency as its
+      // start time, the boundary test's complaint).
+      resume(tid);
       if (recording_) sample_cpu(now);
       return true;
     }
     return false;
+  }
+
+  // Reads `n` bytes of the tracee's memory.
+  static bool read_memory(pid_t tid, uint64_t addr, void* out, size_t n) {
+    iovec local{out, n}, remote{reinterpret_cast<void*>(addr), n};
+    return ::process_vm_readv(tid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
   }
 
   // Cumulative counters of one thread: schedstat (on-CPU, run-queue ns) and
@@ -385,7 +417,7 @@ class PtraceTracer final : public Tracer {
   sock_fprog fprog_{};
   pid_t root_ = -1;
   uint64_t load_base_ = 0;
-  Breakpoint entry_bp_, main_bp_;
+  Breakpoint entry_bp_, libc_bp_, main_bp_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable seized_cv_;

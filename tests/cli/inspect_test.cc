@@ -140,3 +140,33 @@ TEST(InspectCli, UnreadableFileIsOneLineExit2) {
 
 }  // namespace
 }  // namespace coldstart
+
+namespace coldstart {
+namespace {
+
+// The Go function table in inspect: count and source, and the findings that
+// use it; a stripped copy keeps it (and says trace will use it).
+TEST(InspectCli, GoFunctionsFromPclntab) {
+  json pie = inspect_json(test::fixture("go-user-service-pie"))["files"][0];
+  ASSERT_TRUE(pie["go_functions"].is_object()) << pie.dump();
+  EXPECT_EQ(pie["go_functions"]["source"], "moduledata");
+  EXPECT_GT(pie["go_functions"]["count"].get<uint64_t>(), 1000u);
+  EXPECT_TRUE(pie["go_functions"]["main_main"].get<bool>());
+  bool inits = false;
+  for (const auto& f : pie["findings"]) inits = inits || f["id"] == "go-package-inits";
+  EXPECT_TRUE(inits);
+
+  test::TempDir dir;
+  std::string stripped = dir.path() + "/go-stripped";
+  ASSERT_EQ(test::run_shell("strip -s -o " + stripped + " " + test::fixture("go-user-service-static")).exit_code, 0);
+  test::CommandResult r = test::run_shell(test::coldstart_binary() + " inspect " + stripped);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Go functions: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("from the .gopclntab section"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("trace places main.main from the pclntab"), std::string::npos) << r.out;
+  // Not Go: no such line.
+  EXPECT_TRUE(inspect_json(test::fixture("user-service"))["files"][0]["go_functions"].is_null());
+}
+
+}  // namespace
+}  // namespace coldstart

@@ -134,11 +134,31 @@ TEST(CliTrace, GoInittraceReportsPackageInits) {
   EXPECT_NE(e.err.find("not a Go binary"), std::string::npos) << e.err;
 }
 
-TEST(CliTrace, StrippedBinarySaysSoAndMergesPhases) {
+TEST(CliTrace, StrippedStaticBinarySaysSoAndMergesPhases) {
+  CommandResult r = trace("-- " + trace_fixture("sleep_main-static-stripped"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("main not found"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("static binary without a symbol for main"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ninit "), std::string::npos) << r.out;
+}
+
+TEST(CliTrace, DetailIsSummaryOrFull) {
+  CommandResult bad = trace("--detail most -- " + trace_fixture("sleep_main"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("coldstart: error: --detail: expected summary or full"), std::string::npos) << bad.err;
+  CommandResult full = trace("--detail full --json -- " + trace_fixture("sleep_main"));
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  bool nanosleep = false;
+  json j = json::parse(full.out);
+  for (const auto& s : j["events"]["syscalls"]) nanosleep = nanosleep || s["name"] == "clock_nanosleep" || s["name"] == "nanosleep";
+  EXPECT_TRUE(nanosleep);
+}
+
+TEST(CliTrace, StrippedDynamicBinaryNamesTheLibcArgument) {
   CommandResult r = trace("-- " + trace_fixture("sleep_main-stripped"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("no symbol for main"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\ninit "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("main from the first argument of __libc_start_main"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\napp-init "), std::string::npos) << r.out;
 }
 
 TEST(CliTrace, ExitBeforeReadyStillReportsPhases) {

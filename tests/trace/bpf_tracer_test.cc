@@ -67,9 +67,9 @@ TEST(BpfTracer, SleepInMainIsSleepingInAppInit) {
   EXPECT_GT(loader->minor_faults, 0u);
 }
 
-TEST(BpfTracer, StrippedBinaryMergesInitPhases) {
+TEST(BpfTracer, StrippedStaticBinaryMergesInitPhases) {
   auto tracer = make_bpf_tracer();
-  TraceLog log = trace_to_exit(*tracer, {trace_fixture("sleep_main-stripped")});
+  TraceLog log = trace_to_exit(*tracer, {trace_fixture("sleep_main-static-stripped")});
   TraceSummary s = summarize(log);
   EXPECT_FALSE(s.main_found);
   EXPECT_EQ(phase_list(s), (std::vector<Phase>{Phase::kSpawn, Phase::kLoader, Phase::kInit}));
@@ -78,17 +78,26 @@ TEST(BpfTracer, StrippedBinaryMergesInitPhases) {
 }
 
 TEST(BpfTracer, StaticBinaryHasNearZeroLoader) {
-  auto tracer = make_bpf_tracer();
-  TraceLog log = trace_to_exit(*tracer, {fixture("noop-static")});
-  TraceSummary s = summarize(log);
-  expect_contiguous(s);
-  const PhaseStats* loader = find(s, Phase::kLoader);
-  ASSERT_NE(loader, nullptr);
   // No loader runs: no syscall between exec and the entry point, and almost
-  // no CPU (the wall time may still hold a wait for the CPU on a busy host).
-  EXPECT_TRUE(loader->syscalls.empty());
-  EXPECT_TRUE(loader->files.empty());
-  EXPECT_LT(loader->on_cpu_s, 0.0005);
+  // no CPU. Those two are facts of every launch. The CPU figure is not: under
+  // `ctest -j2` on a busy 2-core host an interrupt or a page-cache miss
+  // (another test evicting files) can land in the 10-50 µs window and be
+  // charged to it, which made a one-launch bound flaky. So: the least loader
+  // CPU of up to five launches must be under 0.5 ms; a real loader (the
+  // dynamic one spends more than that relocating libc) fails every launch.
+  double least = 1;
+  for (int i = 0; i < 5 && least >= 0.0005; ++i) {
+    auto tracer = make_bpf_tracer();
+    TraceLog log = trace_to_exit(*tracer, {fixture("noop-static")});
+    TraceSummary s = summarize(log);
+    expect_contiguous(s);
+    const PhaseStats* loader = find(s, Phase::kLoader);
+    ASSERT_NE(loader, nullptr);
+    EXPECT_TRUE(loader->syscalls.empty());
+    EXPECT_TRUE(loader->files.empty());
+    least = std::min(least, loader->on_cpu_s);
+  }
+  EXPECT_LT(least, 0.0005);
 }
 
 TEST(BpfTracer, GoCgoLoaderOpensLibc) {
@@ -170,6 +179,33 @@ TEST(BpfTracer, CountsThreadsOfAMultiThreadedTarget) {
   int exits = 0;
   for (const auto& t : log.tasks) exits += t.kind == TaskEvent::Kind::kExit;
   EXPECT_EQ(exits, 5);  // four threads and the main thread
+}
+
+// Both detail levels on the syscall-dense fixture (2,100 rounds of open +
+// read + close, then exit): the same counts per phase, the same bytes read;
+// summary holds records only for the opens, full one per syscall.
+TEST(BpfTracer, SummaryCountsWhatFullRecords) {
+  auto count = [](Detail detail) {
+    auto tracer = make_bpf_tracer(detail);
+    TraceLog log = trace_to_exit(*tracer, {trace_fixture("syscall_dense")});
+    return std::make_pair(log, summarize(log));
+  };
+  auto [slog, summary] = count(Detail::kSummary);
+  auto [flog, full] = count(Detail::kFull);
+  EXPECT_TRUE(slog.syscalls_counted);
+  EXPECT_FALSE(flog.syscalls_counted);
+  const PhaseStats* a = find(summary, Phase::kAppInit);
+  const PhaseStats* b = find(full, Phase::kAppInit);
+  ASSERT_TRUE(a && b);
+  for (const char* name : {"openat", "read", "close"}) {
+    EXPECT_GE(a->syscalls.at(name), 2100u) << name;
+    EXPECT_EQ(a->syscalls.at(name), b->syscalls.at(name)) << name;
+  }
+  EXPECT_EQ(a->bytes_read, b->bytes_read);
+  EXPECT_GT(a->bytes_read, 2100u * 100);
+  EXPECT_EQ(a->files.size(), b->files.size());
+  for (const auto& s : slog.syscalls) EXPECT_NE(s.nr, 0) << "a read recorded at summary detail";
+  EXPECT_GT(flog.syscalls.size(), 6300u);
 }
 
 }  // namespace

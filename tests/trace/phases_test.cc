@@ -48,9 +48,37 @@ TEST(Phases, WaitSpanningABoundaryIsSplit) {
   // One thread alive all along: on-CPU is its time minus the 4 ms away.
   EXPECT_NEAR(s.phases[2].on_cpu_s, 0.002, 1e-12);
   EXPECT_NEAR(s.phases[3].on_cpu_s, 0.001, 1e-12);
-  ASSERT_EQ(s.top_waits.size(), 1u);
+  // The root is the critical thread: its 3 ms sleep, then its 1 ms for a CPU.
+  EXPECT_EQ(s.critical_tid, 100);
+  ASSERT_EQ(s.top_waits.size(), 2u);
   EXPECT_EQ(s.top_waits[0].syscall, "nanosleep");
+  EXPECT_EQ(s.top_waits[0].cause, WaitCause::kSleep);
   EXPECT_EQ(s.top_waits[0].phase, Phase::kRuntimeInit);
+  EXPECT_EQ(s.top_waits[1].cause, WaitCause::kRunQueue);
+  EXPECT_NEAR((s.top_waits[1].end_ns - s.top_waits[1].start_ns) / 1e9, 0.001, 1e-12);
+  EXPECT_FALSE(s.phases[3].sums_exceed_wall);
+}
+
+// Two threads: the one that sent READY=1 is the critical one. A worker parked
+// in a futex for the whole of app-init is not a top wait, while the sender's
+// 2 ms in the run queue is; the phase's columns, summed over both, exceed its wall.
+TEST(Phases, TopWaitsAreTheReadyThreadsIncludingRunQueue) {
+  TraceLog log = four_phase_log();
+  log.tasks.push_back({TaskEvent::Kind::kThread, 100, 100, log.t0_ns + 6 * kMs, 101, 0, {}});
+  log.off_cpu.push_back({100, 100, log.t0_ns + 6 * kMs + 1, log.t0_ns + 6 * kMs + 1, log.t0_ns + 10 * kMs,
+                         WaitCause::kOther, 202});  // the root: waits for the worker, futex
+  log.off_cpu.push_back({100, 101, log.t0_ns + 7 * kMs, log.t0_ns + 7 * kMs, log.t0_ns + 9 * kMs,
+                         WaitCause::kRunQueue, -1});  // the worker, preempted 2 ms
+  log.syscalls.push_back({100, 101, 46, log.t0_ns + 9900 * 1000, log.t0_ns + 9950 * 1000, 7, 3, true, {}});  // sendmsg
+  TraceSummary s = summarize(log);
+  EXPECT_EQ(s.critical_tid, 101);
+  EXPECT_EQ(s.critical_why, "sent READY=1");
+  ASSERT_EQ(s.top_waits.size(), 1u);
+  EXPECT_EQ(s.top_waits[0].tid, 101);
+  EXPECT_EQ(s.top_waits[0].cause, WaitCause::kRunQueue);
+  EXPECT_NEAR(s.critical_off_cpu_s[static_cast<size_t>(WaitCause::kRunQueue)], 0.002, 1e-12);
+  EXPECT_TRUE(s.phases[3].sums_exceed_wall);
+  EXPECT_FALSE(s.phases[2].sums_exceed_wall);
 }
 
 TEST(Phases, NoMainMergesInit) {

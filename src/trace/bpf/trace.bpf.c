@@ -25,6 +25,18 @@
  * uprobe on the ELF entry point and -> 3 at the uprobe on main/main.main; the
  * uprobes also emit a MARK so user space knows the exact instants.
  *
+ * Detail (`full_detail`, set before load; user space loads only the programs
+ * of its level): by default there is no sys_enter program, and
+ * on_sys_exit_counted only counts, per phase and syscall number, in
+ * `sys_counts`, sums the bytes of file reads in `read_bytes`, and writes a
+ * record only for the calls the output lists or needs one by one (file opens;
+ * sends, connect and listen, which tell the thread that made the target
+ * ready). With full detail sys_enter + sys_exit write every syscall as a
+ * record with its duration, as strace would print it (the Chrome trace's
+ * syscall slices need that). Off-CPU intervals, faults, forks, execs and
+ * exits are records at both levels: there are few of them and the summary
+ * clips them to phases.
+ *
  * Records go to a ring buffer with BPF_RB_NO_WAKEUP: user space drains it on
  * its own timer, so the tracee never pays for waking the consumer.
  * Timestamps are bpf_ktime_get_ns() = CLOCK_MONOTONIC. */
@@ -51,6 +63,9 @@ struct tstate {
   __u64 maj_snap;
   __u64 min_snap;
   __s32 nr;
+  __u32 sys_phase; /* cur_phase when the syscall entered (execve ends in the next one) */
+  __s32 off_nr;    /* the syscall it blocked in when it left the CPU (-1: none) */
+  __u32 execed;    /* summary detail: exec done, its execve's exit still to come */
   __u32 off_flags;
   __u32 sys_flags;
   __u32 in_fault;
@@ -75,10 +90,13 @@ struct {
   __uint(max_entries, 16 << 20);
 } events SEC(".maps");
 
+const volatile __u32 full_detail = 0;
 volatile __u32 root_tgid;
 volatile __u32 cur_phase;
 __u64 minor_faults[CS_PHASES];
 __u64 dropped;
+__u64 sys_counts[CS_COUNT_PHASES][CS_MAX_SYSCALL];
+__u64 read_bytes[CS_COUNT_PHASES];
 
 static __always_inline bool is_tracked(__u32 tgid) { return bpf_map_lookup_elem(&tracked, &tgid) != 0; }
 
@@ -87,6 +105,7 @@ static __always_inline struct tstate* state_of(__u32 tid) {
   if (st) return st;
   struct tstate zero = {};
   zero.nr = -1;
+  zero.off_nr = -1;
   bpf_map_update_elem(&tstates, &tid, &zero, BPF_NOEXIST);
   return bpf_map_lookup_elem(&tstates, &tid);
 }
@@ -160,9 +179,9 @@ static __always_inline bool fd_is_socket(struct task_struct* task, __u64 fd) {
 
 /* x86-64 syscall numbers the classification needs. */
 enum {
-  NR_read = 0, NR_open = 2, NR_stat = 4, NR_lstat = 6, NR_poll = 7, NR_pread64 = 17, NR_readv = 19,
+  NR_read = 0, NR_write = 1, NR_open = 2, NR_writev = 20, NR_stat = 4, NR_lstat = 6, NR_poll = 7, NR_pread64 = 17, NR_readv = 19,
   NR_access = 21, NR_select = 23, NR_nanosleep = 35, NR_connect = 42, NR_accept = 43, NR_sendto = 44,
-  NR_recvfrom = 45, NR_sendmsg = 46, NR_recvmsg = 47, NR_readlink = 89, NR_futex = 202,
+  NR_recvfrom = 45, NR_sendmsg = 46, NR_recvmsg = 47, NR_listen = 50, NR_sendmmsg = 307, NR_readlink = 89, NR_futex = 202,
   NR_clock_nanosleep = 230, NR_epoll_wait = 232, NR_openat = 257, NR_newfstatat = 262,
   NR_readlinkat = 267, NR_faccessat = 269, NR_pselect6 = 270, NR_ppoll = 271, NR_epoll_pwait = 281,
   NR_accept4 = 288, NR_preadv = 295, NR_recvmmsg = 299, NR_statx = 332, NR_openat2 = 437,
@@ -175,7 +194,7 @@ static __always_inline __u32 syscall_flags(struct task_struct* task, long nr, __
     case NR_sendmsg: case NR_recvmsg: case NR_recvmmsg: case NR_poll: case NR_ppoll:
     case NR_select: case NR_pselect6: case NR_epoll_wait: case NR_epoll_pwait: case NR_epoll_pwait2:
       return CS_OFF_SOCKET;
-    case NR_read: case NR_readv: case NR_pread64: case NR_preadv:
+    case NR_read: case NR_readv: case NR_pread64: case NR_preadv: case NR_write: case NR_writev:
       return fd_is_socket(task, args[0]) ? CS_OFF_SOCKET : 0;
     case NR_nanosleep: case NR_clock_nanosleep:
       return CS_OFF_TIMED;
@@ -200,6 +219,20 @@ static __always_inline int path_arg(long nr) {
   return -1;
 }
 
+/* The calls the summary lists or needs one by one: file opens, and the
+ * sends (a write on a socket too), connect() and listen() that tell which
+ * thread made the target ready. */
+static __always_inline bool is_listed(long nr, __u32 flags) {
+  if ((nr == NR_write || nr == NR_writev) && (flags & CS_OFF_SOCKET)) return true;
+  return nr == NR_open || nr == NR_openat || nr == NR_openat2 || nr == NR_sendto || nr == NR_sendmsg ||
+         nr == NR_listen || nr == NR_sendmmsg || nr == NR_connect;
+}
+
+/* read, pread64, readv, preadv, preadv2: the calls whose bytes phases.cc sums. */
+static __always_inline bool is_file_read(long nr) {
+  return nr == NR_read || nr == NR_pread64 || nr == NR_readv || nr == NR_preadv || nr == 327;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -210,6 +243,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
   settle_fault(task, st, true);
   st->nr = id;
   st->sys_ts = bpf_ktime_get_ns();
+  st->sys_phase = cur_phase;
   st->args[0] = BPF_CORE_READ(regs, di);
   st->args[1] = BPF_CORE_READ(regs, si);
   st->args[2] = BPF_CORE_READ(regs, dx);
@@ -228,6 +262,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
   long nr = st->nr;
   st->nr = -1;
   int which = path_arg(nr);
+  __u64 now = bpf_ktime_get_ns();
   struct cs_event* e;
   if (which >= 0) {
     struct cs_path_event* pe = reserve_path(CS_EV_SYSCALL, tid, tgid);
@@ -240,11 +275,64 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
   }
   e->aux = nr;
   e->start_ns = st->sys_ts;
-  e->end_ns = bpf_ktime_get_ns();
+  e->end_ns = now;
   e->ret = ret;
   e->arg0 = st->args[0];
   e->arg1 = st->args[1];
   e->flags = st->sys_flags;
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+  return 0;
+}
+
+/* Summary detail has no sys_enter program (half the per-syscall cost): the
+ * syscall number and arguments are still in the task's saved user registers
+ * at exit (orig_ax, di, si, ...), and a blocked task's are read at
+ * switch-out (bpf_task_pt_regs). What is lost is a call's start time: a
+ * record made here has start == end. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit_counted, struct pt_regs* regs, long ret) {
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+  if (!is_tracked(tgid)) return 0;
+  long nr = BPF_CORE_READ(regs, orig_ax);
+  if (nr < 0 || nr >= CS_MAX_SYSCALL) return 0;
+  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+  __u32 phase = cur_phase;
+  if (st) {
+    settle_fault(bpf_get_current_task_btf(), st, true);
+    if (st->execed) { /* the execve that ended in a new phase started in the one before */
+      phase = st->sys_phase;
+      st->execed = 0;
+    }
+  }
+  if (phase > CS_PHASES) phase = CS_PHASES;
+  __sync_fetch_and_add(&sys_counts[phase][nr], 1);
+  __u64 args[4] = {BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx), 0};
+  bool read = is_file_read(nr);
+  __u32 flags = (read && ret > 0) || nr == NR_write || nr == NR_writev
+                    ? syscall_flags(bpf_get_current_task_btf(), nr, args)
+                    : 0;
+  if (read && ret > 0 && !(flags & CS_OFF_SOCKET)) __sync_fetch_and_add(&read_bytes[phase], ret);
+  if (!is_listed(nr, flags)) return 0;
+  if (nr == NR_sendto || nr == NR_sendmsg || nr == NR_sendmmsg || nr == NR_connect) flags |= CS_OFF_SOCKET;
+  __u64 now = bpf_ktime_get_ns();
+  int which = path_arg(nr);
+  struct cs_event* e;
+  if (which >= 0) {
+    struct cs_path_event* pe = reserve_path(CS_EV_SYSCALL, tid, tgid);
+    if (!pe) return 0;
+    bpf_probe_read_user_str(pe->path, sizeof(pe->path), (void*)args[which & 1]);
+    e = &pe->base;
+  } else {
+    e = reserve(CS_EV_SYSCALL, tid, tgid);
+    if (!e) return 0;
+  }
+  e->aux = nr;
+  e->start_ns = e->end_ns = now;
+  e->ret = ret;
+  e->arg0 = args[0];
+  e->arg1 = args[1];
+  e->flags = flags;
   bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
   return 0;
 }
@@ -276,7 +364,34 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct tas
       }
       if (BPF_CORE_READ_BITFIELD(prev, in_iowait)) flags |= CS_OFF_IOWAIT;
       if (st->in_fault) flags |= CS_OFF_IN_FAULT;
-      if (st->nr >= 0) flags |= CS_OFF_IN_SYSCALL | st->sys_flags;
+      st->off_nr = st->nr;
+      if (st->nr >= 0) {
+        flags |= CS_OFF_IN_SYSCALL | st->sys_flags;
+      } else if (!full_detail && !(flags & CS_OFF_PREEMPTED)) {
+        /* Summary detail (no sys_enter): blocked in the kernel is in a
+         * syscall, whose number and arguments the saved user registers hold,
+         * or in a user fault (orig_ax then holds its error code). A syscall
+         * left the user ip just after its `syscall` (0f 05): that tells a
+         * syscall from a fault whose end the counters did not show yet
+         * (sys_enter would have settled it). prev is current here. */
+        struct pt_regs* r = (struct pt_regs*)bpf_task_pt_regs(prev);
+        long nr = r ? BPF_CORE_READ(r, orig_ax) : -1;
+        if (st->in_fault) {
+          __u8 insn[2] = {};
+          if (!r || bpf_probe_read_user(insn, sizeof insn, (void*)(BPF_CORE_READ(r, ip) - 2)) != 0 ||
+              insn[0] != 0x0f || insn[1] != 0x05)
+            nr = -1; /* in the fault */
+          else {
+            st->in_fault = 0;
+            flags &= ~CS_OFF_IN_FAULT;
+          }
+        }
+        if (nr >= 0 && nr < CS_MAX_SYSCALL) {
+          __u64 args[4] = {BPF_CORE_READ(r, di), BPF_CORE_READ(r, si), BPF_CORE_READ(r, dx), BPF_CORE_READ(r, r10)};
+          flags |= CS_OFF_IN_SYSCALL | syscall_flags(prev, nr, args);
+          st->off_nr = nr;
+        }
+      }
       st->off_ts = now;
       st->wake_ts = 0;
       st->off_flags = flags;
@@ -292,8 +407,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct tas
         e->end_ns = now;
         e->wake_ns = st->wake_ts;
         e->flags = st->off_flags;
-        e->aux = (__u32)st->nr;
-        e->blocked_nr = (__u32)st->nr;
+        e->aux = (__u32)st->off_nr;
+        e->blocked_nr = (__u32)st->off_nr;
         bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
       }
       st->off_ts = 0;
@@ -352,6 +467,11 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm* bprm) {
   __u32 tgid = p->tgid;
   if (!is_tracked(tgid)) return 0;
+  struct tstate* st = state_of(p->pid);
+  if (st) {
+    st->execed = 1;  /* summary detail: count this execve in the phase it began in */
+    st->sys_phase = cur_phase;
+  }
   if (tgid == root_tgid && cur_phase == 0) cur_phase = 1;
   struct cs_path_event* e = reserve_path(CS_EV_EXEC, p->pid, tgid);
   if (!e) return 0;
@@ -394,26 +514,46 @@ int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs* regs, unsigne
   return 0;
 }
 
-static __always_inline void mark(__u32 which, __u32 phase) {
+static __always_inline void mark(__u32 which, __u32 phase, __u64 arg) {
+  __u64 now = bpf_ktime_get_ns();
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
-  if (!is_tracked(tgid) || cur_phase >= phase) return;
+  if (tgid != root_tgid || cur_phase >= phase) return;
   cur_phase = phase;
   struct cs_event* e = reserve(CS_EV_MARK, (__u32)pid_tgid, tgid);
   if (!e) return;
-  e->start_ns = e->end_ns = bpf_ktime_get_ns();
+  e->start_ns = e->end_ns = now;
   e->aux = which;
+  e->arg0 = arg;
   bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(on_entry_point) {
-  mark(CS_MARK_ENTRY, 2);
+  mark(CS_MARK_ENTRY, 2, PT_REGS_IP(ctx));
   return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(on_main) {
-  mark(CS_MARK_MAIN, 3);
+  mark(CS_MARK_MAIN, 3, PT_REGS_IP(ctx));
+  return 0;
+}
+
+/* __libc_start_main(main, argc, argv, ...) in the libc the root mapped: its
+ * first argument is the program's main, which the main uprobe (placed from
+ * _start's code before the launch) must agree with. Fires once per start of
+ * any glibc program on the machine: the tgid test keeps it to the root. */
+SEC("uprobe")
+int BPF_KPROBE(on_libc_start, __u64 main_addr) {
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if (tgid != root_tgid) return 0;
+  struct cs_event* e = reserve(CS_EV_MARK, (__u32)pid_tgid, tgid);
+  if (!e) return 0;
+  e->start_ns = e->end_ns = bpf_ktime_get_ns();
+  e->aux = CS_MARK_LIBC_START;
+  e->arg0 = main_addr;
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
   return 0;
 }

@@ -10,6 +10,10 @@
 
 #define CS_PATH_MAX 256
 #define CS_PHASES 4 /* spawn, loader, runtime-init, app-init */
+/* In-kernel counters: one more phase slot (CS_PHASES) for what happens after
+ * user space has seen ready and set cur_phase past the last phase. */
+#define CS_COUNT_PHASES (CS_PHASES + 1)
+#define CS_MAX_SYSCALL 512 /* x86-64 syscall numbers are below this */
 
 enum cs_event_kind {
   CS_EV_SYSCALL = 1, /* a finished syscall: start/end, nr, ret, arg0/arg1 */
@@ -21,7 +25,9 @@ enum cs_event_kind {
   CS_EV_MARK = 7,    /* aux = CS_MARK_ENTRY or CS_MARK_MAIN: a phase boundary */
 };
 
-enum cs_mark { CS_MARK_ENTRY = 1, CS_MARK_MAIN = 2 };
+/* A mark's arg0: the probed instruction's address (entry, main), or for
+ * CS_MARK_LIBC_START the first argument of __libc_start_main (main). */
+enum cs_mark { CS_MARK_ENTRY = 1, CS_MARK_MAIN = 2, CS_MARK_LIBC_START = 3 };
 
 /* Flags of an off-CPU interval: what the thread was doing when it left the CPU. */
 enum cs_offcpu_flag {
