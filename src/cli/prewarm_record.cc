@@ -179,8 +179,8 @@ int run_record(const RecordArgs& a) {
     }
     Stability stability;
     rec.manifest = union_of(runs, stability);
-    if (a.runs > 1) rec.manifest.recorded_with += fmt::format(", union of {} starts", a.runs);
-    rec.manifest.recorded_with += discovery.traced ? ", traced discovery" : ", untraced discovery";
+    rec.manifest.recording = Manifest::Recording{a.runs, discovery.traced ? "traced" : "untraced",
+                                                 stability.pages_in_every, stability.pages_in_some};
     write_manifest(a.output, rec.manifest);
     uint64_t pages = rec.manifest.total_pages();
     std::printf(
