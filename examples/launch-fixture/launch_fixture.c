@@ -14,7 +14,10 @@
  *   launch-fixture never        never gets ready (waits for SIGTERM)
  *   launch-fixture stubborn     fork a grandchild that ignores SIGTERM, send READY=1, wait
  *   launch-fixture status MS    send STATUS=loading, EXTEND_TIMEOUT_USEC, then READY=1 after MS ms
+ *   launch-fixture listen MS PORT  sleep MS ms, listen on 127.0.0.1:PORT, wait (tcp: vs listen probes)
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -104,6 +107,17 @@ int main(int argc, char** argv) {
     }
     signal(SIGTERM, SIG_DFL);
     notify("READY=1");
+    wait_for_term();
+  } else if (strcmp(mode, "listen") == 0 && argc > 3) {
+    sleep_ms(arg);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)atoi(argv[3]));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, (struct sockaddr*)&a, sizeof a) != 0 || listen(fd, 16) != 0) return 5;
     wait_for_term();
   } else if (strcmp(mode, "status") == 0) {
     notify("RELOADING=1\nSTATUS=loading");

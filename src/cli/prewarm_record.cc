@@ -40,6 +40,7 @@
 #include "launch/launcher.h"
 #include "pagecache/evict.h"
 #include "pagecache/record.h"
+#include "pagecache/record_union.h"
 #include "trace/traced_run.h"
 
 namespace coldstart::cli {
@@ -50,6 +51,7 @@ using namespace coldstart::pagecache;
 struct RecordArgs {
   LaunchFlags launch;  // --ready (default exit), --ready-timeout, --env, --cwd, --cpu-max, --memory-*
   std::string output;
+  int runs = 3;
   std::vector<std::string> command;
   std::string image;
 };
@@ -81,6 +83,7 @@ void require_ready(launch::Launch& l, const char* which) {
 struct Discovery {
   std::vector<std::string> candidates;  // every file to evict before the recording
   std::vector<std::string> opened;      // opened during the traced start (may be closed at ready)
+  bool traced = false;
 };
 
 /// The discovery launch under a tracer; nullopt (with a warning) when no
@@ -105,6 +108,34 @@ std::optional<std::vector<std::string>> traced_discovery(const RecordArgs& a, co
   return opened;
 }
 
+/// One recording: evict the candidates, start until ready, read what the
+/// tree's page tables hold (or residency when the tree is gone).
+Recording record_once(const RecordArgs& a, const Discovery& discovery, EvictReport& evicted) {
+  const std::vector<std::string>& candidates = discovery.candidates;
+  evicted = evict_files(candidates);
+  for (const EvictOutcome& e : evicted.files)
+    if (!e.ok()) prewarm_warning(e.error);
+
+  launch::Launch l(launch_options(a));
+  require_ready(l, "the recording");
+  std::vector<pid_t> pids = l.tree_pids();
+  Recording rec;
+  if (!pids.empty()) {
+    auto touched = touched_files(pids);
+    if (!touched) throw UserError("reading the started tree: " + touched.error());
+    // Opened during the start but closed by now: residency, like fds.
+    touched->open_files.insert(discovery.opened.begin(), discovery.opened.end());
+    rec = record_from_touched(*touched, a.command);
+  } else {
+    prewarm_warning(
+        "the tree had exited at the ready instant: recording by residency (over-records the readahead)");
+    rec = record_from_residency(candidates, a.command);
+  }
+  l.stop();
+  for (const std::string& w : rec.warnings) prewarm_warning(w);
+  return rec;
+}
+
 /// Step 1: every file the start uses.
 Discovery discover_files(const RecordArgs& a, const std::string& binary) {
   std::set<std::string> files{binary};
@@ -117,6 +148,7 @@ Discovery discover_files(const RecordArgs& a, const std::string& binary) {
   Discovery d;
   if (auto opened = traced_discovery(a, binary, files)) {
     d.opened = std::move(*opened);
+    d.traced = true;
   } else {
     launch::Launch l(launch_options(a));
     require_ready(l, "the discovery");
@@ -139,35 +171,26 @@ int run_record(const RecordArgs& a) {
   }
   if (a.command.empty()) throw UserError("prewarm record: no command given after --");
   if (a.output.empty()) throw UserError("prewarm record: -o MANIFEST is required");
+  if (a.runs < 1 || a.runs > 100) throw UserError(fmt::format("bad --runs '{}': between 1 and 100", a.runs));
   launch_options(a);  // every flag checked before the first launch
   InterruptGuard guard;
   try {
     std::string binary = resolve_program(a.command[0]);
     Discovery discovery = discover_files(a, binary);
-    const std::vector<std::string>& candidates = discovery.candidates;
 
-    EvictReport evicted = evict_files(candidates);
-    for (const EvictOutcome& e : evicted.files)
-      if (!e.ok()) prewarm_warning(e.error);
-
-    launch::Launch l(launch_options(a));
-    require_ready(l, "the recording");
-    std::vector<pid_t> pids = l.tree_pids();
+    // Steps 2..N+1: a recording per start, kept as their union.
+    std::vector<Manifest> runs;
     Recording rec;
-    if (!pids.empty()) {
-      auto touched = touched_files(pids);
-      if (!touched) throw UserError("reading the started tree: " + touched.error());
-      // Opened during the start but closed by now: residency, like fds.
-      touched->open_files.insert(discovery.opened.begin(), discovery.opened.end());
-      rec = record_from_touched(*touched, a.command);
-    } else {
-      prewarm_warning(
-          "the tree had exited at the ready instant: recording by residency (over-records the readahead)");
-      rec = record_from_residency(candidates, a.command);
+    EvictReport evicted;
+    for (int run = 0; run < a.runs; ++run) {
+      throw_if_interrupted();
+      rec = record_once(a, discovery, evicted);
+      runs.push_back(rec.manifest);
     }
-    l.stop();
-    for (const std::string& w : rec.warnings) prewarm_warning(w);
-
+    Stability stability;
+    rec.manifest = union_of(runs, stability);
+    rec.manifest.recording = Manifest::Recording{a.runs, discovery.traced ? "traced" : "untraced",
+                                                 stability.pages_in_every, stability.pages_in_some};
     write_manifest(a.output, rec.manifest);
     uint64_t pages = rec.manifest.total_pages();
     std::printf(
@@ -177,6 +200,15 @@ int run_record(const RecordArgs& a) {
         rec.manifest.files.size(), a.output.c_str(), rec.manifest.recorded_with.c_str(),
         format_percent(pages, rec.file_pages, "0.0%").c_str(),
         format_count(rec.file_pages).c_str(), format_count(rec.resident_pages).c_str());
+    if (a.runs > 1) {
+      std::vector<std::string> per_run;
+      for (uint64_t n : stability.pages_per_run) per_run.push_back(format_count(n));
+      std::printf("stability: %s pages in every one of %d starts, %s in some (%s of the union); per start: %s\n",
+                  format_count(stability.pages_in_every).c_str(), stability.runs,
+                  format_count(stability.pages_in_some).c_str(),
+                  format_percent(stability.pages_in_every, stability.pages_in_some, "-").c_str(),
+                  join(per_run, ", ").c_str());
+    }
     if (evicted.resident_after > 0)
       std::printf(
           "note: %s pages of those files stayed resident through eviction (mapped by running processes)\n",
@@ -196,6 +228,7 @@ CommandRunner setup_prewarm_record(CLI::App& prewarm) {
   add_launch_flags(*rec, a->launch);
   rec->add_option("-o,--output", a->output, "the manifest to write")->required();
   rec->add_option("--image", a->image, "record the start of this image (its Entrypoint + Cmd, or -- COMMAND inside it)");
+  rec->add_option("--runs", a->runs, "record this many starts and keep their union (default 3)");
   rec->add_option("COMMAND", a->command, "-- PROG ARGS...");
   rec->positionals_at_end();
   return [a]() { return run_record(*a); };

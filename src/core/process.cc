@@ -24,6 +24,7 @@
 #include "core/process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -57,7 +58,7 @@ namespace coldstart {
 namespace {
 
 // What failed in the child, sent over the error pipe.
-enum ChildStage : int { kStageAttach = 1, kStageWait, kStageStdio, kStageChdir, kStageHook, kStageExec };
+enum ChildStage : int { kStageAttach = 1, kStageWait, kStageStdio, kStageChdir, kStageHook, kStageExec, kStageCredentials };
 
 struct ChildReport {
   int stage;
@@ -71,6 +72,7 @@ const char* stage_name(int stage) {
     case kStageStdio: return "dup2";
     case kStageChdir: return "chdir";
     case kStageHook: return "child hook";
+    case kStageCredentials: return "setgroups/setresgid/setresuid";
     default: return "execve";
   }
 }
@@ -163,6 +165,16 @@ void write_decimal(char* out, long v) {
   // Nothing else of ours crosses the exec (inherited stray fds included).
   ::syscall(SYS_close_range, static_cast<unsigned>(first_free), ~0U, CLOSE_RANGE_CLOEXEC);
 
+  if (o.credentials) {
+    // Groups first: once the uid is not 0 they can no longer be changed. A
+    // credential change clears the parent-death signal: set it again.
+    const Credentials& c = *o.credentials;
+    if (::setgroups(c.groups.size(), c.groups.data()) != 0 || ::setresgid(c.gid, c.gid, c.gid) != 0 ||
+        ::setresuid(c.uid, c.uid, c.uid) != 0)
+      child_fail(err_fd, kStageCredentials, errno);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != plan.parent) _exit(127);
+  }
   if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) child_fail(err_fd, kStageChdir, errno);
   for (size_t i = 0; i < plan.own_pid_slot_count; ++i) write_decimal(plan.own_pid_slots[i], ::getpid());
   if (o.hook != nullptr) {

@@ -21,6 +21,15 @@ namespace coldstart {
 /// 0 to go on, or an errno value to abort the spawn (reported to the parent).
 using ChildHook = int (*)(void* arg);
 
+/// The identity a child takes before exec (systemd's User=, Group=,
+/// SupplementaryGroups=): setgroups, setresgid, setresuid, in that order,
+/// after it joined its cgroups and before chdir.
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  ///< supplementary groups (setgroups); empty clears them
+};
+
 /// What spawn() does between fork and exec, all prepared before the fork so the
 /// child allocates nothing.
 struct SpawnOptions {
@@ -53,6 +62,8 @@ struct SpawnOptions {
   /// argv[0] is an absolute path that only exists after the hook ran (it
   /// pivoted into an image's root): execve it as given, no lookup here.
   bool program_in_hook_root = false;
+  /// Run as another user; unset keeps ours.
+  std::optional<Credentials> credentials;
   /// If set, receives CLOCK_MONOTONIC ns taken right before clone3 (the t0 of
   /// an unpaused launch: path lookup and argv building stay outside it).
   int64_t* t0_ns = nullptr;

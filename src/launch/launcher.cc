@@ -167,6 +167,7 @@ struct Launch::State {
   void spawn_child();
   bool on_output(int which);
   bool tree_populated();
+  bool trusted_sender(const NotifyMessage& m);
   void rearm_events();
   bool wait_empty(double timeout_s);
   void finish_exit(const ExitStatus& st);
@@ -274,6 +275,7 @@ void Launch::State::spawn_child() {
   so.paused = options.paused;
   so.hook = options.child_hook;
   so.hook_arg = options.child_hook_arg;
+  so.credentials = options.credentials;
   if (options.rootfs) {
     // The notify socket's directory is bound at the same path inside.
     std::vector<std::string> binds;
@@ -499,7 +501,9 @@ const RunRecord& Launch::wait_ready() {
         case kTagNotify:
           while (auto m = s.notify->receive()) {
             // The kernel's send stamp, never before t0 (a clock step) nor after we saw it.
-            if (m->ready && !r.ready) mark_ready(std::clamp(m->sent_ns, r.t0_ns, t_event));
+            // The socket accepts any uid (a service may drop privileges before
+            // it notifies): the kernel's credentials say whether it is ours.
+            if (m->ready && !r.ready && s.trusted_sender(*m)) mark_ready(std::clamp(m->sent_ns, r.t0_ns, t_event));
             if (m->extend_timeout_usec) {
               deadline = std::max(deadline, m->received_ns + service_usec_to_ns(*m->extend_timeout_usec));
             }
@@ -545,6 +549,15 @@ void Launch::State::rearm_events() {
   char buf[256];
   while (::pread(events.get(), buf, sizeof buf, 0) < 0 && errno == EINTR) {
   }
+}
+
+// A datagram counts when its sender is of the tree, or (a sender that sent
+// and exited before we looked) runs as us or as the target's user.
+bool Launch::State::trusted_sender(const NotifyMessage& m) {
+  if (m.sender_uid == ::geteuid() || (options.credentials && m.sender_uid == options.credentials->uid)) return true;
+  if (m.sender_pid <= 0) return false;
+  std::vector<pid_t> pids = v2.valid() ? v2.procs() : pids_in_process_group(child.pid());
+  return std::find(pids.begin(), pids.end(), m.sender_pid) != pids.end();
 }
 
 bool Launch::State::tree_populated() {

@@ -86,6 +86,9 @@ struct LaunchOptions {
   bool paused = false;  ///< the child exists but waits before exec until resume()
   ChildHook child_hook = nullptr;
   void* child_hook_arg = nullptr;
+  /// Run the target as another user (run --unit's User=/Group=); the cgroup,
+  /// probes and notify socket still see and accept its whole tree.
+  std::optional<Credentials> credentials;
   Isolation isolation = Isolation::kAuto;
   /// Run inside an image (image/rootfs.h): the child enters a private mount
   /// namespace over the image's layers before the hook and exec; argv[0] is a

@@ -18,6 +18,7 @@
 #include "launch/notify.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -127,6 +128,11 @@ NotifySocket NotifySocket::create() {
   // Without timestamps the receive instant is used instead; not fatal.
   (void)::setsockopt(s.fd_.get(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   if (::bind(s.fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw_sys("bind", s.address_);
+  // Like /run/systemd/notify, any user may send: a service that dropped its
+  // privileges (User=, setpriv) still reaches us. Who sent a datagram is
+  // judged by the kernel's SCM_CREDENTIALS, never by who could connect.
+  if (::chmod(s.dir_.c_str(), 0755) != 0) throw_sys("chmod", s.dir_);
+  if (::chmod(s.address_.c_str(), 0777) != 0) throw_sys("chmod", s.address_);
   return s;
 }
 

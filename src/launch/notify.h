@@ -50,7 +50,9 @@ NotifyMessage parse_notify_datagram(std::string_view bytes);
 /// NotifySocket is an AF_UNIX datagram socket with SO_PASSCRED, created by the
 /// launcher for one launch. It is bound to a path in a private directory (like
 /// systemd's /run/systemd/notify) rather than an abstract name, because some
-/// clients mangle abstract names; it removes both when destroyed.
+/// clients mangle abstract names; it removes both when destroyed. Like
+/// systemd's, it is writable by every user (a service may drop privileges
+/// before it notifies); senders are judged by their kernel credentials.
 class NotifySocket {
  public:
   NotifySocket() = default;

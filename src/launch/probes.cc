@@ -6,12 +6,17 @@
 //    short connection per successful probe, like a load balancer's check).
 //  * http: the same connect, then "GET PATH HTTP/1.0" and the status line;
 //    2xx is ready.
-//  * listen: NETLINK_SOCK_DIAG with an inet_diag_req_v2 dump filtered to
-//    TCPF_LISTEN, for AF_INET and AF_INET6, and a unix_diag_req dump of
-//    AF_UNIX sockets in the same state, yield the inode of every listening
-//    socket on the host; the tree's own sockets are the "socket:[inode]" links
-//    in /proc/<pid>/fd. Any common inode means the tree listens, whatever the
-//    port, which is why it needs no configuration.
+//  * listen: the tree's own sockets are the "socket:[inode]" links in
+//    /proc/<pid>/fd; a socket listens when SO_ACCEPTCONN says so (TCP v4/v6
+//    and AF_UNIX stream/seqpacket alike), whatever the port, which is why it
+//    needs no configuration. To ask, the probe takes a copy of the target's
+//    fd with pidfd_getfd(2) (Linux 5.6; ptrace-attach rights: root, or the
+//    same user) and closes it at once: a few µs per socket, nothing asked of
+//    the target. A full sock_diag dump per poll (~100 µs here, three
+//    NETLINK_SOCK_DIAG dumps) made `listen` ~0.2 ms later than `tcp` on the
+//    same fixture. Without pidfd_getfd (EPERM, ENOSYS) the probe falls back to
+//    that dump: inet_diag_req_v2 filtered to TCPF_LISTEN for AF_INET and
+//    AF_INET6 and a unix_diag_req dump, matched by inode.
 #include "launch/probes.h"
 
 #include <arpa/inet.h>
@@ -24,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -96,6 +102,12 @@ std::set<uint64_t> listening_socket_inodes() {
 
 std::set<uint64_t> socket_inodes_of(const std::vector<pid_t>& pids) {
   std::set<uint64_t> out;
+  for (const TreeSocket& t : sockets_of(pids)) out.insert(t.inode);
+  return out;
+}
+
+std::vector<TreeSocket> sockets_of(const std::vector<pid_t>& pids) {
+  std::vector<TreeSocket> out;
   for (pid_t pid : pids) {
     std::string dir = "/proc/" + std::to_string(pid) + "/fd";
     DIR* d = ::opendir(dir.c_str());
@@ -107,7 +119,9 @@ std::set<uint64_t> socket_inodes_of(const std::vector<pid_t>& pids) {
       if (n < 9 || std::memcmp(link, "socket:[", 8) != 0) continue;
       uint64_t inode = 0;
       std::from_chars(link + 8, link + n - 1, inode);
-      out.insert(inode);
+      int fd = -1;
+      std::from_chars(e->d_name, e->d_name + std::strlen(e->d_name), fd);
+      out.push_back({pid, fd, inode});
     }
     ::closedir(d);
   }
@@ -158,16 +172,49 @@ bool PolledProbe::check(const std::function<std::vector<pid_t>()>& tree, double 
   switch (spec_.kind) {
     case ProbeKind::kTcp: return tcp_connects(max_wait_s);
     case ProbeKind::kHttp: return http_ok(max_wait_s);
-    case ProbeKind::kListen: {
-      auto mine = socket_inodes_of(tree());
-      if (mine.empty()) return false;
-      for (uint64_t inode : listening_socket_inodes()) {
-        if (mine.count(inode)) return true;
-      }
-      return false;
-    }
+    case ProbeKind::kListen: return tree_listens(tree());
     default: return false;
   }
+}
+
+// 1 listening, 0 not, -1 cannot tell (no pidfd_getfd here, or not allowed).
+int PolledProbe::accepts_connections(const TreeSocket& t) {
+  auto it = pidfds_.find(t.pid);
+  if (it == pidfds_.end()) {
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, t.pid, 0)));
+    if (!pidfd) return -1;
+    it = pidfds_.emplace(t.pid, std::move(pidfd)).first;
+  }
+  UniqueFd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, it->second.get(), t.fd, 0)));
+  if (!copy) {
+    const int err = errno;
+    if (err == ESRCH) pidfds_.erase(it);  // exited: a new process may reuse the pid
+    return err == EBADF || err == ESRCH ? 0 : -1;  // closed or gone meanwhile
+  }
+  int on = 0;
+  socklen_t len = sizeof on;
+  if (::getsockopt(copy.get(), SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0) return 0;
+  return on != 0 ? 1 : 0;
+}
+
+bool PolledProbe::tree_listens(const std::vector<pid_t>& pids) {
+  std::vector<TreeSocket> mine = sockets_of(pids);
+  if (mine.empty()) return false;
+  if (!dump_only_) {
+    bool unknown = false;
+    for (const TreeSocket& t : mine) {
+      int r = accepts_connections(t);
+      if (r == 1) return true;
+      if (r < 0) unknown = true;
+    }
+    if (!unknown) return false;
+    dump_only_ = true;  // pidfd_getfd is refused here: from now on, dumps
+  }
+  std::set<uint64_t> listening = listening_socket_inodes();
+  for (const TreeSocket& t : mine) {
+    if (listening.count(t.inode)) return true;
+  }
+  return false;
 }
 
 }  // namespace coldstart::launch

@@ -7,13 +7,22 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "core/unique_fd.h"
 #include "launch/ready_spec.h"
 
 namespace coldstart::launch {
+
+/// One socket fd of a process of the tree.
+struct TreeSocket {
+  pid_t pid = 0;
+  int fd = -1;
+  uint64_t inode = 0;
+};
 
 /// PolledProbe answers "is it ready now?" for one polled SPEC; the launcher
 /// calls check() with a back-off between calls.
@@ -29,7 +38,11 @@ class PolledProbe {
  private:
   bool tcp_connects(double max_wait_s) const;
   bool http_ok(double max_wait_s) const;
+  bool tree_listens(const std::vector<pid_t>& pids);
+  int accepts_connections(const TreeSocket& t);
   ReadySpec spec_;
+  std::map<pid_t, UniqueFd> pidfds_;  // listen: one pidfd per process of the tree, opened once
+  bool dump_only_ = false;            // listen: pidfd_getfd refused, use sock_diag dumps
   sockaddr_storage addr_{};
   socklen_t addr_len_ = 0;
 };
@@ -42,5 +55,8 @@ std::set<uint64_t> listening_socket_inodes();
 /// The socket inodes the given processes hold open (/proc/<pid>/fd links
 /// "socket:[N]").
 std::set<uint64_t> socket_inodes_of(const std::vector<pid_t>& pids);
+
+/// The socket fds the given processes hold, with their inodes.
+std::vector<TreeSocket> sockets_of(const std::vector<pid_t>& pids);
 
 }  // namespace coldstart::launch

@@ -134,6 +134,16 @@ Manifest parse_manifest(std::string_view text, std::string_view origin) {
   }
   if (auto rec = doc.find("recorded_with"); rec != doc.end() && rec->is_string())
     m.recorded_with = rec->get<std::string>();
+  if (auto rec = doc.find("recording"); rec != doc.end() && rec->is_object()) {
+    Manifest::Recording r;
+    if (auto v = rec->find("starts"); v != rec->end() && v->is_number_unsigned()) r.starts = v->get<int>();
+    if (auto v = rec->find("discovery"); v != rec->end() && v->is_string()) r.discovery = v->get<std::string>();
+    if (auto v = rec->find("pages_in_every"); v != rec->end() && v->is_number_unsigned())
+      r.pages_in_every = v->get<uint64_t>();
+    if (auto v = rec->find("pages_in_some"); v != rec->end() && v->is_number_unsigned())
+      r.pages_in_some = v->get<uint64_t>();
+    m.recording = r;
+  }
   auto files = doc.find("files");
   if (files == doc.end() || !files->is_array()) not_ours(origin, "\"files\" missing or not an array");
   for (size_t i = 0; i < files->size(); ++i)
@@ -150,8 +160,16 @@ std::string manifest_to_json(const Manifest& m) {
   json cmd = m.command;
   std::string out = fmt::format(
       "{{\n  \"format\": {},\n  \"version\": {},\n  \"page_size\": {},\n  \"command\": {},\n"
-      "  \"recorded_with\": {},\n  \"files\": [",
+      "  \"recorded_with\": {},\n",
       json(kManifestFormat).dump(), kManifestVersion, m.page_size, cmd.dump(), json(m.recorded_with).dump());
+  if (m.recording) {
+    json r = {{"starts", m.recording->starts},
+              {"discovery", m.recording->discovery},
+              {"pages_in_every", m.recording->pages_in_every},
+              {"pages_in_some", m.recording->pages_in_some}};
+    out += fmt::format("  \"recording\": {},\n", r.dump());
+  }
+  out += "  \"files\": [";
   for (size_t i = 0; i < m.files.size(); ++i) {
     const ManifestFile& f = m.files[i];
     json ranges = json::array();

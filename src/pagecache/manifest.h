@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,14 @@ struct Manifest {
   uint64_t page_size = 0;
   std::vector<std::string> command;  // informational
   std::string recorded_with;         // informational: how ranges were found
+  /// informational, written when set (prewarm record): how the set was made.
+  struct Recording {
+    int starts = 0;             // recorded starts whose union this is
+    std::string discovery;      // "traced" or "untraced" (files read and closed before ready missed)
+    uint64_t pages_in_every = 0;
+    uint64_t pages_in_some = 0;
+  };
+  std::optional<Recording> recording;
   std::vector<ManifestFile> files;
 
   uint64_t total_pages() const;

@@ -27,6 +27,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/strings.h"
+#include "supervise/unit_user.h"
 
 namespace coldstart::supervise {
 namespace {
@@ -37,6 +38,7 @@ const std::set<std::string> kSupported = {
     "Service.EnvironmentFile", "Service.WorkingDirectory", "Service.NotifyAccess", "Service.TimeoutStartSec",
     "Service.TimeoutStopSec", "Service.TimeoutSec", "Service.RuntimeMaxSec", "Service.WatchdogSec",
     "Service.Restart", "Service.RestartSec", "Service.CPUQuota", "Service.MemoryHigh", "Service.MemoryMax",
+    "Service.User", "Service.Group", "Service.SupplementaryGroups", "Service.DynamicUser",
     "Socket.ListenStream", "Socket.FileDescriptorName", "Socket.Service", "Unit.Description",
     "Unit.Documentation"};
 
@@ -167,6 +169,7 @@ UnitRunConfig unit_to_options(const UnitFile& unit, const UnitFile* socket_unit)
   }
   if (svc.memory_max.is_set() && !svc.memory_max.value.unlimited) o.launch.limits.memory_max = svc.memory_max.value.bytes;
   if (svc.memory_high.is_set() && !svc.memory_high.value.unlimited) o.launch.limits.memory_high = svc.memory_high.value.bytes;
+  o.launch.credentials = unit_credentials(unit);
   list_unsupported(unit, out.unsupported);
 
   if (socket_unit != nullptr) {

@@ -71,7 +71,9 @@ TEST(RunUnit, EverySupportedKeyAsSystemdReadsIt) {
   EXPECT_EQ(o.listen[1].to_string(), "unix:/run/web.sock");
   EXPECT_EQ(o.listen[2].to_string(), "tcp:9090");
   EXPECT_EQ(o.fdnames, std::vector<std::string>{"http"});
-  EXPECT_EQ(u.unsupported, (std::vector<std::string>{"Service.User", "Service.ProtectSystem", "Socket.Backlog"}));
+  EXPECT_EQ(u.unsupported, (std::vector<std::string>{"Service.ProtectSystem", "Socket.Backlog"}));
+  ASSERT_TRUE(u.options.launch.credentials);  // User=nobody
+  EXPECT_EQ(u.options.launch.credentials->uid, 65534u);
 }
 
 TEST(RunUnit, DefaultsAndInfinity) {

@@ -1,0 +1,61 @@
+// Union and intersection of page-range sets, file by file.
+//
+// Each manifest's ranges are normalized (sorted, merged), so per file the
+// union is normalize(concatenation) and the intersection is a merge walk of
+// the two sorted lists; the per-run intersection is folded over the runs. A
+// file missing from one recording contributes nothing to "in every".
+#include "pagecache/record_union.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+namespace coldstart::pagecache {
+namespace {
+
+std::vector<PageRange> intersect(const std::vector<PageRange>& a, const std::vector<PageRange>& b) {
+  std::vector<PageRange> out;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    uint64_t lo = std::max(a[i].first, b[j].first), hi = std::min(a[i].end(), b[j].end());
+    if (lo < hi) out.push_back({lo, hi - lo});
+    if (a[i].end() < b[j].end()) ++i;
+    else ++j;
+  }
+  return out;
+}
+
+}  // namespace
+
+Manifest union_of(const std::vector<Manifest>& runs, Stability& stability) {
+  stability = Stability{};
+  stability.runs = static_cast<int>(runs.size());
+  Manifest out = runs.back();
+  std::map<std::string, ManifestFile> files;
+  std::map<std::string, std::vector<PageRange>> every;
+  std::map<std::string, int> seen;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    stability.pages_per_run.push_back(runs[r].total_pages());
+    for (const ManifestFile& f : runs[r].files) {
+      auto [it, fresh] = files.try_emplace(f.path, f);
+      if (!fresh) {
+        std::vector<PageRange> all = it->second.ranges;
+        all.insert(all.end(), f.ranges.begin(), f.ranges.end());
+        it->second.ranges = normalize(std::move(all));
+        it->second.identity = f.identity;
+      }
+      auto [e, first] = every.try_emplace(f.path, f.ranges);
+      if (!first) e->second = intersect(e->second, f.ranges);
+      ++seen[f.path];
+    }
+  }
+  out.files.clear();
+  for (auto& [path, f] : files) {
+    stability.pages_in_some += total_pages(f.ranges);
+    if (seen[path] == static_cast<int>(runs.size())) stability.pages_in_every += total_pages(every[path]);
+    out.files.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace coldstart::pagecache
