@@ -3,9 +3,20 @@
 // A uprobe needs the file offset of the address, a ptrace breakpoint the
 // virtual address (plus the load base for PIE).
 #include "elf/elf.h"
+#include "trace/go_gc.h"
 #include "trace/tracer.h"
 
 namespace coldstart::trace {
+namespace {
+
+// A Go function by name: the symbol table first. Stripped binaries keep only
+// the Go function table (.gopclntab); its reader (elf::find_go_function,
+// issue 14) plugs in here, the one place that needs it.
+std::optional<elf::SymbolLocation> find_go_function_location(const std::string& program, std::string_view name) {
+  return elf::find_symbol(program, name);
+}
+
+}  // namespace
 
 TraceTarget describe_target(const std::string& program) {
   elf::ElfInfo info = elf::read_elf(program);
@@ -20,6 +31,19 @@ TraceTarget describe_target(const std::string& program) {
     target.main_symbol = symbol;
     target.main_vaddr = loc->vaddr;
     target.main_offset = loc->file_offset;
+  }
+  target.go_version = info.go_version;
+  if (info.is_go) {
+    if (auto set = gc_probe_set(info.go_version)) {
+      for (const std::string* name : {&set->gc_start, &set->stop_the_world, &set->start_the_world, &set->mark_termination}) {
+        auto loc = find_go_function_location(program, *name);
+        if (!loc) {
+          target.gc_probe_offsets.clear();
+          break;
+        }
+        target.gc_probe_offsets.push_back(loc->file_offset);
+      }
+    }
   }
   return target;
 }

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trace/event_model.h"
 
@@ -31,6 +32,11 @@ struct TraceTarget {
   std::string main_symbol;  // "main.main" (Go) or "main"; empty when not found
   bool pie = false;         // addresses are relative to the load base
   bool is_go = false;
+  std::string go_version;  // "go1.19.8" from .go.buildinfo
+  /// File offsets of the GC probe functions (go_gc.h's GcProbeSet, in its
+  /// order: gcStart, stop the world, start the world, mark termination);
+  /// empty when a function was not found or the version is not known.
+  std::vector<uint64_t> gc_probe_offsets;
 };
 
 /// Reads the phase boundaries of `program` with the elf layer. Throws

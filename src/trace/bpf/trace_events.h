@@ -21,7 +21,15 @@ enum cs_event_kind {
   CS_EV_MARK = 7,    /* aux = CS_MARK_ENTRY or CS_MARK_MAIN: a phase boundary */
 };
 
-enum cs_mark { CS_MARK_ENTRY = 1, CS_MARK_MAIN = 2 };
+enum cs_mark {
+  CS_MARK_ENTRY = 1,
+  CS_MARK_MAIN = 2,
+  /* Go GC probes (trace/go_gc.h): not phase boundaries, every hit is recorded. */
+  CS_MARK_GC_START = 3,
+  CS_MARK_GC_STOP_WORLD = 4,
+  CS_MARK_GC_START_WORLD = 5,
+  CS_MARK_GC_MARK_TERMINATION = 6,
+};
 
 /* Flags of an off-CPU interval: what the thread was doing when it left the CPU. */
 enum cs_offcpu_flag {
