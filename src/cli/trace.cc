@@ -189,7 +189,7 @@ int run_trace(const TraceArgs& a) {
     std::unique_ptr<Tracer> tracer = choose_backend(a.backend, target);
     // The GC of a Go target: uprobes (bpf with the runtime functions found),
     // else the runtime's own gctrace on stderr (GODEBUG, merged).
-    const bool gc_uprobes = tracer->backend() == "bpf" && target.gc_probe_offsets.size() == 4;
+    const bool gc_uprobes = tracer->backend() == "bpf" && target.gc_probe_offsets.size() == 5;
     const bool gctrace = target.is_go && (a.go_inittrace || !gc_uprobes);
     if (gctrace) {
       std::string existing;
@@ -197,8 +197,8 @@ int run_trace(const TraceArgs& a) {
         if (kv.starts_with("GODEBUG=")) existing = kv.substr(8);
       if (existing.empty() && std::getenv("GODEBUG") != nullptr) existing = std::getenv("GODEBUG");
       std::erase_if(opts.env, [](const std::string& kv) { return kv.starts_with("GODEBUG="); });
-      opts.env.push_back("GODEBUG=" + (a.go_inittrace ? godebug_with_inittrace(existing)
-                                                      : (existing.empty() ? "" : existing + ",") + "gctrace=1"));
+      // inittrace too: its package-init instants place gctrace's times (below).
+      opts.env.push_back("GODEBUG=" + godebug_with_inittrace(existing));
       opts.stderr_tail_lines = 1000000;
     }
     // Steps 3 and 4.
@@ -210,7 +210,16 @@ int run_trace(const TraceArgs& a) {
     // Step 5.
     std::optional<GoInitReport> go;
     if (gctrace) go = parse_go_inittrace(final_record.stderr_tail);
+    // gctrace's "@S" counts from runtimeInitTime (runtime.main), which can be
+    // ms after the ELF entry. inittrace counts from the same instant, and
+    // main.main starts right after the last package init: anchor there when
+    // main.main was seen, else at the entry.
     int64_t runtime_start = log.entry_ns.value_or(log.exec_ns.value_or(log.t0_ns));
+    if (go && log.main_ns && !go->inits.empty()) {
+      double last_end = 0;
+      for (const auto& i : go->inits) last_end = std::max(last_end, i.start_s + i.clock_s);
+      runtime_start = *log.main_ns - static_cast<int64_t>(last_end * 1e9);
+    }
     std::vector<GcCycle> from_gctrace;
     if (go) from_gctrace = gc_cycles_from_gctrace(*go, runtime_start, log.end_ns);
     if (target.is_go && !gc_uprobes) log.gc_cycles = from_gctrace;

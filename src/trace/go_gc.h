@@ -23,24 +23,28 @@ std::vector<GcCycle> gc_cycles_from_gctrace(const GoInitReport& report, int64_t 
 struct GcProbeSet {
   std::string gc_start;           // a cycle may begin (not every call starts one)
   std::string stop_the_world;     // STW begins (entry)
-  std::string start_the_world;    // STW ends (entry)
+  std::string start_the_world;    // STW ends (probed after its nanotime1 call, target.cc)
   std::string mark_termination;   // once per cycle, in its second STW
+  /// The CPU limiter's finishGCTransition (Go 1.19+): called right after
+  /// tEnd in mark termination, so that pause ends where gctrace's does.
+  std::string limiter_finish;
 };
 /// nullopt for versions whose runtime is not known to have this shape.
 std::optional<GcProbeSet> gc_probe_set(const std::string& go_version);
 
 /// One uprobe hit: which function, when, on which thread.
 struct GcProbeHit {
-  enum class Kind { kGcStart, kStop, kStart, kMarkTermination } kind;
+  enum class Kind { kGcStart, kStop, kStart, kMarkTermination, kLimiterFinish } kind;
   int64_t ts_ns = 0;
 };
 
 /// Cycles from the uprobe hits in time order: each mark termination closes a
-/// cycle whose mark-termination pause is the stop before it up to the start
-/// after it, and whose sweep-termination pause is the first stop/start pair
-/// after the gcStart that opened it. Unpaired hits (a stop for another reason,
+/// cycle whose mark-termination pause is the stop before it up to the
+/// limiter's finish (else the start) after it, and whose sweep-termination
+/// pause is the first stop/start pair after the gcStart that opened it. Unpaired hits (a stop for another reason,
 /// a gcStart that found no work) are dropped.
-std::vector<GcCycle> gc_cycles_from_probes(const std::vector<GcProbeHit>& hits);
+/// A cycle still running at `end_ns` (the ready instant) is kept, cut there.
+std::vector<GcCycle> gc_cycles_from_probes(const std::vector<GcProbeHit>& hits, int64_t end_ns);
 
 /// The GC row of the phase table.
 struct GcSummary {

@@ -96,15 +96,15 @@ class BpfTracer final : public Tracer {
       attach_uprobe(skel_->progs.on_main, &skel_->links.on_main, target.program, target.main_offset,
                     target.main_symbol);
     log_.main_symbol = skel_->links.on_main != nullptr ? target.main_symbol : "";
-    if (target.gc_probe_offsets.size() == 4) {
+    if (target.gc_probe_offsets.size() == 5) {
       bpf_program* progs[] = {skel_->progs.on_gc_start, skel_->progs.on_gc_stop_world, skel_->progs.on_gc_start_world,
-                              skel_->progs.on_gc_mark_termination};
+                              skel_->progs.on_gc_mark_termination, skel_->progs.on_gc_limiter_finish};
       bpf_link** links[] = {&skel_->links.on_gc_start, &skel_->links.on_gc_stop_world, &skel_->links.on_gc_start_world,
-                            &skel_->links.on_gc_mark_termination};
-      for (size_t i = 0; i < 4; ++i)
+                            &skel_->links.on_gc_mark_termination, &skel_->links.on_gc_limiter_finish};
+      for (size_t i = 0; i < 5; ++i)
         attach_uprobe(progs[i], links[i], target.program, target.gc_probe_offsets[i], "Go GC probe");
       gc_probes_ = skel_->links.on_gc_start && skel_->links.on_gc_stop_world && skel_->links.on_gc_start_world &&
-                   skel_->links.on_gc_mark_termination;
+                   skel_->links.on_gc_mark_termination && skel_->links.on_gc_limiter_finish;
     } else if (target.is_go) {
       log_.notes.push_back("no GC uprobes for " + (target.go_version.empty() ? std::string("this Go") : target.go_version) +
                            " (runtime functions not found or version not known): GC from gctrace only");
@@ -145,7 +145,7 @@ class BpfTracer final : public Tracer {
     log_.ready_ns = ready_ns;
     log_.outcome = outcome;
     if (gc_probes_) {
-      for (const GcCycle& c : gc_cycles_from_probes(gc_hits_))
+      for (const GcCycle& c : gc_cycles_from_probes(gc_hits_, end_ns))
         if (c.start_ns < end_ns) log_.gc_cycles.push_back(c);
     }
     if (log_.lost_events > 0)
@@ -220,9 +220,10 @@ class BpfTracer final : public Tracer {
       case CS_EV_MARK:
         if (e.aux == CS_MARK_ENTRY && !log_.entry_ns) log_.entry_ns = start;
         if (e.aux == CS_MARK_MAIN && !log_.main_ns) log_.main_ns = start;
-        if (e.aux >= CS_MARK_GC_START && e.aux <= CS_MARK_GC_MARK_TERMINATION) {
+        if (e.aux >= CS_MARK_GC_START && e.aux <= CS_MARK_GC_LIMITER_FINISH) {
           static constexpr GcProbeHit::Kind kinds[] = {GcProbeHit::Kind::kGcStart, GcProbeHit::Kind::kStop,
-                                                       GcProbeHit::Kind::kStart, GcProbeHit::Kind::kMarkTermination};
+                                                       GcProbeHit::Kind::kStart, GcProbeHit::Kind::kMarkTermination,
+                                                       GcProbeHit::Kind::kLimiterFinish};
           gc_hits_.push_back({kinds[e.aux - CS_MARK_GC_START], start});
         }
         break;

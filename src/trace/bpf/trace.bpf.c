@@ -453,3 +453,9 @@ int BPF_KPROBE(on_gc_mark_termination) {
   gc_mark(CS_MARK_GC_MARK_TERMINATION);
   return 0;
 }
+
+SEC("uprobe")
+int BPF_KPROBE(on_gc_limiter_finish) {
+  gc_mark(CS_MARK_GC_LIMITER_FINISH);
+  return 0;
+}

@@ -29,6 +29,7 @@ enum cs_mark {
   CS_MARK_GC_STOP_WORLD = 4,
   CS_MARK_GC_START_WORLD = 5,
   CS_MARK_GC_MARK_TERMINATION = 6,
+  CS_MARK_GC_LIMITER_FINISH = 7,
 };
 
 /* Flags of an off-CPU interval: what the thread was doing when it left the CPU. */
