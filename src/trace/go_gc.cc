@@ -28,13 +28,14 @@
 #include "trace/go_gc.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace coldstart::trace {
 
 std::vector<GcCycle> gc_cycles_from_gctrace(const GoInitReport& report, int64_t runtime_start_ns, int64_t end_ns) {
   std::vector<GcCycle> out;
-  auto ns = [](double s) { return static_cast<int64_t>(s * 1e9); };
+  auto ns = [](double s) { return static_cast<int64_t>(std::llround(s * 1e9)); };
   for (const GoGcCycle& g : report.gcs) {
     GcCycle c;
     c.number = g.number;
