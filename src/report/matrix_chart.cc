@@ -30,8 +30,11 @@ std::string ramp(double t) {
 
 std::string column_label(const MatrixView& v, const MatrixView::Cell& c) {
   std::string out;
-  for (size_t d = 1; d < v.dimensions.size(); ++d)
-    out += (out.empty() ? "" : " ") + v.dimensions[d].name + "=" + c.values[d];
+  for (size_t d = 1; d < v.dimensions.size(); ++d) {
+    std::string name = v.dimensions[d].name;
+    if (name.starts_with("env:")) name = name.substr(4);  // the heading says which are env
+    out += (out.empty() ? "" : " ") + name + "=" + c.values[d];
+  }
   return out.empty() ? "all" : out;
 }
 
@@ -49,7 +52,7 @@ std::string heat_map(const MatrixView& v, const std::string& id, const std::stri
     double x = value(c);
     if (x > 0) lo = std::min(lo, x), hi = std::max(hi, x);
   }
-  const double left = 170, top = 110, cw = std::max(90.0, 760.0 / std::max<size_t>(1, cols.size())), ch = 34;
+  const double left = 170, top = 170, cw = std::max(90.0, 760.0 / std::max<size_t>(1, cols.size())), ch = 34;
   Svg svg(left + cw * static_cast<double>(cols.size()) + 20, top + ch * static_cast<double>(rows.size()) + 20, id,
           "chart heatmap", label);
   for (size_t j = 0; j < cols.size(); ++j) {
