@@ -19,9 +19,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/bench_matrix.h"
 #include "cli/commands.h"
 #include "cli/history.h"
 #include "cli/launch_flags.h"
+#include "core/cgroup.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/process.h"
@@ -29,6 +31,7 @@
 #include "core/strings.h"
 #include "elf/elf.h"
 #include "image/prepare.h"
+#include "launch/contention.h"
 #include "launch/go_env.h"
 #include "launch/launcher.h"
 #include "pagecache/apply.h"
@@ -57,6 +60,8 @@ struct BenchOptions {
   std::string image;
   std::string relayer;
   std::vector<std::string> outside;
+  std::vector<std::string> matrix;  // --matrix DIM=V1,V2,... (cli/bench_matrix.h)
+  size_t contend = 0;               // --contend N load processes around every run
   HistoryOptions history;  // --save, --baseline, --db, --export-prometheus, 'regression<N%' (cli/history.h)
 };
 
@@ -136,6 +141,9 @@ launch::LaunchOptions common_launch_options(const BenchOptions& o) {
   apply_launch_flags(o.launch, l);
   l.output = launch::OutputMode::kCapture;
   l.stop_grace_s = 2;
+  // Under --contend the target's cpu cgroup is a sibling of the load's (v1 here).
+  if (o.contend > 0 && l.limits.containment == launch::Containment::kAuto && !cgroup_layout().v2_has("cpu"))
+    l.limits.containment = launch::Containment::kV2Cpu;
   return l;
 }
 
@@ -209,6 +217,17 @@ int run_bench(const BenchOptions& o) {
   if (!o.prewarm.empty()) manifest = pagecache::read_manifest(o.prewarm);
   const std::string mode = manifest ? "prewarm" : o.cold ? "cold" : "warm";
   const size_t warmup = o.warmup.value_or(mode == "warm" ? 2 : 0);
+  if (!o.matrix.empty()) {
+    // One bench over the product of the dimensions (cli/bench_matrix.cc).
+    MatrixRequest m{o.commands.at(0), parse_matrix(o.matrix), o.runs, o.warmup.value_or(1), o.contend, common,
+                    o.export_json, o.export_markdown, o.json, o.ignore_failure};
+    if (o.commands.size() != 1) throw UserError("--matrix takes one COMMAND (the cells are its variants)");
+    if (mode != "warm" || !o.export_csv.empty() || !o.budgets.empty() || o.no_interleave)
+      throw UserError("--matrix does not combine with --cold, --prewarm, --export-csv, --budget or --no-interleave");
+    if (!o.history.save.empty() || !o.history.baseline.empty() || !o.history.prometheus.empty())
+      throw UserError("--matrix does not combine with --save, --baseline or --export-prometheus");
+    return run_bench_matrix(m);
+  }
 
   // 2. Plan each command (resolves the program: "command not found" is exit 2).
   std::vector<Plan> plans = make_plans(o, common, manifest);
@@ -229,7 +248,10 @@ int run_bench(const BenchOptions& o) {
   Progress progress((warmup + o.runs) * plans.size());
   auto one = [&](size_t i, bool measured) -> bool {
     progress.step(plans[i].text);
+    std::optional<launch::Contention> load;
+    if (o.contend > 0) load.emplace(o.contend);
     report::BenchRun run = run_once(plans[i], mode, manifest);
+    load.reset();
     bool ok = run.ready;
     if (!ok && !o.ignore_failure) {
       progress.clear();
@@ -313,6 +335,11 @@ CommandRunner setup_bench(CLI::App& sub) {
                  "overlayfs in a private mount namespace; COMMANDs run in it (default: its Entrypoint + Cmd)");
   sub.add_option("--relayer", o->relayer, "with --image: re-split its files into N layers (N:top: program and libraries lowest)");
   sub.add_option("--outside", o->outside, "with --image: a host COMMAND benched in the same interleaved run (repeatable)");
+  sub.add_option("--matrix", o->matrix,
+                 "DIM=V1,V2,...: bench every cell of the product of the dimensions (repeatable); DIM is cpu-max "
+                 "(none, CPUs like 0.5, or QUOTA/PERIOD), memory-max, memory-high, cpu-weight (1-10000), "
+                 "containment (v2, v2+cpu, v2+cpu+memory) or env:NAME (auto/unset: leave unset)");
+  sub.add_option("--contend", o->contend, "run N CPU-bound load processes in a sibling cgroup during every run");
   add_history_options(sub, o->history);
   sub.add_option("commands", o->commands, "COMMAND... (each one string, split like a shell, no shell)");
   return [o] {

@@ -40,8 +40,8 @@ CommandRunner setup_report(CLI::App& sub) {
     std::string html = report::render_report(inputs);
     write_file_atomic(opts->output, html);
     fmt::print("wrote {} ({}; {} bench, {} trace, {} run input{}{})\n", opts->output, format_bytes(html.size()),
-               inputs.benches.size(), inputs.traces.size(), inputs.runs.size(),
-               inputs.benches.size() + inputs.traces.size() + inputs.runs.size() == 1 ? "" : "s",
+               inputs.benches.size() + inputs.matrices.size(), inputs.traces.size(), inputs.runs.size(),
+               inputs.benches.size() + inputs.matrices.size() + inputs.traces.size() + inputs.runs.size() == 1 ? "" : "s",
                inputs.history_label.empty() ? "" : ", history '" + inputs.history_label + "'");
     return kExitOk;
   };

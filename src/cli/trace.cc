@@ -27,6 +27,7 @@
 #include "launch/go_env.h"
 #include "launch/launcher.h"
 #include "report/chrome_trace.h"
+#include "trace/go_gc.h"
 #include "trace/go_inittrace.h"
 #include "trace/phases.h"
 #include "trace/trace_json.h"
@@ -54,10 +55,11 @@ std::string ms(double s) { return format_duration(s); }
 Detail parse_detail(const std::string& s) {
   if (s == "summary") return Detail::kSummary;
   if (s == "full") return Detail::kFull;
-  throw UserError("--detail: expected summary or full, got '" + s + "'");
+  throw_bad_flag("--detail", s, "want summary or full");
 }
 
-void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitReport* go, const std::string& spec) {
+void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitReport* go, const std::string& spec,
+                   const GcSummary* gc) {
   std::printf("%s: %s %s (backend %s)\n", log.program.c_str(), sum.reached_ready ? "ready after" : "no ready;",
               sum.reached_ready ? ms(sum.total_s).c_str() : (log.outcome + " after " + ms(sum.total_s)).c_str(),
               log.backend.c_str());
@@ -76,6 +78,13 @@ void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitRep
                 format_count(p.threads_created + p.processes_created).c_str());
   }
   std::printf("%-13s %10s\n", "total", ms(sum.total_s).c_str());
+  if (gc != nullptr) {
+    // The GC row: cycles up to ready, their stop-the-world pauses, their CPU.
+    std::printf("%-13s %10s  %zu cycles, STW total %s, max %s%s (%s)\n", "gc", ms(gc->wall_s).c_str(), gc->cycles,
+                ms(gc->stw_total_s).c_str(), ms(gc->stw_max_s).c_str(),
+                gc->cpu_share ? fmt::format(", GC CPU {:.1f}% of the tree's", *gc->cpu_share * 100).c_str() : "",
+                log.gc_cycles.empty() ? "no cycle before ready" : log.gc_cycles[0].source.c_str());
+  }
   if (!sum.main_found) std::printf("(main not found: runtime-init and app-init are one phase, \"init\")\n");
   else std::printf("boundaries: entry point from the ELF header, %s from the %s\n", log.main_symbol.c_str(),
                    log.main_source == "libc argument" ? "first argument of __libc_start_main" : log.main_source.c_str());
@@ -165,6 +174,18 @@ report::ChromeTrace chrome_trace(const TraceLog& log, const TraceSummary& sum) {
     if (!s.path.empty()) args["path"] = s.path;
     slice(s.pid, s.tid, syscall_name(s.nr), "syscall", s.start_ns, s.end_ns, std::move(args));
   }
+  if (!log.gc_cycles.empty()) {
+    // One lane for the Go GC: the cycle, and its two stop-the-world pauses inside it.
+    constexpr int kGcLane = 2147483000;
+    ct.tracks.push_back({log.root_pid, kGcLane, "Go GC", order++});
+    for (const GcCycle& c : log.gc_cycles) {
+      nlohmann::json args = {{"source", c.source}};
+      if (c.source == "gctrace") args["heap_start_mb"] = c.heap_start_bytes / 1048576.0, args["heap_goal_mb"] = c.heap_goal_bytes / 1048576.0;
+      slice(log.root_pid, kGcLane, fmt::format("GC {}", c.number), "gc", c.start_ns, c.end_ns, std::move(args));
+      slice(log.root_pid, kGcLane, "STW sweep termination", "gc", c.start_ns, c.sweep_term_end_ns, {});
+      slice(log.root_pid, kGcLane, "STW mark termination", "gc", c.mark_term_start_ns, c.end_ns, {});
+    }
+  }
   for (const auto& o : log.off_cpu) {
     if (o.wake_ns > o.start_ns) slice(o.pid, o.tid, std::string(wait_cause_name(o.cause)), "wait", o.start_ns, o.wake_ns, {});
     if (o.end_ns > o.wake_ns) slice(o.pid, o.tid, "run-queue", "wait", o.wake_ns, o.end_ns, {});
@@ -197,31 +218,63 @@ int run_trace(const TraceArgs& a) {
     opts.env.insert(opts.env.begin(), go.env.begin(), go.env.end());
     for (const auto& note : go.notes) std::fprintf(stderr, "coldstart: note: %s\n", note.c_str());
   }
-  if (a.go_inittrace) {
-    if (!target.is_go) throw UserError("--go-inittrace: " + program + " is not a Go binary");
-    const char* existing = std::getenv("GODEBUG");
-    opts.env.push_back("GODEBUG=" + godebug_with_inittrace(existing ? existing : ""));
-    opts.stderr_tail_lines = 100000;
-  }
+  if (a.go_inittrace && !target.is_go) throw UserError("--go-inittrace: " + program + " is not a Go binary");
   InterruptGuard guard;
   try {
     // Step 2.
     std::unique_ptr<Tracer> tracer = choose_backend(a.backend, target, parse_detail(a.detail));
+    // The GC of a Go target: uprobes (bpf with the runtime functions found),
+    // else the runtime's own gctrace on stderr (GODEBUG, merged).
+    const bool gc_uprobes = tracer->backend() == "bpf" && target.gc_probe_offsets.size() == 5;
+    const bool gctrace = target.is_go && (a.go_inittrace || !gc_uprobes);
+    if (gctrace) {
+      std::string existing;
+      for (const auto& kv : opts.env)
+        if (kv.starts_with("GODEBUG=")) existing = kv.substr(8);
+      if (existing.empty() && std::getenv("GODEBUG") != nullptr) existing = std::getenv("GODEBUG");
+      std::erase_if(opts.env, [](const std::string& kv) { return kv.starts_with("GODEBUG="); });
+      // inittrace too: its package-init instants place gctrace's times (below).
+      opts.env.push_back("GODEBUG=" + godebug_with_inittrace(existing));
+      opts.stderr_tail_lines = 1000000;
+    }
     // Steps 3 and 4.
     TracedRun run = traced_run(*tracer, opts);
     tracer.reset();
     const launch::RunRecord& r = run.at_ready;
     const launch::RunRecord& final_record = run.stopped;
-    const TraceLog& log = run.log;
+    TraceLog& log = run.log;
     // Step 5.
-    TraceSummary sum = summarize(log);
     std::optional<GoInitReport> go;
-    if (a.go_inittrace) go = parse_go_inittrace(final_record.stderr_tail);
+    if (gctrace) go = parse_go_inittrace(final_record.stderr_tail);
+    // gctrace's "@S" counts from runtimeInitTime (runtime.main), which can be
+    // ms after the ELF entry. inittrace counts from the same instant, and
+    // main.main starts right after the last package init: anchor there when
+    // main.main was seen, else at the entry.
+    int64_t runtime_start = log.entry_ns.value_or(log.exec_ns.value_or(log.t0_ns));
+    if (go && log.main_ns && !go->inits.empty()) {
+      double last_end = 0;
+      for (const auto& i : go->inits) last_end = std::max(last_end, i.start_s + i.clock_s);
+      runtime_start = *log.main_ns - static_cast<int64_t>(last_end * 1e9);
+    }
+    std::vector<GcCycle> from_gctrace;
+    if (go) from_gctrace = gc_cycles_from_gctrace(*go, runtime_start, log.end_ns);
+    if (target.is_go && !gc_uprobes) log.gc_cycles = from_gctrace;
+    TraceSummary sum = summarize(log);
+    std::optional<double> tree_cpu;
+    if (r.usage.user_s + r.usage.system_s > 0) tree_cpu = r.usage.user_s + r.usage.system_s;
+    GcSummary gc = summarize_gc(log.gc_cycles, tree_cpu);
     if (!a.chrome_trace.empty()) write_file_atomic(a.chrome_trace, report::write_chrome_trace(chrome_trace(log, sum)));
-    if (a.json)
-      std::printf("%s\n", to_json(log, sum, go ? &*go : nullptr).dump(2).c_str());
-    else
-      print_summary(log, sum, go ? &*go : nullptr, opts.ready.to_string());
+    if (a.json) {
+      nlohmann::json j = to_json(log, sum, a.go_inittrace && go ? &*go : nullptr);
+      if (target.is_go) j["gc"] = gc_json(log.gc_cycles, gc, log.t0_ns);
+      // Both sources for the same start (bpf + --go-inittrace): they must agree.
+      if (target.is_go && gc_uprobes && go)
+        j["gc_gctrace"] = gc_json(from_gctrace, summarize_gc(from_gctrace, tree_cpu), log.t0_ns);
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      print_summary(log, sum, a.go_inittrace && go ? &*go : nullptr, opts.ready.to_string(),
+                    target.is_go ? &gc : nullptr);
+    }
     if (!r.ready && !a.json) print_stderr_tail(final_record);
     if (img && r.mount_s && !a.json) {
       std::printf("image %s: entering it %s (overlayfs mount %s) inside the traced window\n", a.image.c_str(),

@@ -54,6 +54,7 @@ CgroupLayout detect_layout() {
     } else if (type == "cgroup") {
       if (has_token(f[3], "cpu") && layout.v1_cpu.empty()) layout.v1_cpu = dir;
       if (has_token(f[3], "memory") && layout.v1_memory.empty()) layout.v1_memory = dir;
+      if (has_token(f[3], "cpuacct") && layout.v1_cpuacct.empty()) layout.v1_cpuacct = dir;
     }
   }
   if (!layout.v2.empty()) {

@@ -25,6 +25,7 @@ struct CgroupLayout {
   std::string v2;          ///< the unified hierarchy
   std::string v1_cpu;      ///< v1 hierarchy carrying the cpu controller
   std::string v1_memory;   ///< v1 hierarchy carrying the memory controller
+  std::string v1_cpuacct;  ///< v1 hierarchy carrying cpuacct (== v1_cpu when co-mounted)
   /// Controllers usable in v2 child cgroups of `v2`/coldstart (cgroup.controllers of the root).
   std::vector<std::string> v2_controllers;
   bool v2_has(std::string_view controller) const;

@@ -480,7 +480,8 @@ ChildProcess spawn(const SpawnOptions& options) {
   // containment, not the target's start, so it leaves the timed window: t0
   // moves by what the vfork child measured (the parent was suspended until
   // its exec, so the value is final). A fork()ed child's value stays 0.
-  if (options.t0_ns != nullptr) *options.t0_ns += attach_ns;
+  if (options.t0_ns != nullptr && !options.attach_in_window) *options.t0_ns += attach_ns;
+  if (options.attach_ns != nullptr) *options.attach_ns = attach_ns;
   child.pid_ = pid;
   child.pidfd_.reset(pidfd);
   child.error_ = std::move(error.read_end);

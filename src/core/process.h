@@ -67,6 +67,11 @@ struct SpawnOptions {
   /// If set, receives CLOCK_MONOTONIC ns taken right before clone3 (the t0 of
   /// an unpaused launch: path lookup and argv building stay outside it).
   int64_t* t0_ns = nullptr;
+  /// Keep the v1 attach (attach_procs_fds) inside the timed window, as a
+  /// service manager's start includes it; by default t0 moves past it.
+  bool attach_in_window = false;
+  /// If set, receives how long the child's cgroup attach took (ns).
+  int64_t* attach_ns = nullptr;
 };
 
 /// How a process ended.

@@ -144,6 +144,8 @@ struct Launch::State {
   CgroupDir v2;
   CgroupDir v1_cpu;
   CgroupDir v1_memory;
+  CgroupDir v1_cpuacct;  // only for Containment::kV2Cpu* when cpuacct is its own hierarchy
+  int64_t attach_ns = 0;
   bool process_group = false;
   std::optional<NotifySocket> notify;
   UniqueFd out_read, err_read;
@@ -210,17 +212,42 @@ void Launch::State::apply_limits(SpawnOptions& spawn) {
   auto must = [](Result<void> r) {
     if (!r) throw UserError(r.error());
   };
+  // A v1 cgroup of `hierarchy` in `slot` (created once), joined before exec.
+  auto v1_dir = [&](CgroupDir& slot, const std::string& hierarchy, const char* what) {
+    if (slot.valid()) return;
+    if (hierarchy.empty()) throw UserError(std::string("the v1 ") + what + " cgroup controller is not mounted");
+    auto dir = CgroupDir::create(hierarchy, next_launch_cgroup_name());
+    if (!dir) throw UserError(std::string(what) + " cgroup: " + dir.error());
+    slot = std::move(*dir);
+    attach(slot);
+  };
+  const bool v1_cpu_level = lim.containment == Containment::kV2Cpu || lim.containment == Containment::kV2CpuMemory;
+  if (v1_cpu_level) {
+    v1_dir(v1_cpu, layout.v1_cpu, "cpu");
+    if (layout.v1_cpuacct != layout.v1_cpu) v1_dir(v1_cpuacct, layout.v1_cpuacct, "cpuacct");
+  }
+  if (lim.containment == Containment::kV2CpuMemory) v1_dir(v1_memory, layout.v1_memory, "memory");
+  if (lim.cpu_weight) {
+    if (layout.v2_has("cpu")) {
+      must(v2.write("cpu.weight", std::to_string(*lim.cpu_weight)));
+    } else {
+      v1_dir(v1_cpu, layout.v1_cpu, "cpu");
+      must(v1_cpu.write("cpu.shares", std::to_string(std::max<uint64_t>(2, *lim.cpu_weight * 1024 / 100))));
+    }
+  }
   if (lim.cpu_max) {
     if (layout.v2_has("cpu")) {
       must(v2.write("cpu.max", fmt::format("{} {}", lim.cpu_max->quota_us, lim.cpu_max->period_us)));
     } else {
       if (layout.v1_cpu.empty()) throw UserError("a CPU limit needs the cpu cgroup controller, which is not mounted");
-      auto dir = CgroupDir::create(layout.v1_cpu, next_launch_cgroup_name());
-      if (!dir) throw UserError("CPU limit: " + dir.error());
-      v1_cpu = std::move(*dir);
+      if (!v1_cpu.valid()) {
+        auto dir = CgroupDir::create(layout.v1_cpu, next_launch_cgroup_name());
+        if (!dir) throw UserError("CPU limit: " + dir.error());
+        v1_cpu = std::move(*dir);
+        attach(v1_cpu);
+      }
       must(v1_cpu.write("cpu.cfs_period_us", std::to_string(lim.cpu_max->period_us)));
       must(v1_cpu.write("cpu.cfs_quota_us", std::to_string(lim.cpu_max->quota_us)));
-      attach(v1_cpu);
     }
   }
   if (lim.memory_high || lim.memory_max) {
@@ -229,12 +256,14 @@ void Launch::State::apply_limits(SpawnOptions& spawn) {
       if (lim.memory_max) must(v2.write("memory.max", std::to_string(*lim.memory_max)));
     } else {
       if (layout.v1_memory.empty()) throw UserError("memory limits need the memory cgroup controller, which is not mounted");
-      auto dir = CgroupDir::create(layout.v1_memory, next_launch_cgroup_name());
-      if (!dir) throw UserError("memory limit: " + dir.error());
-      v1_memory = std::move(*dir);
+      if (!v1_memory.valid()) {
+        auto dir = CgroupDir::create(layout.v1_memory, next_launch_cgroup_name());
+        if (!dir) throw UserError("memory limit: " + dir.error());
+        v1_memory = std::move(*dir);
+        attach(v1_memory);
+      }
       if (lim.memory_max) must(v1_memory.write("memory.limit_in_bytes", std::to_string(*lim.memory_max)));
       if (lim.memory_high) must(v1_memory.write("memory.soft_limit_in_bytes", std::to_string(*lim.memory_high)));
-      attach(v1_memory);
     }
   }
 }
@@ -305,6 +334,8 @@ void Launch::State::spawn_child() {
   }
   apply_limits(so);
   if (!options.paused) so.t0_ns = &record.t0_ns;
+  so.attach_in_window = options.attach_in_window;
+  so.attach_ns = &attach_ns;
   try {
     child = spawn(so);
   } catch (const UserError& e) {
@@ -313,6 +344,7 @@ void Launch::State::spawn_child() {
     }
     throw;
   }
+  record.attach_s = ns_to_s(attach_ns);
   out_read = std::move(out.read_end);
   err_read = std::move(err.read_end);
 }
@@ -564,7 +596,7 @@ bool Launch::State::tree_populated() {
   if (v2.valid()) return v2.populated();
   child.try_wait();
   bool alive = child.running() || !pids_in_process_group(child.pid()).empty();
-  for (CgroupDir* d : {&v1_cpu, &v1_memory}) alive = alive || (d->valid() && d->populated());
+  for (CgroupDir* d : {&v1_cpu, &v1_memory, &v1_cpuacct}) alive = alive || (d->valid() && d->populated());
   return alive;
 }
 
@@ -610,13 +642,13 @@ const RunRecord& Launch::stop() {
   if (s.tree_populated()) {
     if (s.v2.valid()) s.v2.signal_all(SIGTERM);
     else ::kill(-s.child.pid(), SIGTERM);
-    for (CgroupDir* d : {&s.v1_cpu, &s.v1_memory}) {
+    for (CgroupDir* d : {&s.v1_cpu, &s.v1_memory, &s.v1_cpuacct}) {
       if (d->valid()) d->signal_all(SIGTERM);
     }
     if (!s.wait_empty(s.options.stop_grace_s)) {
       if (s.v2.valid()) s.v2.kill_all();
       else ::kill(-s.child.pid(), SIGKILL);
-      for (CgroupDir* d : {&s.v1_cpu, &s.v1_memory}) {
+      for (CgroupDir* d : {&s.v1_cpu, &s.v1_memory, &s.v1_cpuacct}) {
         if (d->valid()) d->kill_all();
       }
       s.wait_empty(5.0);
@@ -631,7 +663,7 @@ const RunRecord& Launch::stop() {
   drain_output();
   s.record.stderr_tail = last_lines(s.err_tail, s.options.stderr_tail_lines);
   Result<void> removed;
-  for (CgroupDir* d : {&s.v2, &s.v1_cpu, &s.v1_memory}) {
+  for (CgroupDir* d : {&s.v2, &s.v1_cpu, &s.v1_memory, &s.v1_cpuacct}) {
     auto r = d->remove();
     if (!r && removed) removed = r;
   }

@@ -57,12 +57,26 @@ struct CpuMax {
   double cpus() const { return static_cast<double>(quota_us) / static_cast<double>(period_us); }
 };
 
+/// Which cgroups hold the launch: what a service manager's accounting
+/// (systemd's CPUAccounting=/MemoryAccounting= on a hybrid host) adds to a start.
+enum class Containment {
+  kAuto,          ///< what the limits need (a v2 cgroup, v1 ones for v1-only controllers)
+  kV2,            ///< the v2 cgroup only
+  kV2Cpu,         ///< + v1 cpu and cpuacct cgroups
+  kV2CpuMemory,   ///< + v1 cpu, cpuacct and memory cgroups
+};
+
 /// Resource limits set through the launch's cgroup.
 struct Limits {
   std::optional<CpuMax> cpu_max;
   std::optional<uint64_t> memory_high;  ///< v2 memory.high; v1: memory.soft_limit_in_bytes
   std::optional<uint64_t> memory_max;   ///< v2 memory.max; v1: memory.limit_in_bytes
-  bool any() const { return cpu_max || memory_high || memory_max; }
+  /// v2 cpu.weight (1..10000, default 100); v1: cpu.shares = weight * 1024 / 100.
+  std::optional<uint64_t> cpu_weight;
+  Containment containment = Containment::kAuto;
+  bool any() const {
+    return cpu_max || memory_high || memory_max || cpu_weight || containment != Containment::kAuto;
+  }
 };
 
 /// A socket passed by socket activation: becomes fd 3, 4, ... in the target.
@@ -96,6 +110,9 @@ struct LaunchOptions {
   std::shared_ptr<image::RootfsPlan> rootfs;
   /// The target gets `env` alone (an image's Env), not our environment + `env`.
   bool clear_env = false;
+  /// Count the v1 cgroup attach in time-to-ready (a service manager's view);
+  /// by default t0 is taken after it (coldstart's containment, not the start).
+  bool attach_in_window = false;
 };
 
 /// Resource figures of the whole tree, from spawn up to one instant.
@@ -129,6 +146,7 @@ struct RunRecord {
   std::optional<double> mount_s;
   std::optional<double> overlay_mount_s;
   std::optional<double> exec_to_ready_s;
+  double attach_s = 0;          ///< how long the v1 cgroup attach took (0 without one)
   std::string isolation;        ///< "cgroup v2 /sys/fs/cgroup/unified/coldstart/..." or "process group (...)"
 };
 

@@ -21,7 +21,9 @@ void load_input_file(const std::string& path, ReportInputs& inputs) {
   Mapping map = Mapping::map_file(path);  // throws "open PATH: ..." for missing/unreadable files
   nlohmann::json doc = nlohmann::json::parse(as_chars(map.bytes()), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) throw UserError(path + ": not valid JSON");
-  if (looks_like_bench(doc))
+  if (looks_like_matrix(doc))
+    inputs.matrices.push_back(matrix_from_json(doc, path));
+  else if (looks_like_bench(doc))
     inputs.benches.push_back(bench_from_json(doc, path));
   else if (looks_like_trace(doc))
     inputs.traces.push_back(trace_from_json(doc, path));
@@ -43,6 +45,8 @@ std::string render_report(const ReportInputs& in) {
                  run_html(in.runs[i], i));
   for (size_t i = 0; i < in.benches.size(); ++i)
     page.section(fmt::format("bench-{}", i), "Bench: " + in.benches[i].source, bench_html(in.benches[i], i));
+  for (size_t i = 0; i < in.matrices.size(); ++i)
+    page.section(fmt::format("matrix-{}", i), "Bench matrix: " + in.matrices[i].source, matrix_html(in.matrices[i], i));
   if (!in.history_label.empty())
     page.section("history", "History: " + in.history_label, trend_html(in.history_label, in.history));
   return page.str();

@@ -7,6 +7,7 @@
 
 #include "report/bench_model.h"
 #include "report/history.h"
+#include "report/matrix.h"
 #include "report/trace_view.h"
 
 namespace coldstart::report {
@@ -16,6 +17,7 @@ struct ReportInputs {
   std::vector<BenchSet> benches;
   std::vector<TraceView> traces;
   std::vector<RunView> runs;
+  std::vector<MatrixView> matrices;  // bench --matrix JSON
   std::string history_label;        // "" when no trend is asked for
   std::vector<Session> history;     // the sessions under history_label, oldest first
 };

@@ -89,6 +89,27 @@ struct CpuSample {
   uint64_t major_faults = 0;
 };
 
+/// One Go GC cycle (Go targets): from the sweep-termination stop of the
+/// world to the end of mark termination. Two stop-the-world pauses:
+/// [start_ns, sweep_term_end_ns] and [mark_term_start_ns, end_ns]; the
+/// concurrent mark runs between them. `source` says who saw it: "uprobes"
+/// (bpf: runtime functions) or "gctrace" (GODEBUG=gctrace=1 on stderr; its
+/// times are relative to the runtime's start, placed at the ELF entry).
+struct GcCycle {
+  uint64_t number = 0;
+  int64_t start_ns = 0;
+  int64_t sweep_term_end_ns = 0;
+  int64_t mark_term_start_ns = 0;
+  int64_t end_ns = 0;
+  double mark_cpu_s = 0;  // assist + background + idle mark workers (gctrace only)
+  double cpu_s = 0;       // all GC CPU of the cycle (gctrace only)
+  uint64_t heap_start_bytes = 0, heap_goal_bytes = 0;  // gctrace only
+  std::string source;
+  int64_t sweep_term_ns() const { return sweep_term_end_ns - start_ns; }
+  int64_t mark_term_ns() const { return end_ns - mark_term_start_ns; }
+  int64_t stw_ns() const { return sweep_term_ns() + mark_term_ns(); }
+};
+
 /// TraceLog is everything one backend observed about one launch: the phase
 /// boundaries and the raw events. It is plain data; summarize() (phases.h)
 /// derives the per-phase view from it.
@@ -111,6 +132,7 @@ struct TraceLog {
   std::vector<MajorFault> major_faults;
   std::vector<TaskEvent> tasks;
   std::vector<CpuSample> cpu_samples;
+  std::vector<GcCycle> gc_cycles;  // Go targets, up to the end of the window, in order
   std::array<uint64_t, kBackendPhases> minor_faults{};  // counted by the backend per phase
   // bpf at summary detail: syscalls counted in the kernel per backend phase
   // (by number), and the bytes of file reads; `syscalls` then holds only

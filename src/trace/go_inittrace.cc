@@ -55,7 +55,50 @@ bool parse_init(std::string_view s, GoPackageInit& out) {
   return true;
 }
 
+// "0.016+136+0.003 ms clock" and friends: `n` numbers separated by `seps`.
+bool numbers(std::string_view& s, std::string_view seps, double* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!number(s, out[i])) return false;
+    if (i + 1 < n && (s.empty() || s[0] != seps[i])) return false;
+    if (i + 1 < n) s.remove_prefix(1);
+  }
+  return true;
+}
+
+constexpr uint64_t kMiB = 1024 * 1024;
+
 }  // namespace
+
+bool parse_gctrace_line(std::string_view line, GoGcCycle& g) {
+  std::string_view s = trim(line);
+  uint64_t pct = 0, procs = 0;
+  double clock[3], cpu[5], heap[3], goal = 0;
+  if (!eat(s, "gc ") || !integer(s, g.number) || !eat(s, " @") || !number(s, g.start_s) || !eat(s, "s ") ||
+      !integer(s, pct) || !eat(s, "%: ") || !numbers(s, "++", clock, 3) || !eat(s, " ms clock, ") ||
+      !numbers(s, "+//+", cpu, 5) || !eat(s, " ms cpu, ") || !numbers(s, "--", heap, 1))
+    return false;
+  // Heaps: "15->19->17 MB".
+  if (!eat(s, "->") || !number(s, heap[1]) || !eat(s, "->") || !number(s, heap[2]) || !eat(s, " MB, ") ||
+      !number(s, goal) || !eat(s, " MB goal"))
+    return false;
+  // Later fields changed across versions (stacks/globals since 1.18); the P count ends the line.
+  size_t p = s.rfind(" P");
+  size_t comma = s.rfind(", ", p);
+  if (p != std::string_view::npos && comma != std::string_view::npos) {
+    std::string_view ps = s.substr(comma + 2, p - comma - 2);
+    if (integer(ps, procs) && ps.empty()) g.procs = static_cast<unsigned>(procs);
+  }
+  g.forced = s.find("(forced)") != std::string_view::npos;
+  g.cpu_percent = static_cast<unsigned>(pct);
+  g.sweep_term_s = clock[0] / 1e3, g.mark_s = clock[1] / 1e3, g.mark_term_s = clock[2] / 1e3;
+  g.sweep_term_cpu_s = cpu[0] / 1e3, g.assist_cpu_s = cpu[1] / 1e3, g.background_cpu_s = cpu[2] / 1e3;
+  g.idle_cpu_s = cpu[3] / 1e3, g.mark_term_cpu_s = cpu[4] / 1e3;
+  g.heap_start_bytes = static_cast<uint64_t>(heap[0] * kMiB);
+  g.heap_end_bytes = static_cast<uint64_t>(heap[1] * kMiB);
+  g.heap_live_bytes = static_cast<uint64_t>(heap[2] * kMiB);
+  g.heap_goal_bytes = static_cast<uint64_t>(goal * kMiB);
+  return true;
+}
 
 double GoInitReport::total_init_s() const {
   double sum = 0;
@@ -72,6 +115,8 @@ GoInitReport parse_go_inittrace(std::string_view text) {
       report.inits.push_back(std::move(init));
       continue;
     }
+    GoGcCycle gc;
+    if (parse_gctrace_line(line, gc)) report.gcs.push_back(gc);
     uint64_t n = 0;
     if (eat(line, "gc ") && integer(line, n) && eat(line, " @")) ++report.gc_cycles;
   }

@@ -13,7 +13,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/bytes.h"
+#include "core/file.h"
 #include "elf/elf.h"
+#include "trace/go_gc.h"
 #include "trace/tracer.h"
 
 namespace coldstart::trace {
@@ -36,6 +39,35 @@ void find_libc_start(const std::string& program, TraceTarget& target) {
     }
     return;
   }
+}
+
+// A Go function by name: the symbol table first. Stripped binaries keep only
+// the Go function table (.gopclntab); its reader (elf::find_go_function,
+// issue 14) plugs in here, the one place that needs it.
+std::optional<elf::SymbolLocation> find_go_function_location(const std::string& program, std::string_view name) {
+  if (auto sym = elf::find_symbol(program, name)) return sym;
+  return elf::find_go_function(program, name);
+}
+
+// The instruction after startTheWorldWithSema's one call of nanotime1
+// (`startTime := nanotime()`, the instant the runtime calls the end of the
+// pause): the E8 rel32 call whose target is runtime.nanotime1. Entry of the
+// function when there is not exactly one such call.
+uint64_t after_pause_clock(const std::string& program, const elf::SymbolLocation& fn) {
+  auto clock = find_go_function_location(program, "runtime.nanotime1");
+  if (!clock || fn.size == 0) return fn.file_offset;
+  Mapping map = Mapping::map_file(program);
+  std::span<const std::byte> bytes = map.bytes();
+  std::optional<uint64_t> found;
+  for (uint64_t i = 0; i + 5 <= fn.size; ++i) {
+    auto op = read_at<uint8_t>(bytes, fn.file_offset + i);
+    auto rel = read_at<int32_t>(bytes, fn.file_offset + i + 1);
+    if (!op || !rel || *op != 0xE8) continue;
+    if (fn.vaddr + i + 5 + static_cast<uint64_t>(static_cast<int64_t>(*rel)) != clock->vaddr) continue;
+    if (found) return fn.file_offset;  // two calls: not the shape we know
+    found = fn.file_offset + i + 5;
+  }
+  return found.value_or(fn.file_offset);
 }
 
 }  // namespace
@@ -69,6 +101,21 @@ TraceTarget describe_target(const std::string& program) {
                            ": no libc to ask, so the entry-to-ready span is one phase");
   } else {
     target.notes.push_back(std::string("no symbol for ") + symbol + " and no glibc _start to read it from");
+  }
+  target.go_version = info.go_version;
+  if (info.is_go) {
+    if (auto set = gc_probe_set(info.go_version)) {
+      for (const std::string* name : {&set->gc_start, &set->stop_the_world, &set->start_the_world, &set->mark_termination,
+                                 &set->limiter_finish}) {
+        auto loc = find_go_function_location(program, *name);
+        if (!loc) {
+          target.gc_probe_offsets.clear();
+          break;
+        }
+        target.gc_probe_offsets.push_back(name == &set->start_the_world ? after_pause_clock(program, *loc)
+                                                                         : loc->file_offset);
+      }
+    }
   }
   return target;
 }

@@ -140,4 +140,30 @@ nlohmann::json to_json(const TraceLog& log, const TraceSummary& summary, const G
   return j;
 }
 
+json gc_json(const std::vector<GcCycle>& cycles, const GcSummary& s, int64_t t0) {
+  json list = json::array();
+  auto sec = [t0](int64_t ns) { return (ns - t0) / 1e9; };
+  for (const GcCycle& c : cycles) {
+    json one = {{"number", c.number},       {"start_s", sec(c.start_ns)},
+                {"end_s", sec(c.end_ns)},    {"sweep_termination_s", c.sweep_term_ns() / 1e9},
+                {"mark_s", (c.mark_term_start_ns - c.sweep_term_end_ns) / 1e9},
+                {"mark_termination_s", c.mark_term_ns() / 1e9}, {"source", c.source}};
+    if (c.source == "gctrace") {
+      one["mark_cpu_s"] = c.mark_cpu_s;
+      one["cpu_s"] = c.cpu_s;
+      one["heap_start_bytes"] = c.heap_start_bytes;
+      one["heap_goal_bytes"] = c.heap_goal_bytes;
+    }
+    list.push_back(std::move(one));
+  }
+  return {{"cycles", s.cycles},
+          {"stw_total_s", s.stw_total_s},
+          {"stw_max_s", s.stw_max_s},
+          {"wall_s", s.wall_s},
+          {"cpu_s", s.cpu_s},
+          {"cpu_share", s.cpu_share ? json(*s.cpu_share) : json(nullptr)},
+          {"source", cycles.empty() ? json(nullptr) : json(cycles[0].source)},
+          {"list", list}};
+}
+
 }  // namespace coldstart::trace

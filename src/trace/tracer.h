@@ -40,6 +40,12 @@ struct TraceTarget {
   std::vector<std::string> notes;  // why a boundary cannot be placed (static, no symbols)
   bool pie = false;         // addresses are relative to the load base
   bool is_go = false;
+  std::string go_version;  // "go1.19.8" from .go.buildinfo
+  /// File offsets of the GC probe functions (go_gc.h's GcProbeSet, in its
+  /// order: gcStart, stop the world, start the world, mark termination,
+  /// limiter finish);
+  /// empty when a function was not found or the version is not known.
+  std::vector<uint64_t> gc_probe_offsets;
 };
 
 /// Reads the phase boundaries of `program` with the elf layer. Throws

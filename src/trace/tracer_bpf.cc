@@ -30,6 +30,7 @@
 
 #include "trace.skel.h"
 #include "trace/bpf/trace_events.h"
+#include "trace/go_gc.h"
 #include "trace/tracer.h"
 
 namespace coldstart::trace {
@@ -109,6 +110,19 @@ class BpfTracer final : public Tracer {
                     target.libc_start_offset, "__libc_start_main");
     target_ = target;
     for (const auto& n : target.notes) log_.notes.push_back(n);
+    if (target.gc_probe_offsets.size() == 5) {
+      bpf_program* progs[] = {skel_->progs.on_gc_start, skel_->progs.on_gc_stop_world, skel_->progs.on_gc_start_world,
+                              skel_->progs.on_gc_mark_termination, skel_->progs.on_gc_limiter_finish};
+      bpf_link** links[] = {&skel_->links.on_gc_start, &skel_->links.on_gc_stop_world, &skel_->links.on_gc_start_world,
+                            &skel_->links.on_gc_mark_termination, &skel_->links.on_gc_limiter_finish};
+      for (size_t i = 0; i < 5; ++i)
+        attach_uprobe(progs[i], links[i], target.program, target.gc_probe_offsets[i], "Go GC probe");
+      gc_probes_ = skel_->links.on_gc_start && skel_->links.on_gc_stop_world && skel_->links.on_gc_start_world &&
+                   skel_->links.on_gc_mark_termination && skel_->links.on_gc_limiter_finish;
+    } else if (target.is_go) {
+      log_.notes.push_back("no GC uprobes for " + (target.go_version.empty() ? std::string("this Go") : target.go_version) +
+                           " (runtime functions not found or version not known): GC from gctrace only");
+    }
 
     rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfTracer::on_record, this, nullptr);
     if (rb_ == nullptr) throw BackendUnavailable(why("ring buffer", errno));
@@ -153,6 +167,10 @@ class BpfTracer final : public Tracer {
     log_.ready_ns = ready_ns;
     log_.outcome = outcome;
     check_libc_argument(target_, log_);
+    if (gc_probes_) {
+      for (const GcCycle& c : gc_cycles_from_probes(gc_hits_, end_ns))
+        if (c.start_ns < end_ns) log_.gc_cycles.push_back(c);
+    }
     if (log_.lost_events > 0)
       log_.notes.push_back("the ring buffer overflowed: " + std::to_string(log_.lost_events) + " events lost");
     return std::move(log_);
@@ -229,6 +247,12 @@ class BpfTracer final : public Tracer {
         }
         if (e.aux == CS_MARK_MAIN && !log_.main_ns) log_.main_ns = start;
         if (e.aux == CS_MARK_LIBC_START && !log_.libc_main_arg) log_.libc_main_arg = e.arg0 - load_base_;
+        if (e.aux >= CS_MARK_GC_START && e.aux <= CS_MARK_GC_LIMITER_FINISH) {
+          static constexpr GcProbeHit::Kind kinds[] = {GcProbeHit::Kind::kGcStart, GcProbeHit::Kind::kStop,
+                                                       GcProbeHit::Kind::kStart, GcProbeHit::Kind::kMarkTermination,
+                                                       GcProbeHit::Kind::kLimiterFinish};
+          gc_hits_.push_back({kinds[e.aux - CS_MARK_GC_START], start});
+        }
         break;
       default:
         break;
@@ -252,6 +276,8 @@ class BpfTracer final : public Tracer {
   std::thread drainer_;
   std::atomic<bool> stop_{false};
   TraceLog log_;
+  bool gc_probes_ = false;
+  std::vector<GcProbeHit> gc_hits_;
 };
 
 }  // namespace

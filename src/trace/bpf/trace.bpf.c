@@ -557,3 +557,45 @@ int BPF_KPROBE(on_libc_start, __u64 main_addr) {
   bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
   return 0;
 }
+
+/* Go GC probes: every hit of the tracked tree, with the thread and instant. */
+static __always_inline void gc_mark(__u32 which) {
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if (!is_tracked(tgid)) return;
+  struct cs_event* e = reserve(CS_EV_MARK, (__u32)pid_tgid, tgid);
+  if (!e) return;
+  e->start_ns = e->end_ns = bpf_ktime_get_ns();
+  e->aux = which;
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_gc_start) {
+  gc_mark(CS_MARK_GC_START);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_gc_stop_world) {
+  gc_mark(CS_MARK_GC_STOP_WORLD);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_gc_start_world) {
+  gc_mark(CS_MARK_GC_START_WORLD);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_gc_mark_termination) {
+  gc_mark(CS_MARK_GC_MARK_TERMINATION);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_gc_limiter_finish) {
+  gc_mark(CS_MARK_GC_LIMITER_FINISH);
+  return 0;
+}

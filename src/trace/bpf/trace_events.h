@@ -27,7 +27,17 @@ enum cs_event_kind {
 
 /* A mark's arg0: the probed instruction's address (entry, main), or for
  * CS_MARK_LIBC_START the first argument of __libc_start_main (main). */
-enum cs_mark { CS_MARK_ENTRY = 1, CS_MARK_MAIN = 2, CS_MARK_LIBC_START = 3 };
+enum cs_mark {
+  CS_MARK_ENTRY = 1,
+  CS_MARK_MAIN = 2,
+  CS_MARK_LIBC_START = 3,
+  /* Go GC probes (trace/go_gc.h): not phase boundaries, every hit is recorded. */
+  CS_MARK_GC_START = 4,
+  CS_MARK_GC_STOP_WORLD = 5,
+  CS_MARK_GC_START_WORLD = 6,
+  CS_MARK_GC_MARK_TERMINATION = 7,
+  CS_MARK_GC_LIMITER_FINISH = 8,
+};
 
 /* Flags of an off-CPU interval: what the thread was doing when it left the CPU. */
 enum cs_offcpu_flag {

@@ -1,0 +1,3 @@
+module example.com/coldstart/go-startup-cache
+
+go 1.19

@@ -1,0 +1,61 @@
+// trace's Go GC view on the go-startup-cache fixture: for the same start the
+// bpf backend's uprobes and the runtime's own gctrace must count the same
+// cycles and (within 10%) the same stop-the-world time; the ptrace backend
+// shows the cycles from gctrace; a stripped build falls back to gctrace
+// until the pclntab reader (issue 14) is plugged into trace/target.cc.
+#include <unistd.h>
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace coldstart {
+namespace {
+
+nlohmann::json trace_json(const std::string& backend, const std::string& fixture, const std::string& extra = "") {
+  auto r = test::run_shell(test::coldstart_binary() + " trace --backend " + backend + " --ready notify --json " + extra +
+                           " -- " + test::fixture(fixture) + " -entries 150000");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+TEST(TraceGc, UprobesAndGctraceAgreeOnTheSameStart) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the bpf backend needs root";
+  nlohmann::json j = trace_json("bpf", "go-startup-cache", "--go-inittrace");
+  ASSERT_FALSE(j.is_discarded());
+  ASSERT_EQ(j["gc"]["source"], "uprobes") << j["notes"].dump();
+  const auto& probes = j["gc"];
+  const auto& gctrace = j["gc_gctrace"];
+  EXPECT_GE(probes["cycles"].get<int>(), 2);  // 150k entries grow the heap through several cycles
+  EXPECT_EQ(probes["cycles"], gctrace["cycles"]);
+  double a = probes["stw_total_s"], b = gctrace["stw_total_s"];
+  ASSERT_GT(b, 0);
+  EXPECT_LT(std::fabs(a - b) / b, 0.10) << "uprobes " << a << " s, gctrace " << b << " s";
+}
+
+TEST(TraceGc, PtraceShowsTheCyclesFromGctrace) {
+  auto r = test::run_shell(test::coldstart_binary() + " trace --backend ptrace --ready notify -- " +
+                           test::fixture("go-startup-cache") + " -entries 150000");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("cycles, STW total"), std::string::npos) << r.out;
+  nlohmann::json j = trace_json("ptrace", "go-startup-cache");
+  EXPECT_EQ(j["gc"]["source"], "gctrace");
+  EXPECT_GE(j["gc"]["cycles"].get<int>(), 2);
+  EXPECT_GT(j["gc"]["list"][0]["heap_goal_bytes"].get<double>(), 0);
+}
+
+TEST(TraceGc, StrippedBuildFallsBackToGctraceAndGogcOffHasNoCycle) {
+  nlohmann::json j = trace_json("ptrace", "go-startup-cache-stripped");
+  EXPECT_EQ(j["gc"]["source"], "gctrace");
+  EXPECT_GE(j["gc"]["cycles"].get<int>(), 2);
+  auto off = test::run_shell(test::coldstart_binary() + " trace --backend ptrace --ready notify --json --env GOGC=off -- " +
+                             test::fixture("go-startup-cache-stripped") + " -entries 150000");
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(nlohmann::json::parse(off.out)["gc"]["cycles"], 0);
+}
+
+}  // namespace
+}  // namespace coldstart
