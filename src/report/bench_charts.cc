@@ -18,6 +18,7 @@
 
 #include "core/strings.h"
 #include "report/html.h"
+#include "report/comparison_words.h"
 #include "report/two_sample.h"
 
 namespace coldstart::report {
@@ -159,14 +160,14 @@ std::string comparison_html(const BenchSet& set, size_t index) {
   std::string words;
   double lo = 1, hi = 1;
   for (const BenchComparison& c : cmp) {
-    std::string text = ratio_words(c.ratio, c.ci_low, c.ci_high, c.p_value);
-    bool same = text.starts_with("no ");
-    const char* cls = same ? "same" : (c.ratio >= 1 ? "slower" : "faster");
-    // "A is 1.3× slower (...) than B", but "A vs B: no significant difference (...)".
-    words += same ? fmt::format("<p class=\"verdict\"><b>{}</b> vs <b>{}</b>: <span class=\"same\">{}</span>.</p>\n",
-                                escape(label(c.candidate)), escape(label(c.baseline)), escape(text))
-                  : fmt::format("<p class=\"verdict\"><b>{}</b> is <span class=\"{}\">{}</span> than <b>{}</b>.</p>\n",
-                                escape(label(c.candidate)), cls, escape(text), escape(label(c.baseline)));
+    ComparisonWords w = compare_words(c.ratio, c.ci_low, c.ci_high, c.p_value);
+    // "A is 1.3× slower than B (...)", but "A vs B: no significant difference (...)".
+    words += w.verdict == Verdict::kNoDifference
+                 ? fmt::format("<p class=\"verdict\"><b>{}</b> vs <b>{}</b>: <span class=\"same\">{}</span>.</p>\n",
+                               escape(label(c.candidate)), escape(label(c.baseline)), escape(w.text()))
+                 : fmt::format("<p class=\"verdict\"><b>{}</b> is <span class=\"{}\">{}</span> than <b>{}</b> ({}).</p>\n",
+                               escape(label(c.candidate)), w.css_class(), escape(w.verdict_text),
+                               escape(label(c.baseline)), escape(w.detail));
     lo = std::min({lo, c.ratio, c.ci_low.value_or(c.ratio)});
     hi = std::max({hi, c.ratio, c.ci_high.value_or(c.ratio)});
   }
@@ -188,10 +189,11 @@ std::string comparison_html(const BenchSet& set, size_t index) {
     // Two lines, so two long service names fit left of the axis.
     svg.text(kLeft - 10, mid - 2, label(c.candidate), "end", "small");
     svg.text(kLeft - 10, mid + 11, "÷ " + label(c.baseline), "end", "small");
-    std::string title = fmt::format("{} / {}: {}", c.candidate, c.baseline,
-                                    ratio_words(c.ratio, c.ci_low, c.ci_high, c.p_value));
-    bool same = c.p_value && *c.p_value >= 0.05;
-    const char* color = same ? "#8a939c" : c.ratio >= 1 ? "#b02a1b" : "#17794a";
+    ComparisonWords w = compare_words(c.ratio, c.ci_low, c.ci_high, c.p_value);
+    std::string title = comparison_sentence(c.candidate, c.baseline, w);
+    const char* color = w.verdict == Verdict::kNoDifference ? "#8a939c"
+                        : w.verdict == Verdict::kSlower     ? "#b02a1b"
+                                                            : "#17794a";
     if (c.ci_low && c.ci_high)
       svg.rect(x(*c.ci_low), mid - 5, std::max(x(*c.ci_high) - x(*c.ci_low), 2.0), 10, color, title, "mark ci");
     svg.circle(x(c.ratio), mid, 5.5, colors::kText, title);

@@ -4,8 +4,8 @@
 // default, bench_model.h's quantile_sorted). Comparisons put every command
 // against the first: the ratio of medians with a 95% percentile-bootstrap
 // interval and a two-sided Mann-Whitney U p-value (two_sample.h), said in
-// words from the faster side: "A reaches ready 1.42× (1.37–1.48) faster than
-// B, p < 0.001". The JSON keeps hyperfine's field names (command, mean,
+// the words every printer uses (comparison_words.h): "B is 1.42× slower than
+// A (95% CI 1.37×–1.48×, p < 0.001)". The JSON keeps hyperfine's field names (command, mean,
 // stddev, median, user, system, min, max, times, exit_codes) so its plotting
 // scripts read it, and adds ours beside them.
 #include "report/bench_export.h"
@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "report/bench_model.h"
+#include "report/comparison_words.h"
 #include "report/two_sample.h"
 
 namespace coldstart::report {
@@ -133,14 +134,9 @@ void finish_report(BenchReport& report) {
     cmp.ci_low = r.low;
     cmp.ci_high = r.high;
     cmp.p_value = mann_whitney_p(base_times, times);
-    // Say it from the faster side: a ratio > 1 means the baseline is faster.
-    const std::string& a = report.commands[0].command;
-    const std::string& b = report.commands[i].command;
-    bool base_faster = r.ratio >= 1;
-    double f = base_faster ? r.ratio : 1 / r.ratio;
-    double lo = base_faster ? r.low : 1 / r.high, hi = base_faster ? r.high : 1 / r.low;
-    cmp.sentence = fmt::format("{} reaches ready {:.2f}× ({:.2f}–{:.2f}) faster than {}, {}", base_faster ? a : b, f,
-                               lo, hi, base_faster ? b : a, p_text(cmp.p_value));
+    // The same words as the report and --baseline (report/comparison_words.h).
+    cmp.sentence = comparison_sentence(report.commands[i].command, report.commands[0].command,
+                                       compare_words(r.ratio, r.low, r.high, cmp.p_value));
     report.comparisons.push_back(std::move(cmp));
   }
 }

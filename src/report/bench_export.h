@@ -56,7 +56,7 @@ struct BenchComparisonResult {
   size_t baseline = 0;
   size_t candidate = 0;
   double ratio = 1, ci_low = 1, ci_high = 1, p_value = 1;
-  std::string sentence;  ///< "./a reaches ready 1.42× (1.37–1.48) faster than ./b, p < 0.001"
+  std::string sentence;  ///< "./b is 1.42× slower than ./a (95% CI 1.37×–1.48×, p < 0.001)" (comparison_words.h)
 };
 
 struct BenchReport {
