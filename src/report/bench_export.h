@@ -30,13 +30,16 @@ struct BenchRun {
   uint64_t resident_before_pages = 0;
   uint64_t resident_at_start_pages = 0;
   uint64_t file_pages = 0;
+  bool residency_known = true;  ///< false: mincore could not see the files (unprivileged)
+  std::string isolation;        ///< the launch's containment (RunRecord::isolation)
 };
 
 /// Statistics over the ready runs of one command (seconds).
 struct RunStats {
   size_t count = 0;
   double mean = 0, stddev = 0, median = 0, min = 0, max = 0, p90 = 0, p95 = 0, p99 = 0;
-  double user_mean = 0, system_mean = 0;
+  double user_mean = 0, system_mean = 0;  ///< over the ready runs whose CPU time is known
+  bool cpu_known = true;                  ///< false: no ready run had a known CPU time
 };
 
 /// Everything measured for one command.
@@ -64,6 +67,11 @@ struct BenchReport {
   std::vector<BenchComparisonResult> comparisons;
   bool interleaved = true;
   size_t warmup = 0;
+  /// How the runs were contained ("cgroup v2 ..." or "process group (no
+  /// cgroup: ...)") and, for the fallback, the figures it leaves unavailable;
+  /// finish_report fills both from the runs.
+  std::string isolation;
+  std::vector<std::string> unavailable;
 };
 
 /// Mean, stddev (sample), median and R-7 quantiles of the ready runs.
