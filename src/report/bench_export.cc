@@ -329,12 +329,15 @@ std::string bench_csv(const BenchReport& report) {
   for (const auto& c : report.commands) {
     for (size_t i = 0; i < c.runs.size(); ++i) {
       const BenchRun& r = c.runs[i];
-      out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{:.6f},{},{},{},{}\n", quote(c.command),
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6f},{},{},{},{}\n", quote(c.command),
                          c.mode, quote(c.ready), i + 1, r.ready ? 1 : 0, r.ready ? fmt::format("{:.9f}", r.time_s) : "",
-                         r.exit_code ? std::to_string(*r.exit_code) : "", r.exit_signal, r.usage.user_s,
-                         r.usage.system_s, r.usage.peak_rss_bytes, r.usage.major_faults, r.usage.minor_faults,
+                         r.exit_code ? std::to_string(*r.exit_code) : "", r.exit_signal,
+                         r.usage.cpu_known ? fmt::format("{:.6f}", r.usage.user_s) : "",
+                         r.usage.cpu_known ? fmt::format("{:.6f}", r.usage.system_s) : "",
+                         r.usage.peak_rss_known ? std::to_string(r.usage.peak_rss_bytes) : "", r.usage.major_faults, r.usage.minor_faults,
                          r.usage.voluntary_switches, r.usage.involuntary_switches, r.usage.throttled_periods,
-                         r.usage.throttled_s, r.resident_before_pages, r.resident_at_start_pages, r.file_pages,
+                         r.usage.throttled_s, r.residency_known ? std::to_string(r.resident_before_pages) : "",
+                         r.residency_known ? std::to_string(r.resident_at_start_pages) : "", r.file_pages,
                          quote(r.failure));
     }
   }
