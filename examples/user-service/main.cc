@@ -8,11 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include <httplib.h>
 
@@ -28,12 +30,6 @@ class FdServer : public httplib::Server {
     return listen_after_bind();
   }
 };
-
-FdServer* g_server = nullptr;
-
-void on_signal(int) {
-  if (g_server != nullptr) g_server->stop();
-}
 
 // "127.0.0.1:8081" -> bound, listening socket, or -1.
 int listen_on(const std::string& addr) {
@@ -86,11 +82,22 @@ int main() {
     }
   }
 
-  g_server = &server;
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
+  // A stop signal is taken by one thread with sigwait (blocked everywhere
+  // else, threads inherit the mask), which waits for the accept loop before
+  // stopping it: httplib's stop() does nothing before the loop runs, so a
+  // SIGTERM that came right after READY=1 used to be lost and only SIGKILL
+  // ended the service.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::thread([&server, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    server.stop();
+  }).detach();
 
   // The socket is listening: connections queue in the kernel from here on, so
   // this is the ready instant even before the accept loop runs.

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -34,6 +35,8 @@
 #include "launch/contention.h"
 #include "launch/go_env.h"
 #include "launch/launcher.h"
+#include "launch/output_tail.h"
+#include "launch/tree_files.h"
 #include "pagecache/apply.h"
 #include "pagecache/evict.h"
 #include "pagecache/manifest.h"
@@ -44,6 +47,8 @@ namespace {
 
 struct BenchOptions {
   std::vector<std::string> commands;
+  std::string runs_text = "10";
+  std::string warmup_text;  // empty: 2 warm, 0 otherwise
   size_t runs = 10;
   std::optional<size_t> warmup;
   LaunchFlags launch;  // --ready (default exit), --ready-timeout, --env, --cwd, --cpu-max, --memory-*
@@ -71,6 +76,9 @@ struct Plan {
   launch::LaunchOptions launch;
   std::vector<std::string> evict;  // binary + libraries + manifest files (--cold/--prewarm)
   std::vector<std::string> notes;
+  /// --cold of a wrapper (setpriv, env, a script ...): the program it execs is
+  /// learnt from the tree's mapped files at the ready instant of a run.
+  bool learn_cold_set = false;
 };
 
 // --image: one plan per COMMAND (or one for the image's own), run inside it.
@@ -119,6 +127,19 @@ std::vector<Plan> make_plans(const BenchOptions& o, const launch::LaunchOptions&
     launch::GoRuntimeEnv go = launch::go_runtime_env(path, common.limits, common.env);
     p.launch.env.insert(p.launch.env.end(), go.env.begin(), go.env.end());
     p.notes = go.notes;
+    if (o.cold && launch::is_exec_wrapper(path)) {
+      if (common.ready.kind == launch::ProbeKind::kExit) {
+        throw UserError("--cold '" + text + "': " + path +
+                        " execs another program, and with --ready exit nothing of the tree is left to look at, so "
+                        "the cold set is unknown; name the program itself, or use a readiness that waits "
+                        "for the server (notify, tcp:, listen, log:)");
+      }
+      p.learn_cold_set = true;
+      p.launch.collect_mapped_files = true;
+      p.notes.push_back(fmt::format("{} execs another program: the files its tree maps at ready (learnt in an "
+                                    "unmeasured first run) are evicted too",
+                                    path.substr(path.rfind('/') + 1)));
+    }
     if (o.cold || manifest) {
       p.evict.push_back(path);
       try {
@@ -173,20 +194,47 @@ class Progress {
   bool tty_;
 };
 
+/// Adds `note` to `notes` unless it is there: a warning is said once, not per run.
+void note_once(std::vector<std::string>& notes, const std::string& note) {
+  if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
+}
+
 /// One launch of a plan: evict/prewarm before it (outside the timed window).
-report::BenchRun run_once(const Plan& plan, const std::string& mode, const std::optional<pagecache::Manifest>& manifest) {
+/// Warnings (files that could not be evicted) go to `notes`, once each.
+report::BenchRun run_once(Plan& plan, const std::string& mode, const std::optional<pagecache::Manifest>& manifest,
+                          std::vector<std::string>& notes) {
   report::BenchRun run;
   if (mode != "warm") {
     pagecache::EvictReport ev = pagecache::evict_files(plan.evict);
     run.resident_before_pages = ev.resident_before;
     run.resident_at_start_pages = ev.resident_after;
     run.file_pages = ev.total_pages;
-    if (manifest) pagecache::apply_manifest(*manifest, pagecache::ApplyOptions{});
+    run.residency_known = ev.residency_known;
+    for (const auto& f : ev.files) {
+      // A manifest's missing file is apply's warning (below), not a second one.
+      bool missing = !f.ok() && ::access(f.path.c_str(), F_OK) != 0;
+      if (!f.ok() && !(manifest && missing)) note_once(notes, "warning: not evicted, so not cold: " + f.error);
+    }
+    if (manifest) {
+      // What prewarm loaded is what the run starts with: measure after the load.
+      pagecache::ApplyResult applied = pagecache::apply_manifest(*manifest, pagecache::ApplyOptions{});
+      for (const auto& w : applied.warnings()) note_once(notes, "warning: prewarm: " + w);
+      pagecache::FilesResidency now = pagecache::files_residency(plan.evict);
+      run.resident_at_start_pages = now.resident_pages;
+      run.residency_known = run.residency_known && now.known;
+    }
   }
   launch::RunRecord r = launch::launch_once(plan.launch);
   run.mount_s = r.mount_s;
   run.overlay_mount_s = r.overlay_mount_s;
   run.exec_to_ready_s = r.exec_to_ready_s;
+  run.isolation = r.isolation;
+  if (plan.learn_cold_set) {
+    // What the wrapper exec'd: evicted before the next runs (a set that only grows).
+    for (auto& f : r.mapped_files) {
+      if (std::find(plan.evict.begin(), plan.evict.end(), f) == plan.evict.end()) plan.evict.push_back(std::move(f));
+    }
+  }
   run.ready = r.ready;
   run.time_s = r.time_to_ready_s;
   run.usage = r.usage;
@@ -196,7 +244,10 @@ report::BenchRun run_once(const Plan& plan, const std::string& mode, const std::
   }
   if (!r.ready) {
     run.failure = r.failure;
-    if (!r.stderr_tail.empty()) run.failure += "; stderr ends with:\n" + r.stderr_tail;
+    if (std::string tails = launch::output_tails(r); !tails.empty()) {
+      tails.pop_back();  // the final newline: the printer adds its own
+      run.failure += "\n" + tails;
+    }
   }
   return run;
 }
@@ -204,7 +255,10 @@ report::BenchRun run_once(const Plan& plan, const std::string& mode, const std::
 int run_bench(const BenchOptions& o) {
   // 1. Validate everything before the first launch.
   if (o.cold && o.warm) throw UserError("--cold and --warm exclude each other");
-  if (o.runs == 0) throw UserError("--runs must be at least 1");
+  if (!o.prewarm.empty() && (o.cold || o.warm)) {
+    throw UserError(std::string(o.cold ? "--cold" : "--warm") +
+                    " and --prewarm exclude each other (--prewarm evicts, then loads the manifest, before every run)");
+  }
   check_output_path(o.export_json, "--export-json");
   check_output_path(o.export_markdown, "--export-markdown");
   check_output_path(o.export_csv, "--export-csv");
@@ -216,7 +270,7 @@ int run_bench(const BenchOptions& o) {
   std::optional<pagecache::Manifest> manifest;
   if (!o.prewarm.empty()) manifest = pagecache::read_manifest(o.prewarm);
   const std::string mode = manifest ? "prewarm" : o.cold ? "cold" : "warm";
-  const size_t warmup = o.warmup.value_or(mode == "warm" ? 2 : 0);
+  size_t warmup = o.warmup.value_or(mode == "warm" ? 2 : 0);
   if (!o.matrix.empty()) {
     // One bench over the product of the dimensions (cli/bench_matrix.cc).
     MatrixRequest m{o.commands.at(0), parse_matrix(o.matrix), o.runs, o.warmup.value_or(1), o.contend, common,
@@ -231,6 +285,8 @@ int run_bench(const BenchOptions& o) {
 
   // 2. Plan each command (resolves the program: "command not found" is exit 2).
   std::vector<Plan> plans = make_plans(o, common, manifest);
+  // A wrapper's cold set is learnt in a run: at least one before the measured ones.
+  if (warmup == 0 && std::any_of(plans.begin(), plans.end(), [](const Plan& p) { return p.learn_cold_set; })) warmup = 1;
 
   // 3. Run: warm-ups, then measured runs, interleaved unless told otherwise.
   InterruptGuard interrupts;
@@ -250,7 +306,7 @@ int run_bench(const BenchOptions& o) {
     progress.step(plans[i].text);
     std::optional<launch::Contention> load;
     if (o.contend > 0) load.emplace(o.contend);
-    report::BenchRun run = run_once(plans[i], mode, manifest);
+    report::BenchRun run = run_once(plans[i], mode, manifest, report.commands[i].notes);
     load.reset();
     bool ok = run.ready;
     if (!ok && !o.ignore_failure) {
@@ -315,8 +371,8 @@ int run_bench(const BenchOptions& o) {
 
 CommandRunner setup_bench(CLI::App& sub) {
   auto o = std::make_shared<BenchOptions>();
-  sub.add_option("--runs,-r", o->runs, "measured launches per command (default 10)");
-  sub.add_option("--warmup,-w", o->warmup, "unmeasured launches first (default 2 warm, 0 cold)");
+  sub.add_option("--runs,-r", o->runs_text, "measured launches per command (default 10)")->take_last();
+  sub.add_option("--warmup,-w", o->warmup_text, "unmeasured launches first (default 2 warm, 0 cold)")->take_last();
   add_launch_flags(sub, o->launch);
   sub.add_flag("--cold", o->cold, "evict the binary, its libraries and manifest files before every run");
   sub.add_flag("--warm", o->warm, "keep the page cache (default)");
@@ -343,6 +399,8 @@ CommandRunner setup_bench(CLI::App& sub) {
   add_history_options(sub, o->history);
   sub.add_option("commands", o->commands, "COMMAND... (each one string, split like a shell, no shell)");
   return [o] {
+    o->runs = count_flag("--runs", o->runs_text, 1);
+    if (!o->warmup_text.empty()) o->warmup = count_flag("--warmup", o->warmup_text, 0);
     prepare_history(o->history, o->budgets);  // before any launch: bad label or database is exit 2
     return run_bench(*o);
   };

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +29,16 @@ uint64_t size_flag(std::string_view flag, const std::string& text) {
   if (!b) throw_bad_flag(flag, text, "want a size like 256M, 2G or bare bytes");
   if (*b == 0) throw_bad_flag(flag, text, "want a size above 0");
   return *b;
+}
+
+size_t count_flag(std::string_view flag, const std::string& text, size_t min, size_t max) {
+  size_t n = 0;
+  std::string_view t = trim(text);
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || n < min || n > max) {
+    throw_bad_flag(flag, text, fmt::format("want a whole number from {} to {}", min, max));
+  }
+  return n;
 }
 
 void add_launch_flags(CLI::App& app, LaunchFlags& f, const LaunchFlagSet& set) {

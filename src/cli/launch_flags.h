@@ -53,6 +53,10 @@ double duration_flag(std::string_view flag, const std::string& text, bool allow_
 /// A size flag ("512M", "2G", bare bytes), above 0. Throws UserError naming `flag`.
 uint64_t size_flag(std::string_view flag, const std::string& text);
 
+/// A count flag (--runs, --warmup): a whole number from `min` to `max`.
+/// Throws UserError naming `flag` ("bad --runs '-1': want a whole number from 1 to 1000000").
+size_t count_flag(std::string_view flag, const std::string& text, size_t min, size_t max = 1000000);
+
 /// Throws UserError "bad FLAG 'TEXT': REASON".
 [[noreturn]] void throw_bad_flag(std::string_view flag, std::string_view text, std::string_view reason);
 

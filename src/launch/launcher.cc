@@ -20,7 +20,7 @@
 //     keeps EPOLLPRI set until then) and an exited pidfd leaves the set, so
 //     the loop sleeps between events instead of spinning.
 //  4. The tree's resources are read right after the ready instant.
-//  5. Stop: SIGTERM to every task of the cgroup (or the process group), wait
+//  5. Stop: SIGTERM to every process of the tree, once (signal_tree), wait
 //     for cgroup.events "populated 0" (an EPOLLPRI event on that file, no
 //     polling), SIGKILL via cgroup.kill after the grace period, reap the main
 //     process, rmdir the cgroups. The destructor does this on every path
@@ -35,6 +35,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -45,9 +46,11 @@
 #include "core/signals.h"
 #include "core/strings.h"
 #include "image/rootfs.h"
+#include "launch/exit_stats.h"
 #include "launch/log_pattern.h"
 #include "launch/probes.h"
 #include "launch/resources.h"
+#include "launch/tree_files.h"
 
 namespace coldstart::launch {
 namespace {
@@ -149,7 +152,7 @@ struct Launch::State {
   bool process_group = false;
   std::optional<NotifySocket> notify;
   UniqueFd out_read, err_read;
-  std::string err_tail;
+  std::string tail[2];   // the last kTailBytes of stdout, stderr (failures show both)
   std::string line[2];  // partial stdout/stderr lines, for log:
   std::optional<LogPattern> log_re;
   std::optional<PolledProbe> polled;
@@ -163,6 +166,11 @@ struct Launch::State {
   void* user_hook_arg = nullptr;
   static int image_hook(void* state);
   void image_timing();
+  std::set<pid_t> termed;  // processes already sent SIGTERM: a stop never sends a second one
+  mutable std::optional<ExitStats> exit_stats;  // exit records: peaks of processes that exit
+  std::string exit_stats_why;                   // why there is no listener
+
+  void signal_tree(int sig);
 
   void contain();
   void apply_limits(SpawnOptions& spawn);
@@ -376,9 +384,14 @@ Launch::Launch(const LaunchOptions& options) : s_(std::make_unique<State>()) {
   if (options.ready.kind == ProbeKind::kNotify) s.notify = NotifySocket::create();
   if (options.ready.kind == ProbeKind::kLog) s.log_re.emplace(options.ready.pattern);
   if (options.ready.polled()) s.polled.emplace(options.ready);
+  if (s.polled && s.polled->answers_already(0.5)) {
+    throw UserError(fmt::format("{}:{} answers before the start: another process holds it ({})",
+                                options.ready.host, options.ready.port, options.ready.text));
+  }
   s.epoll.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!s.epoll) throw_sys("epoll_create1", "");
   s.contain();
+  s.exit_stats = ExitStats::open(&s.exit_stats_why);  // before the spawn, to hear the first exit
   s.spawn_child();
   if (s.v2.valid()) {
     auto events = s.v2.open_file("cgroup.events", O_RDONLY);
@@ -443,7 +456,19 @@ std::vector<pid_t> Launch::tree_pids() const {
 ResourceUsage Launch::usage_now() const {
   const State& s = *s_;
   const rusage* reaped = s.child.status() ? &s.child.status()->usage : nullptr;
-  return tree_usage(tree_pids(), reaped, &s.v2, &s.v1_cpu);
+  ResourceUsage u = tree_usage(tree_pids(), reaped, &s.v2, &s.v1_cpu);
+  if (reaped != nullptr) {
+    // The main process (and maybe some of its tree) has exited: its own peak
+    // comes from its exit record, if we could listen for one.
+    std::optional<uint64_t> exited;
+    if (s.exit_stats) {
+      s.exit_stats->collect(s.child.pid());
+      exited = s.exit_stats->peak_rss_bytes();
+    }
+    if (exited) u.peak_rss_bytes = std::max(u.peak_rss_bytes, *exited);
+    else u.peak_rss_known = false;
+  }
+  return u;
 }
 
 bool Launch::State::on_output(int which) {
@@ -463,10 +488,8 @@ bool Launch::State::on_output(int which) {
       return matched;
     }
     std::string_view chunk(buf, static_cast<size_t>(n));
-    if (which == 1) {
-      err_tail.append(chunk);
-      if (err_tail.size() > kTailBytes) err_tail.erase(0, err_tail.size() - kTailBytes);
-    }
+    tail[which].append(chunk);
+    if (tail[which].size() > kTailBytes) tail[which].erase(0, tail[which].size() - kTailBytes);
     if (!log_re) continue;
     for (char c : chunk) {
       if (c != '\n') {
@@ -560,9 +583,11 @@ const RunRecord& Launch::wait_ready() {
   }
   r.usage = usage_now();
   s.image_timing();
+  if (s.options.collect_mapped_files) r.mapped_files = mapped_files_of(tree_pids());
   if (!r.ready) {
     drain_output();
-    r.stderr_tail = last_lines(s.err_tail, s.options.stderr_tail_lines);
+    r.stdout_tail = last_lines(s.tail[0], s.options.stderr_tail_lines);
+    r.stderr_tail = last_lines(s.tail[1], s.options.stderr_tail_lines);
   }
   return r;
 }
@@ -590,6 +615,32 @@ bool Launch::State::trusted_sender(const NotifyMessage& m) {
   if (m.sender_pid <= 0) return false;
   std::vector<pid_t> pids = v2.valid() ? v2.procs() : pids_in_process_group(child.pid());
   return std::find(pids.begin(), pids.end(), m.sender_pid) != pids.end();
+}
+
+// One signal to each process of the tree: the union of the v2 cgroup, the v1
+// cgroups (under limits a process is in all three: signalling each hierarchy
+// delivered SIGTERM two or three times) and the process group, plus the main
+// process. A process already sent SIGTERM (by the owner, through
+// Launch::signal_tree, or by an earlier call) is not sent it again: services
+// such as redis take a second SIGTERM as "skip the clean shutdown".
+void Launch::State::signal_tree(int sig) {
+  std::set<pid_t> pids;
+  if (v2.valid()) {
+    for (pid_t p : v2.procs()) pids.insert(p);
+  } else if (child.pid() > 0) {
+    for (pid_t p : pids_in_process_group(child.pid())) pids.insert(p);
+  }
+  for (CgroupDir* d : {&v1_cpu, &v1_memory, &v1_cpuacct}) {
+    if (d->valid())
+      for (pid_t p : d->procs()) pids.insert(p);
+  }
+  child.try_wait();
+  if (child.running()) pids.insert(child.pid());
+  for (pid_t p : pids) {
+    if (sig == SIGTERM && !termed.insert(p).second) continue;
+    if (p == child.pid() && child.running()) child.signal(sig);  // by pidfd: never a reused pid
+    else ::kill(p, sig);
+  }
 }
 
 bool Launch::State::tree_populated() {
@@ -640,11 +691,7 @@ const RunRecord& Launch::stop() {
   // The interrupt pipe stays readable after Ctrl-C: stop waiting on it.
   if (int fd = interrupt_fd(); fd >= 0) ::epoll_ctl(s.epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
   if (s.tree_populated()) {
-    if (s.v2.valid()) s.v2.signal_all(SIGTERM);
-    else ::kill(-s.child.pid(), SIGTERM);
-    for (CgroupDir* d : {&s.v1_cpu, &s.v1_memory, &s.v1_cpuacct}) {
-      if (d->valid()) d->signal_all(SIGTERM);
-    }
+    s.signal_tree(SIGTERM);  // each process once, also those an owner already sent it to
     if (!s.wait_empty(s.options.stop_grace_s)) {
       if (s.v2.valid()) s.v2.kill_all();
       else ::kill(-s.child.pid(), SIGKILL);
@@ -661,7 +708,8 @@ const RunRecord& Launch::stop() {
   }
   // What the tree wrote up to its end: trace --go-inittrace parses it, failures show it.
   drain_output();
-  s.record.stderr_tail = last_lines(s.err_tail, s.options.stderr_tail_lines);
+  s.record.stdout_tail = last_lines(s.tail[0], s.options.stderr_tail_lines);
+  s.record.stderr_tail = last_lines(s.tail[1], s.options.stderr_tail_lines);
   Result<void> removed;
   for (CgroupDir* d : {&s.v2, &s.v1_cpu, &s.v1_memory, &s.v1_cpuacct}) {
     auto r = d->remove();
@@ -669,6 +717,15 @@ const RunRecord& Launch::stop() {
   }
   if (!removed) throw UserError(removed.error());
   return s.record;
+}
+
+void Launch::signal_tree(int sig) { s_->signal_tree(sig); }
+
+void Launch::signal(pid_t pid, int sig) {
+  State& s = *s_;
+  if (sig == SIGTERM && !s.termed.insert(pid).second) return;
+  if (pid == s.child.pid()) s.child.signal(sig);
+  else ::kill(pid, sig);
 }
 
 Result<void> Launch::set_cpu_max(std::optional<CpuMax> limit) {

@@ -94,7 +94,7 @@ struct LaunchOptions {
   double ready_timeout_s = 10;
   double stop_grace_s = 2;  ///< SIGTERM, then SIGKILL after this long
   OutputMode output = OutputMode::kCapture;
-  size_t stderr_tail_lines = 10;
+  size_t stderr_tail_lines = 10;  ///< of stdout and of stderr
   Limits limits;
   std::vector<ListenFd> listen_fds;
   bool paused = false;  ///< the child exists but waits before exec until resume()
@@ -113,13 +113,23 @@ struct LaunchOptions {
   /// Count the v1 cgroup attach in time-to-ready (a service manager's view);
   /// by default t0 is taken after it (coldstart's containment, not the start).
   bool attach_in_window = false;
+  /// At the ready instant, list the files the tree maps (RunRecord::mapped_files):
+  /// bench --cold learns what a wrapper execs (tree_files.h).
+  bool collect_mapped_files = false;
 };
 
 /// Resource figures of the whole tree, from spawn up to one instant.
 struct ResourceUsage {
   double user_s = 0;
   double system_s = 0;
-  uint64_t peak_rss_bytes = 0;  ///< the largest single-process peak (VmHWM / ru_maxrss)
+  /// The largest single-process peak after exec: VmHWM of live processes, and
+  /// for exited ones the kernel's exit statistics (exit_stats.h); never
+  /// ru_maxrss, which counts the launcher's memory before the exec.
+  uint64_t peak_rss_bytes = 0;
+  /// False when a process of the tree exited and its peak could not be read
+  /// (no taskstats without CAP_NET_ADMIN): peak_rss_bytes is then only the
+  /// live processes' and printers say "unavailable".
+  bool peak_rss_known = true;
   uint64_t major_faults = 0;
   uint64_t minor_faults = 0;
   uint64_t voluntary_switches = 0;
@@ -127,7 +137,11 @@ struct ResourceUsage {
   uint64_t cpu_periods = 0;      ///< under a CPU limit: enforcement periods
   uint64_t throttled_periods = 0;
   double throttled_s = 0;
-  std::string cpu_source;  ///< "cgroup cpu.stat" or "proc" (where the CPU figures came from)
+  std::string cpu_source;  ///< "cgroup cpu.stat", "rusage" (the reaped tree) or "proc" (clock ticks)
+  /// False when user_s/system_s are /proc tick counts of live processes (no
+  /// cgroup: the process-group fallback): at 4 ms a tick a start shows 0 or
+  /// one tick, so the figure is unavailable, not zero.
+  bool cpu_known = true;
 };
 
 /// What one launch measured. Durations in seconds; instants in CLOCK_MONOTONIC ns.
@@ -138,6 +152,7 @@ struct RunRecord {
   int64_t ready_ns = 0;        ///< when the probe observed readiness
   std::optional<ExitStatus> exit;  ///< the main process's end, if it ended before/at stop
   std::string failure;          ///< why it is not ready: "exit code 3 before ready", ...
+  std::string stdout_tail;      ///< the last lines of its stdout (captured output only)
   std::string stderr_tail;      ///< the last lines of its stderr (captured output only)
   ResourceUsage usage;          ///< up to the ready instant (or the failure)
   std::vector<NotifyMessage> notifications;  ///< sd_notify datagrams up to ready
@@ -147,6 +162,7 @@ struct RunRecord {
   std::optional<double> overlay_mount_s;
   std::optional<double> exec_to_ready_s;
   double attach_s = 0;          ///< how long the v1 cgroup attach took (0 without one)
+  std::vector<std::string> mapped_files;  ///< with collect_mapped_files: the tree's files at ready
   std::string isolation;        ///< "cgroup v2 /sys/fs/cgroup/unified/coldstart/..." or "process group (...)"
 };
 
@@ -194,6 +210,15 @@ class Launch {
   Result<void> set_cpu_max(std::optional<CpuMax> limit);
   Result<void> set_memory_high(std::optional<uint64_t> bytes);
   Result<void> set_memory_max(std::optional<uint64_t> bytes);
+
+  /// `sig` to every process of the tree, each once (the v2 and v1 cgroups and
+  /// the process group together). SIGTERM is sent at most once per process
+  /// over the launch's life, stop() included: stop() after signal_tree(SIGTERM)
+  /// only waits the grace period and then SIGKILLs.
+  void signal_tree(int sig);
+  /// `sig` to one process of the tree (a MAINPID= the service named), with the
+  /// same at-most-once SIGTERM.
+  void signal(pid_t pid, int sig);
 
   /// Reads pending captured output (keeps the target from blocking on a full pipe).
   void drain_output();

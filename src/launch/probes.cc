@@ -38,6 +38,7 @@
 
 #include "core/error.h"
 #include "core/unique_fd.h"
+#include "launch/probe_owner.h"
 #include "launch/sock_diag.h"
 
 namespace coldstart::launch {
@@ -141,6 +142,14 @@ PolledProbe::PolledProbe(const ReadySpec& spec) : spec_(spec) {
   std::memcpy(&addr_, res->ai_addr, res->ai_addrlen);
   addr_len_ = res->ai_addrlen;
   ::freeaddrinfo(res);
+  local_ = address_is_local(addr_);
+}
+
+bool PolledProbe::answers_already(double max_wait_s) const {
+  if (spec_.kind != ProbeKind::kTcp && spec_.kind != ProbeKind::kHttp) return false;
+  if (!tcp_connects(max_wait_s)) return false;
+  // A socket we pass to the target (run --listen) answers before it starts, and is its own.
+  return !(local_ && tree_listens_on_port({::getpid()}, spec_.port));
 }
 
 bool PolledProbe::tcp_connects(double max_wait_s) const {
@@ -170,8 +179,12 @@ bool PolledProbe::http_ok(double max_wait_s) const {
 
 bool PolledProbe::check(const std::function<std::vector<pid_t>()>& tree, double max_wait_s) {
   switch (spec_.kind) {
-    case ProbeKind::kTcp: return tcp_connects(max_wait_s);
-    case ProbeKind::kHttp: return http_ok(max_wait_s);
+    case ProbeKind::kTcp:
+    case ProbeKind::kHttp: {
+      bool answered = spec_.kind == ProbeKind::kTcp ? tcp_connects(max_wait_s) : http_ok(max_wait_s);
+      // A foreign process that took the port after our check must not make a failed start look ready.
+      return answered && (!local_ || tree_listens_on_port(tree(), spec_.port));
+    }
     case ProbeKind::kListen: return tree_listens(tree());
     default: return false;
   }

@@ -33,7 +33,13 @@ class PolledProbe {
 
   /// One attempt. `tree` returns the pids of the target's tree (listen).
   /// Waits at most `max_wait_s` for a network answer.
+  /// For tcp:/http: on a local address, an answer counts only if the
+  /// listening socket belongs to `tree` (probe_owner.h).
   bool check(const std::function<std::vector<pid_t>()>& tree, double max_wait_s);
+
+  /// tcp:/http: before the spawn: does anything answer on HOST:PORT already?
+  /// (Then another process holds it and a connect proves nothing.)
+  bool answers_already(double max_wait_s) const;
 
  private:
   bool tcp_connects(double max_wait_s) const;
@@ -45,6 +51,7 @@ class PolledProbe {
   bool dump_only_ = false;            // listen: pidfd_getfd refused, use sock_diag dumps
   sockaddr_storage addr_{};
   socklen_t addr_len_ = 0;
+  bool local_ = false;  // HOST is this host: the answering socket's owner can be checked
 };
 
 /// The inodes of all sockets in LISTEN state on this host: TCP (v4 and v6)

@@ -9,7 +9,8 @@
 //  * /proc/<pid>/status has VmHWM (peak RSS of that process) and the
 //    voluntary/nonvoluntary context switch counts.
 //  * waitid(2)'s rusage of a reaped child is RUSAGE_BOTH: itself plus its
-//    reaped descendants.
+//    reaped descendants. Its ru_maxrss includes the mm the child had before
+//    execve (for a vfork-style spawn: the launcher's), so it is not used.
 //  * A cgroup's cpu.stat counts every task that ever ran in it, exited ones
 //    included: v2 usage_usec/user_usec/system_usec and nr_periods/
 //    nr_throttled/throttled_usec; v1 cpu.stat nr_periods/nr_throttled/
@@ -79,9 +80,13 @@ ResourceUsage tree_usage(const std::vector<pid_t>& live, const rusage* reaped_ma
     u.major_faults += static_cast<uint64_t>(r.ru_majflt);
     u.voluntary_switches += static_cast<uint64_t>(r.ru_nvcsw);
     u.involuntary_switches += static_cast<uint64_t>(r.ru_nivcsw);
-    u.peak_rss_bytes = std::max(u.peak_rss_bytes, static_cast<uint64_t>(r.ru_maxrss) * 1024);
+    // Not r.ru_maxrss: execve(2) folds the pre-exec mm's peak into it, and
+    // before its exec a clone(CLONE_VM) child's mm is the launcher's. The
+    // caller takes exited processes' peaks from exit_stats.h.
   }
-  u.cpu_source = "proc";
+  // Without a cgroup, a live process's CPU time is only known in clock ticks.
+  u.cpu_source = live.empty() && reaped_main != nullptr ? "rusage" : "proc";
+  u.cpu_known = u.cpu_source != "proc";
   if (v2 != nullptr && v2->valid()) {
     if (auto s = v2->read("cpu.stat")) {
       auto user = cgroup_stat_value(*s, "user_usec"), sys = cgroup_stat_value(*s, "system_usec");
@@ -89,6 +94,7 @@ ResourceUsage tree_usage(const std::vector<pid_t>& live, const rusage* reaped_ma
         u.user_s = static_cast<double>(*user) / 1e6;
         u.system_s = static_cast<double>(*sys) / 1e6;
         u.cpu_source = "cgroup cpu.stat";
+        u.cpu_known = true;
       }
       if (auto p = cgroup_stat_value(*s, "nr_periods")) u.cpu_periods = *p;
       if (auto t = cgroup_stat_value(*s, "nr_throttled")) u.throttled_periods = *t;

@@ -19,10 +19,11 @@
 
 namespace coldstart::pagecache {
 
-EvictOutcome evict_file(const std::string& path) {
+namespace {
+
+EvictOutcome evict_opened(Result<OpenedFile>& file, const std::string& path) {
   EvictOutcome out;
   out.path = path;
-  auto file = open_regular(path);
   if (!file) {
     out.error = file.error();
     return out;
@@ -33,6 +34,7 @@ EvictOutcome evict_file(const std::string& path) {
     return out;
   }
   out.total_pages = before->total_pages;
+  out.residency_known = before->exact;
   out.resident_before = before->resident_pages;
   if (int rc = ::posix_fadvise(file->fd.get(), 0, 0, POSIX_FADV_DONTNEED); rc != 0) {
     out.error = sys_message("posix_fadvise(DONTNEED)", path, rc);
@@ -44,15 +46,47 @@ EvictOutcome evict_file(const std::string& path) {
   return out;
 }
 
+}  // namespace
+
+EvictOutcome evict_file(const std::string& path) {
+  auto file = open_regular(path);
+  return evict_opened(file, path);
+}
+
+FilesResidency files_residency(std::span<const std::string> paths) {
+  FilesResidency out;
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  std::set<std::string> named;  // and a path that cannot be opened is reported once
+  for (const std::string& path : paths) {
+    if (!named.insert(path).second) continue;
+    auto file = open_regular(path);
+    if (!file || !seen.insert({file->identity.device, file->identity.inode}).second) continue;
+    auto r = residency(*file, path);
+    if (!r) continue;
+    out.total_pages += r->total_pages;
+    out.resident_pages += r->resident_pages;
+    out.known = out.known && r->exact;
+  }
+  return out;
+}
+
 EvictReport evict_files(std::span<const std::string> paths) {
   EvictReport report;
-  std::set<std::string> seen;
+  // One file, one count: /lib/x86_64-linux-gnu/libc.so.6 (from the ELF's
+  // resolution) and /usr/lib/x86_64-linux-gnu/libc.so.6 (from a manifest) are
+  // the same inode where /lib is a symlink to usr/lib.
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  std::set<std::string> named;  // and a path that cannot be opened is reported once
   for (const std::string& path : paths) {
-    if (!seen.insert(path).second) continue;
-    EvictOutcome o = evict_file(path);
+    if (!named.insert(path).second) continue;
+    auto file = open_regular(path);
+    if (file && !seen.insert({file->identity.device, file->identity.inode}).second) continue;
+    EvictOutcome o = evict_opened(file, path);
     report.total_pages += o.total_pages;
     report.resident_before += o.resident_before;
     report.resident_after += o.resident_after;
+    report.residency_known = report.residency_known && o.residency_known;
+    if (!o.ok()) ++report.failed;
     report.files.push_back(std::move(o));
   }
   return report;

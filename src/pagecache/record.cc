@@ -4,7 +4,8 @@
 // are clipped to the file's current page count because a private mapping may
 // extend past EOF (.bss) and those pages are anonymous, not file pages.
 // Identity (device, inode, size, mtime) is taken from the file as it is now,
-// right after the launch, so apply can refuse a file rebuilt since.
+// right after the launch, so apply can refuse a file rebuilt since; it also
+// identifies the file, so two paths to one inode make one entry.
 #include "pagecache/record.h"
 
 #include <fmt/format.h>
@@ -31,6 +32,14 @@ void add_file(Recording& rec, const std::string& path, const std::vector<PageRan
   }
   std::vector<PageRange> ranges = touched ? clip_to(*touched, now->total_pages) : now->ranges;
   if (ranges.empty()) return;
+  // One file under two names (/lib/... and /usr/lib/... where /lib is a
+  // symlink): one entry, the union of the ranges, its pages counted once.
+  for (ManifestFile& f : rec.manifest.files) {
+    if (f.identity.device != now->identity.device || f.identity.inode != now->identity.inode) continue;
+    ranges.insert(ranges.end(), f.ranges.begin(), f.ranges.end());
+    f.ranges = normalize(std::move(ranges));
+    return;
+  }
   rec.file_pages += now->total_pages;
   rec.resident_pages += now->resident_pages;
   rec.manifest.files.push_back({path, now->identity, std::move(ranges)});

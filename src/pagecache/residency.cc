@@ -6,8 +6,8 @@
 // mincore() itself never triggers I/O, so the measurement leaves the cache as
 // it found it. Kernel facts relied on: since Linux 5.0 mincore() on a file
 // mapping reports page-cache residency only for files the caller could open
-// for writing or owns (else it reports only pages this process mapped); we run
-// as root or on our own files in practice, and say so in docs/prewarm.md.
+// for writing or owns (else it says every page is resident); FileResidency::exact
+// tells which, so an unprivileged caller prints "unknown", never "100%".
 // Pages past EOF in the last page are not separate pages: total = ceil(size/page).
 #include "pagecache/residency.h"
 
@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 #include "core/error.h"
 
@@ -33,6 +34,18 @@ const char* kind_of(mode_t mode) {
   if (S_ISFIFO(mode)) return "a FIFO";
   if (S_ISSOCK(mode)) return "a socket";
   return "not a regular file";
+}
+
+// mm/mincore.c can_do_mincore(): the owner, a capable caller, or one that
+// could open the file for writing sees the page cache; anyone else is told
+// every page is resident.
+bool mincore_sees(const OpenedFile& file) {
+  if (::geteuid() == 0) return true;
+  struct stat st {};
+  if (::fstat(file.fd.get(), &st) == 0 && st.st_uid == ::geteuid()) return true;
+  char proc[64];
+  std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", file.fd.get());
+  return ::faccessat(AT_FDCWD, proc, W_OK, AT_EACCESS) == 0;
 }
 
 }  // namespace
@@ -116,6 +129,7 @@ Result<FileResidency> residency(const OpenedFile& file, const std::string& path)
     ::munmap(p, len);
     if (rc != 0) return unexpected(sys_message("mincore", path, err));
   }
+  out.exact = mincore_sees(file);
   out.ranges = ranges_from_bitmap(bitmap);
   out.resident_pages = total_pages(out.ranges);
   return out;

@@ -62,6 +62,11 @@ struct FileResidency {
   uint64_t total_pages = 0;
   uint64_t resident_pages = 0;
   std::vector<PageRange> ranges;  // resident pages, coalesced
+  /// False when mincore() cannot see this file's page cache: since Linux 5.0
+  /// it answers "resident" for every page of a file the caller neither owns
+  /// nor could open for writing (an unprivileged user and /usr/lib). The
+  /// counts are then meaningless and printers say "unknown".
+  bool exact = true;
 };
 
 /// mincore() over a PROT_READ shared mapping of the open file. Mapping does not

@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "report/comparison_words.h"
 #include "report/two_sample.h"
 
 namespace coldstart::report {
@@ -98,7 +99,7 @@ std::vector<const BaselineRow*> regressions(const BaselineComparison& c, Regress
 
 std::string describe(const BaselineRow& row, const std::string& label) {
   return fmt::format("vs '{}': {}; median {} vs {}", label,
-                     ratio_words(row.ratio, row.ci_low, row.ci_high, row.p_value),
+                     compare_words(row.ratio, row.ci_low, row.ci_high, row.p_value).text(),
                      format_duration(row.current.median), format_duration(row.baseline.median));
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/strings.h"
 #include "report/html.h"
+#include "report/comparison_words.h"
 #include "report/two_sample.h"
 
 namespace coldstart::report {
@@ -25,15 +26,49 @@ namespace {
 
 constexpr double kWidth = 960, kLeft = 250, kRight = 30;
 
-std::string label_of(const BenchCommand& c) {
+std::string base_label(const BenchCommand& c) {
   std::string name = service_name(c.command);
   return c.mode.empty() ? name : name + " (" + c.mode + ")";
 }
 
-Scale shared_axis(const BenchSet& set) {
+// Labels from what differs: the exec'd program (behind setpriv, env, ...) and
+// the mode, and where two commands of the set still read the same, the
+// arguments that tell them apart ("redis-server --port 7001 (warm)").
+std::vector<std::string> labels_of(const BenchSet& set) {
+  std::vector<std::string> out;
+  for (const BenchCommand& c : set.commands) out.push_back(base_label(c));
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::vector<size_t> same;
+    for (size_t j = 0; j < set.commands.size(); ++j)
+      if (base_label(set.commands[j]) == base_label(set.commands[i])) same.push_back(j);
+    if (same.size() < 2) continue;
+    std::vector<std::string> mine = program_words(set.commands[i].command);
+    std::vector<std::string> differ;
+    for (size_t k = 1; k < mine.size(); ++k) {
+      bool everywhere = std::all_of(same.begin(), same.end(), [&](size_t j) {
+        auto w = program_words(set.commands[j].command);
+        return std::find(w.begin() + (w.empty() ? 0 : 1), w.end(), mine[k]) != w.end();
+      });
+      // An option's name is kept with a differing value: "--port 7001", not "7001".
+      if (!everywhere) {
+        if (differ.empty() && k > 1 && mine[k - 1].starts_with('-')) differ.push_back(mine[k - 1]);
+        differ.push_back(mine[k]);
+      }
+    }
+    std::string extra = join(differ, " ");
+    if (extra.size() > 40) extra = extra.substr(0, 39) + "…";
+    if (extra.empty()) extra = fmt::format("#{}", i + 1);  // identical commands: their order
+    std::string name = service_name(set.commands[i].command) + " " + extra;
+    out[i] = set.commands[i].mode.empty() ? name : name + " (" + set.commands[i].mode + ")";
+  }
+  return out;
+}
+
+Scale shared_axis(const std::vector<const BenchSet*>& sets) {
   double lo = INFINITY, hi = 0;
-  for (const BenchCommand& c : set.commands)
-    for (double t : c.times) lo = std::min(lo, t), hi = std::max(hi, t);
+  for (const BenchSet* set : sets)
+    for (const BenchCommand& c : set->commands)
+      for (double t : c.times) lo = std::min(lo, t), hi = std::max(hi, t);
   if (!std::isfinite(lo)) return {0, 1, kLeft, kWidth - kRight};
   double pad = (hi - lo) * 0.05 + hi * 1e-3;
   double d0 = lo < 0.3 * hi ? 0 : std::max(0.0, lo - pad);
@@ -67,7 +102,7 @@ std::string box_plot(const BenchSet& set, size_t index, const Scale& x) {
   for (size_t i = 0; i < set.commands.size(); ++i) {
     const BenchCommand& c = set.commands[i];
     double mid = kTop + kRow * static_cast<double>(i) + kRow / 2;
-    svg.text(kLeft - 10, mid + 4, label_of(c), "end", "strong");
+    svg.text(kLeft - 10, mid + 4, labels_of(set)[i], "end", "strong");
     if (c.times.empty()) {
       svg.text(kLeft + 6, mid + 4, "no runs", "start", "small");
       continue;
@@ -93,11 +128,11 @@ std::string box_plot(const BenchSet& set, size_t index, const Scale& x) {
   return svg.str();
 }
 
-std::string histogram(const BenchCommand& c, size_t index, size_t i, const Scale& axis) {
+std::string histogram(const BenchCommand& c, const std::string& label, size_t index, size_t i, const Scale& axis) {
   constexpr double kW = 520, kH = 190, kL = 46, kR = 14, kTop = 26, kBottom = 34;
   Scale x{axis.d0, axis.d1, kL, kW - kR};
   Svg svg(kW, kH, fmt::format("bench-{}-hist-{}", index, i), "histogram", "histogram of " + c.command);
-  svg.text(kL, 16, label_of(c), "start", "strong");
+  svg.text(kL, 16, label, "start", "strong");
   if (c.times.empty()) {
     svg.text(kW / 2, kH / 2, "no runs", "middle");
     return svg.str();
@@ -152,21 +187,22 @@ std::string comparison_html(const BenchSet& set, size_t index) {
   std::vector<BenchComparison> cmp = comparisons_of(set);
   if (cmp.empty()) return {};
   auto label = [&](const std::string& command) {
-    for (const BenchCommand& c : set.commands)
-      if (c.command == command) return label_of(c);
+    std::vector<std::string> labels = labels_of(set);
+    for (size_t k = 0; k < set.commands.size(); ++k)
+      if (set.commands[k].command == command) return labels[k];
     return service_name(command);
   };
   std::string words;
   double lo = 1, hi = 1;
   for (const BenchComparison& c : cmp) {
-    std::string text = ratio_words(c.ratio, c.ci_low, c.ci_high, c.p_value);
-    bool same = text.starts_with("no ");
-    const char* cls = same ? "same" : (c.ratio >= 1 ? "slower" : "faster");
-    // "A is 1.3× slower (...) than B", but "A vs B: no significant difference (...)".
-    words += same ? fmt::format("<p class=\"verdict\"><b>{}</b> vs <b>{}</b>: <span class=\"same\">{}</span>.</p>\n",
-                                escape(label(c.candidate)), escape(label(c.baseline)), escape(text))
-                  : fmt::format("<p class=\"verdict\"><b>{}</b> is <span class=\"{}\">{}</span> than <b>{}</b>.</p>\n",
-                                escape(label(c.candidate)), cls, escape(text), escape(label(c.baseline)));
+    ComparisonWords w = compare_words(c.ratio, c.ci_low, c.ci_high, c.p_value);
+    // "A is 1.3× slower than B (...)", but "A vs B: no significant difference (...)".
+    words += w.verdict == Verdict::kNoDifference
+                 ? fmt::format("<p class=\"verdict\"><b>{}</b> vs <b>{}</b>: <span class=\"same\">{}</span>.</p>\n",
+                               escape(label(c.candidate)), escape(label(c.baseline)), escape(w.text()))
+                 : fmt::format("<p class=\"verdict\"><b>{}</b> is <span class=\"{}\">{}</span> than <b>{}</b> ({}).</p>\n",
+                               escape(label(c.candidate)), w.css_class(), escape(w.verdict_text),
+                               escape(label(c.baseline)), escape(w.detail));
     lo = std::min({lo, c.ratio, c.ci_low.value_or(c.ratio)});
     hi = std::max({hi, c.ratio, c.ci_high.value_or(c.ratio)});
   }
@@ -188,10 +224,11 @@ std::string comparison_html(const BenchSet& set, size_t index) {
     // Two lines, so two long service names fit left of the axis.
     svg.text(kLeft - 10, mid - 2, label(c.candidate), "end", "small");
     svg.text(kLeft - 10, mid + 11, "÷ " + label(c.baseline), "end", "small");
-    std::string title = fmt::format("{} / {}: {}", c.candidate, c.baseline,
-                                    ratio_words(c.ratio, c.ci_low, c.ci_high, c.p_value));
-    bool same = c.p_value && *c.p_value >= 0.05;
-    const char* color = same ? "#8a939c" : c.ratio >= 1 ? "#b02a1b" : "#17794a";
+    ComparisonWords w = compare_words(c.ratio, c.ci_low, c.ci_high, c.p_value);
+    std::string title = comparison_sentence(c.candidate, c.baseline, w);
+    const char* color = w.verdict == Verdict::kNoDifference ? "#8a939c"
+                        : w.verdict == Verdict::kSlower     ? "#b02a1b"
+                                                            : "#17794a";
     if (c.ci_low && c.ci_high)
       svg.rect(x(*c.ci_low), mid - 5, std::max(x(*c.ci_high) - x(*c.ci_low), 2.0), 10, color, title, "mark ci");
     svg.circle(x(c.ratio), mid, 5.5, colors::kText, title);
@@ -203,15 +240,27 @@ std::string comparison_html(const BenchSet& set, size_t index) {
 
 }  // namespace
 
-std::string bench_html(const BenchSet& set, size_t index) {
+std::string bench_html(const BenchSet& set, size_t index) { return bench_html(set, index, {&set}); }
+
+std::string bench_html(const BenchSet& set, size_t index, const std::vector<const BenchSet*>& axis_sets) {
   std::string out = fmt::format("<p class=\"note\">From <code>{}</code>.</p>\n", escape(set.source));
   if (set.commands.empty()) return out + "<p class=\"note\">This bench has no commands: nothing to plot.</p>\n";
-  Scale axis = shared_axis(set);
+  std::vector<const BenchSet*> sets = axis_sets;
+  if (std::find(sets.begin(), sets.end(), &set) == sets.end()) sets.push_back(&set);
+  Scale axis = shared_axis(sets);
+  if (sets.size() > 1) {
+    std::vector<std::string> others;
+    for (const BenchSet* s : sets)
+      if (s != &set) others.push_back("<code>" + escape(s->source) + "</code>");
+    out += "<p class=\"note\">Same time axis as " + join(others, ", ") +
+           " (benches of the same command), so their figures compare by eye.</p>\n";
+  }
   out += summary_table(set);
   out += "<h3>All commands on one axis</h3>\n" + box_plot(set, index, axis);
   out += "<p class=\"caption\">Box: quartiles; white line: median; whiskers: min and max; dots: every run.</p>\n";
   out += "<h3>Distribution per command</h3>\n<div class=\"grid2\">\n";
-  for (size_t i = 0; i < set.commands.size(); ++i) out += histogram(set.commands[i], index, i, axis);
+  std::vector<std::string> labels = labels_of(set);
+  for (size_t i = 0; i < set.commands.size(); ++i) out += histogram(set.commands[i], labels[i], index, i, axis);
   out += "</div>\n";
   out += comparison_html(set, index);
   return out;

@@ -4,11 +4,13 @@
 // default, bench_model.h's quantile_sorted). Comparisons put every command
 // against the first: the ratio of medians with a 95% percentile-bootstrap
 // interval and a two-sided Mann-Whitney U p-value (two_sample.h), said in
-// words from the faster side: "A reaches ready 1.42× (1.37–1.48) faster than
-// B, p < 0.001". The JSON keeps hyperfine's field names (command, mean,
+// the words every printer uses (comparison_words.h): "B is 1.42× slower than
+// A (95% CI 1.37×–1.48×, p < 0.001)". The JSON keeps hyperfine's field names (command, mean,
 // stddev, median, user, system, min, max, times, exit_codes) so its plotting
 // scripts read it, and adds ours beside them.
 #include "report/bench_export.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +21,7 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "report/bench_model.h"
+#include "report/comparison_words.h"
 #include "report/two_sample.h"
 
 namespace coldstart::report {
@@ -40,11 +43,19 @@ struct Residency {
 Residency residency(const BenchCommandResult& c) {
   Residency r;
   for (const auto& run : c.runs) {
+    if (!run.residency_known) continue;
     r.before += run.resident_before_pages;
     r.at_start += run.resident_at_start_pages;
     r.total += run.file_pages;
   }
   return r;
+}
+
+// RSS counters are per-CPU (percpu_counter, batch max(32, 2 x CPUs) pages):
+// a peak read at exit misses up to a batch per CPU, so a tiny process reads 0.
+uint64_t rss_resolution_bytes() {
+  uint64_t cpus = static_cast<uint64_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  return cpus * std::max<uint64_t>(32, 2 * cpus) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 size_t failed_runs(const BenchCommandResult& c) {
@@ -86,17 +97,23 @@ std::vector<double> BenchCommandResult::ready_times() const {
 RunStats compute_stats(std::span<const BenchRun> runs) {
   RunStats s;
   std::vector<double> t;
+  size_t cpu_runs = 0;
   for (const auto& r : runs) {
     if (!r.ready) continue;
     t.push_back(r.time_s);
+    if (!r.usage.cpu_known) continue;
     s.user_mean += r.usage.user_s;
     s.system_mean += r.usage.system_s;
+    ++cpu_runs;
   }
   s.count = t.size();
   if (t.empty()) return s;
   const double n = static_cast<double>(t.size());
-  s.user_mean /= n;
-  s.system_mean /= n;
+  s.cpu_known = cpu_runs > 0;
+  if (cpu_runs > 0) {
+    s.user_mean /= static_cast<double>(cpu_runs);
+    s.system_mean /= static_cast<double>(cpu_runs);
+  }
   for (double x : t) s.mean += x;
   s.mean /= n;
   if (t.size() > 1) {
@@ -136,6 +153,35 @@ std::optional<std::string> outlier_warning(std::span<const double> times) {
 }
 
 void finish_report(BenchReport& report) {
+  // The containment, stated once for the whole bench (every launch is contained the same way).
+  report.unavailable.clear();
+  for (const auto& c : report.commands) {
+    for (const auto& r : c.runs) {
+      if (report.isolation.empty()) report.isolation = r.isolation;
+    }
+  }
+  bool cpu_unknown = false, residency_unknown = false, rss_unknown = false;
+  for (const auto& c : report.commands) {
+    for (const auto& r : c.runs) {
+      cpu_unknown = cpu_unknown || (r.ready && !r.usage.cpu_known);
+      rss_unknown = rss_unknown || (r.ready && !r.usage.peak_rss_known);
+      residency_unknown = residency_unknown || !r.residency_known;
+    }
+  }
+  if (cpu_unknown) {
+    report.unavailable.push_back(
+        "user and system CPU time: without a cgroup's cpu.stat, /proc counts whole clock ticks of the live tree");
+  }
+  if (rss_unknown) {
+    report.unavailable.push_back(
+        "peak RSS of a process that exits before the ready instant: read from the kernel's exit statistics "
+        "(taskstats), which need CAP_NET_ADMIN");
+  }
+  if (residency_unknown) {
+    report.unavailable.push_back(
+        "page-cache residency: mincore() says every page is resident for files this user neither owns nor may "
+        "write (Linux >= 5.0); run as root to see what eviction left");
+  }
   for (auto& c : report.commands) {
     c.stats = compute_stats(c.runs);
     c.outlier_warning = outlier_warning(c.ready_times());
@@ -155,14 +201,9 @@ void finish_report(BenchReport& report) {
     cmp.ci_low = r.low;
     cmp.ci_high = r.high;
     cmp.p_value = mann_whitney_p(base_times, times);
-    // Say it from the faster side: a ratio > 1 means the baseline is faster.
-    const std::string& a = report.commands[0].command;
-    const std::string& b = report.commands[i].command;
-    bool base_faster = r.ratio >= 1;
-    double f = base_faster ? r.ratio : 1 / r.ratio;
-    double lo = base_faster ? r.low : 1 / r.high, hi = base_faster ? r.high : 1 / r.low;
-    cmp.sentence = fmt::format("{} reaches ready {:.2f}× ({:.2f}–{:.2f}) faster than {}, {}", base_faster ? a : b, f,
-                               lo, hi, base_faster ? b : a, p_text(cmp.p_value));
+    // The same words as the report and --baseline (report/comparison_words.h).
+    cmp.sentence = comparison_sentence(report.commands[i].command, report.commands[0].command,
+                                       compare_words(r.ratio, r.low, r.high, cmp.p_value));
     report.comparisons.push_back(std::move(cmp));
   }
 }
@@ -222,9 +263,9 @@ json bench_json(const BenchReport& report) {
                   {"time_to_ready", r.ready ? json(r.time_s) : json(nullptr)},
                   {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
                   {"signal", r.exit_signal},
-                  {"user", r.usage.user_s},
-                  {"system", r.usage.system_s},
-                  {"peak_rss_bytes", r.usage.peak_rss_bytes},
+                  {"user", r.usage.cpu_known ? json(r.usage.user_s) : json(nullptr)},
+                  {"system", r.usage.cpu_known ? json(r.usage.system_s) : json(nullptr)},
+                  {"peak_rss_bytes", r.usage.peak_rss_known ? json(r.usage.peak_rss_bytes) : json(nullptr)},
                   {"major_faults", r.usage.major_faults},
                   {"minor_faults", r.usage.minor_faults},
                   {"voluntary_context_switches", r.usage.voluntary_switches},
@@ -237,8 +278,8 @@ json bench_json(const BenchReport& report) {
       if (r.overlay_mount_s) run["overlay_mount_time"] = *r.overlay_mount_s;
       if (r.exec_to_ready_s) run["exec_to_ready"] = *r.exec_to_ready_s;
       if (r.file_pages > 0) {
-        run["resident_before_pages"] = r.resident_before_pages;
-        run["resident_at_start_pages"] = r.resident_at_start_pages;
+        run["resident_before_pages"] = r.residency_known ? json(r.resident_before_pages) : json(nullptr);
+        run["resident_at_start_pages"] = r.residency_known ? json(r.resident_at_start_pages) : json(nullptr);
         run["file_pages"] = r.file_pages;
       }
       runs.push_back(std::move(run));
@@ -247,8 +288,8 @@ json bench_json(const BenchReport& report) {
                   {"mean", s.mean},
                   {"stddev", s.count > 1 ? json(s.stddev) : json(nullptr)},
                   {"median", s.median},
-                  {"user", s.user_mean},
-                  {"system", s.system_mean},
+                  {"user", s.cpu_known ? json(s.user_mean) : json(nullptr)},
+                  {"system", s.cpu_known ? json(s.system_mean) : json(nullptr)},
                   {"min", s.min},
                   {"max", s.max},
                   {"times", times},
@@ -277,6 +318,8 @@ json bench_json(const BenchReport& report) {
           {"comparisons", comparisons},
           {"interleaved", report.interleaved},
           {"warmup", report.warmup},
+          {"isolation", report.isolation},
+          {"unavailable", report.unavailable},
           {"tool", "coldstart bench"}};
 }
 
@@ -311,12 +354,15 @@ std::string bench_csv(const BenchReport& report) {
   for (const auto& c : report.commands) {
     for (size_t i = 0; i < c.runs.size(); ++i) {
       const BenchRun& r = c.runs[i];
-      out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f},{},{},{},{},{},{},{:.6f},{},{},{},{}\n", quote(c.command),
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6f},{},{},{},{}\n", quote(c.command),
                          c.mode, quote(c.ready), i + 1, r.ready ? 1 : 0, r.ready ? fmt::format("{:.9f}", r.time_s) : "",
-                         r.exit_code ? std::to_string(*r.exit_code) : "", r.exit_signal, r.usage.user_s,
-                         r.usage.system_s, r.usage.peak_rss_bytes, r.usage.major_faults, r.usage.minor_faults,
+                         r.exit_code ? std::to_string(*r.exit_code) : "", r.exit_signal,
+                         r.usage.cpu_known ? fmt::format("{:.6f}", r.usage.user_s) : "",
+                         r.usage.cpu_known ? fmt::format("{:.6f}", r.usage.system_s) : "",
+                         r.usage.peak_rss_known ? std::to_string(r.usage.peak_rss_bytes) : "", r.usage.major_faults, r.usage.minor_faults,
                          r.usage.voluntary_switches, r.usage.involuntary_switches, r.usage.throttled_periods,
-                         r.usage.throttled_s, r.resident_before_pages, r.resident_at_start_pages, r.file_pages,
+                         r.usage.throttled_s, r.residency_known ? std::to_string(r.resident_before_pages) : "",
+                         r.residency_known ? std::to_string(r.resident_at_start_pages) : "", r.file_pages,
                          quote(r.failure));
     }
   }
@@ -325,6 +371,15 @@ std::string bench_csv(const BenchReport& report) {
 
 std::string bench_text(const BenchReport& report) {
   std::string out;
+  if (report.isolation.starts_with("process group")) {
+    // Once, before the figures it affects.
+    out += "Isolation: " + report.isolation + "\n";
+    for (const auto& u : report.unavailable) out += "  unavailable: " + u + "\n";
+    out += "\n";
+  } else if (!report.unavailable.empty()) {
+    for (const auto& u : report.unavailable) out += "Unavailable: " + u + "\n";
+    out += "\n";
+  }
   for (size_t i = 0; i < report.commands.size(); ++i) {
     const BenchCommandResult& c = report.commands[i];
     const RunStats& s = c.stats;
@@ -339,10 +394,11 @@ std::string bench_text(const BenchReport& report) {
                          format_duration(s.max), format_duration(s.p90), format_duration(s.p95),
                          format_duration(s.p99));
       // Resources: the median run's figures are typical; print means.
+      bool rss_known = false;
       double rss = 0, majf = 0, minf = 0, vcs = 0, ics = 0, thr = 0, thr_s = 0;
       for (const auto& r : c.runs) {
         if (!r.ready) continue;
-        rss = std::max(rss, static_cast<double>(r.usage.peak_rss_bytes));
+        if (r.usage.peak_rss_known) rss = std::max(rss, static_cast<double>(r.usage.peak_rss_bytes)), rss_known = true;
         majf += static_cast<double>(r.usage.major_faults);
         minf += static_cast<double>(r.usage.minor_faults);
         vcs += static_cast<double>(r.usage.voluntary_switches);
@@ -353,15 +409,22 @@ std::string bench_text(const BenchReport& report) {
       const double n = static_cast<double>(s.count);
       out += fmt::format("  Up to ready (mean per run):  user {}, system {}, peak RSS {}, faults {:.0f} major / {:.0f} "
                          "minor, context switches {:.0f} / {:.0f}\n",
-                         format_duration(s.user_mean), format_duration(s.system_mean),
-                         format_bytes(static_cast<uint64_t>(rss)), majf / n, minf / n, vcs / n, ics / n);
+                         s.cpu_known ? format_duration(s.user_mean) : "unavailable",
+                         s.cpu_known ? format_duration(s.system_mean) : "unavailable",
+                         !rss_known ? std::string("unavailable")
+                         : rss > 0  ? format_bytes(static_cast<uint64_t>(rss))
+                                    : "< " + format_bytes(rss_resolution_bytes()) + " (below the kernel's counter batch)",
+                         majf / n, minf / n, vcs / n, ics / n);
       if (thr > 0) {
         out += fmt::format("  CPU limit: throttled in {:.1f} periods per run, {} per run\n", thr / n,
                            format_duration(thr_s / n));
       }
     }
     Residency res = residency(c);
-    if (res.total > 0) {
+    bool residency_unknown = std::any_of(c.runs.begin(), c.runs.end(), [](const BenchRun& r) { return !r.residency_known; });
+    if (residency_unknown) {
+      out += "  Page cache:                  residency unknown (see unavailable above)\n";
+    } else if (res.total > 0) {
       out += fmt::format("  Page cache:                  {} of the files' pages resident before eviction, {} at run start\n",
                          percent(res.before, res.total), percent(res.at_start, res.total));
     }
@@ -369,7 +432,9 @@ std::string bench_text(const BenchReport& report) {
       out += fmt::format("  Image:                       entering it {} (overlayfs mount {}), exec to ready {} (medians)\n",
                          format_duration(m->mount), format_duration(m->overlay), format_duration(m->exec_to_ready));
     }
-    for (const auto& note : c.notes) out += "  Note: " + note + "\n";
+    for (const auto& note : c.notes) {
+      out += note.starts_with("warning: ") ? "  Warning: " + note.substr(9) + "\n" : "  Note: " + note + "\n";
+    }
     if (c.outlier_warning) out += "  Warning: " + *c.outlier_warning + "\n";
     for (const auto& r : c.runs) {
       if (!r.ready) {

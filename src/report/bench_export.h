@@ -33,13 +33,16 @@ struct BenchRun {
   /// --image: entering the image (namespace + overlayfs + pivot, inside
   /// time_s), the overlayfs mount alone, and execve to ready.
   std::optional<double> mount_s, overlay_mount_s, exec_to_ready_s;
+  bool residency_known = true;  ///< false: mincore could not see the files (unprivileged)
+  std::string isolation;        ///< the launch's containment (RunRecord::isolation)
 };
 
 /// Statistics over the ready runs of one command (seconds).
 struct RunStats {
   size_t count = 0;
   double mean = 0, stddev = 0, median = 0, min = 0, max = 0, p90 = 0, p95 = 0, p99 = 0;
-  double user_mean = 0, system_mean = 0;
+  double user_mean = 0, system_mean = 0;  ///< over the ready runs whose CPU time is known
+  bool cpu_known = true;                  ///< false: no ready run had a known CPU time
 };
 
 /// Everything measured for one command.
@@ -59,7 +62,7 @@ struct BenchComparisonResult {
   size_t baseline = 0;
   size_t candidate = 0;
   double ratio = 1, ci_low = 1, ci_high = 1, p_value = 1;
-  std::string sentence;  ///< "./a reaches ready 1.42× (1.37–1.48) faster than ./b, p < 0.001"
+  std::string sentence;  ///< "./b is 1.42× slower than ./a (95% CI 1.37×–1.48×, p < 0.001)" (comparison_words.h)
 };
 
 struct BenchReport {
@@ -67,6 +70,11 @@ struct BenchReport {
   std::vector<BenchComparisonResult> comparisons;
   bool interleaved = true;
   size_t warmup = 0;
+  /// How the runs were contained ("cgroup v2 ..." or "process group (no
+  /// cgroup: ...)") and, for the fallback, the figures it leaves unavailable;
+  /// finish_report fills both from the runs.
+  std::string isolation;
+  std::vector<std::string> unavailable;
 };
 
 /// Mean, stddev (sample), median and R-7 quantiles of the ready runs.

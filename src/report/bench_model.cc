@@ -117,13 +117,67 @@ BenchSet bench_from_json(const json& doc, std::string_view source) {
   return set;
 }
 
-std::string service_name(std::string_view command) {
+std::vector<std::string> program_words(std::string_view command) {
   std::vector<std::string> words;
   try {
     words = shell_split(command);
   } catch (const UserError&) {
     words = split(command, ' ');
   }
+  // Wrappers that exec the real program, and their options that take a value.
+  struct Wrapper {
+    const char* name;
+    std::vector<std::string> valued;  // options whose value is the next word
+    size_t positional = 0;            // leading non-option arguments (taskset's mask, timeout's duration)
+  };
+  static const Wrapper kWrappers[] = {
+      {"setpriv", {"--reuid", "--regid", "--ruid", "--euid", "--rgid", "--egid", "--groups", "--inh-caps",
+                   "--ambient-caps", "--bounding-set", "--securebits", "--selinux-label", "--apparmor-profile"}, 0},          {"env", {"-u", "-C", "-S"}, 0},  {"nice", {"-n"}, 0},
+      {"taskset", {}, 1},          {"ionice", {"-c", "-n", "-p"}, 0}, {"chrt", {}, 1},
+      {"stdbuf", {"-i", "-o", "-e"}, 0}, {"timeout", {"-s", "-k"}, 1}, {"runuser", {"-u", "-g"}, 0},
+      {"setsid", {}, 0},           {"numactl", {}, 0},            {"prlimit", {}, 0},
+  };
+  size_t i = 0;
+  for (bool again = true; again && i < words.size();) {
+    again = false;
+    std::string base = words[i].substr(words[i].rfind('/') + 1);
+    for (const Wrapper& w : kWrappers) {
+      if (base != w.name) continue;
+      size_t positional = w.positional;
+      bool list_option = base == "taskset";  // "taskset -c 0-3 prog": -c makes the next word the list
+      ++i;
+      while (i < words.size()) {
+        const std::string& a = words[i];
+        if (a == "--") {
+          ++i;
+          break;
+        }
+        if (a.starts_with('-')) {
+          bool takes = std::find(w.valued.begin(), w.valued.end(), a) != w.valued.end();
+          if (list_option && (a == "-c" || a == "--cpu-list")) takes = true, positional = 0;  // the list replaces the mask
+          i += takes ? 2 : 1;
+          continue;
+        }
+        if (base == "env" && a.find('=') != std::string::npos) {
+          ++i;
+          continue;
+        }
+        if (positional > 0) {
+          --positional, ++i;
+          continue;
+        }
+        break;
+      }
+      again = true;
+      break;
+    }
+  }
+  words.erase(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(std::min(i, words.size())));
+  return words;
+}
+
+std::string service_name(std::string_view command) {
+  std::vector<std::string> words = program_words(command);
   std::string first = words.empty() ? std::string(command) : words.front();
   size_t slash = first.rfind('/');
   std::string base = slash == std::string::npos ? first : first.substr(slash + 1);

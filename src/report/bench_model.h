@@ -59,8 +59,14 @@ bool looks_like_bench(const nlohmann::json& doc);
 /// wrong type or a result has no command; an empty results array is valid.
 BenchSet bench_from_json(const nlohmann::json& doc, std::string_view source);
 
+/// The words from the program that is exec'd in the end: a known wrapper
+/// (setpriv, env, nice, taskset, ionice, chrt, stdbuf, timeout, runuser,
+/// setsid, numactl, prlimit) and its options are skipped, so
+/// "setpriv --reuid=postgres postgres -D /x" gives "postgres -D /x".
+std::vector<std::string> program_words(std::string_view command);
+
 /// "go-user-service-static" for "/x/build/go-user-service-static --flag":
-/// the base name of the command's first word, a stable service label.
+/// the base name of the exec'd program (program_words), a stable service label.
 std::string service_name(std::string_view command);
 
 }  // namespace coldstart::report

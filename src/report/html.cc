@@ -145,9 +145,9 @@ void Svg::time_axis(const Scale& x, double y, double grid_top, int ticks) {
 
 std::string Svg::str() const {
   return fmt::format(
-      "<svg id=\"{}\" class=\"chart {}\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" role=\"img\" "
-      "aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">\n{}</svg>\n",
-      escape(id_), escape(class_), width_, height_, width_, height_, escape(label_), body_);
+      "<svg id=\"{}\" class=\"chart {}\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" style=\"max-width: {}px\" "
+      "role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">\n{}</svg>\n",
+      escape(id_), escape(class_), width_, height_, width_, height_, width_, escape(label_), body_);
 }
 
 void Page::section(std::string_view id, std::string_view heading, std::string_view html) {

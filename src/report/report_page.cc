@@ -3,6 +3,9 @@
 // each with its own figures; the history trend last.
 #include "report/report_page.h"
 
+#include <algorithm>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
@@ -43,8 +46,22 @@ std::string render_report(const ReportInputs& in) {
   for (size_t i = 0; i < in.runs.size(); ++i)
     page.section(fmt::format("run-{}", i), "Run: " + (in.runs[i].program.empty() ? in.runs[i].source : in.runs[i].program),
                  run_html(in.runs[i], i));
-  for (size_t i = 0; i < in.benches.size(); ++i)
-    page.section(fmt::format("bench-{}", i), "Bench: " + in.benches[i].source, bench_html(in.benches[i], i));
+  // Benches of the same program in separate files share one time axis.
+  auto programs = [](const BenchSet& s) {
+    std::set<std::string> names;
+    for (const BenchCommand& c : s.commands) names.insert(service_name(c.command));
+    return names;
+  };
+  for (size_t i = 0; i < in.benches.size(); ++i) {
+    std::vector<const BenchSet*> same;
+    std::set<std::string> mine = programs(in.benches[i]);
+    for (const BenchSet& other : in.benches) {
+      std::set<std::string> theirs = programs(other);
+      if (std::any_of(mine.begin(), mine.end(), [&](const std::string& n) { return theirs.count(n) > 0; }))
+        same.push_back(&other);
+    }
+    page.section(fmt::format("bench-{}", i), "Bench: " + in.benches[i].source, bench_html(in.benches[i], i, same));
+  }
   for (size_t i = 0; i < in.matrices.size(); ++i)
     page.section(fmt::format("matrix-{}", i), "Bench matrix: " + in.matrices[i].source, matrix_html(in.matrices[i], i));
   if (!in.history_label.empty())

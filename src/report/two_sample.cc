@@ -81,27 +81,3 @@ RatioEstimate median_ratio(std::span<const double> a, std::span<const double> b)
 
 }  // namespace coldstart::report
 
-#include <fmt/format.h>
-
-namespace coldstart::report {
-
-std::string p_text(double p) { return p < 0.001 ? "p < 0.001" : fmt::format("p = {:.3f}", p); }
-
-std::string ratio_words(double ratio, std::optional<double> ci_low, std::optional<double> ci_high,
-                        std::optional<double> p_value) {
-  bool significant = p_value ? *p_value < 0.05 : (ci_low && ci_high && (*ci_low > 1 || *ci_high < 1));
-  std::string out;
-  if (!significant)
-    out = fmt::format("no significant difference ({:.2f}×)", ratio);
-  else if (ratio >= 1)
-    out = fmt::format("{:.2f}× slower", ratio);
-  else
-    out = fmt::format("{:.2f}× faster", 1 / ratio);
-  std::vector<std::string> detail;
-  if (ci_low && ci_high) detail.push_back(fmt::format("95% CI {:.2f}×–{:.2f}×", *ci_low, *ci_high));
-  if (p_value) detail.push_back(p_text(*p_value));
-  if (!detail.empty()) out += " (" + detail[0] + (detail.size() > 1 ? ", " + detail[1] : "") + ")";
-  return out;
-}
-
-}  // namespace coldstart::report

@@ -22,18 +22,3 @@ RatioEstimate median_ratio(std::span<const double> a, std::span<const double> b)
 
 }  // namespace coldstart::report
 
-#include <optional>
-#include <string>
-
-namespace coldstart::report {
-
-/// The comparison in words: "1.42× slower" / "1.20× faster" / "no significant
-/// difference (1.02×)" followed by "(95% CI 1.30×–1.55×, p < 0.001)" for what is known.
-/// Significance is p < 0.05 when a p-value is given, else a CI that excludes 1.
-std::string ratio_words(double ratio, std::optional<double> ci_low, std::optional<double> ci_high,
-                        std::optional<double> p_value);
-
-/// "p < 0.001" or "p = 0.042".
-std::string p_text(double p);
-
-}  // namespace coldstart::report

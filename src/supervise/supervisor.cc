@@ -138,8 +138,7 @@ void Supervision::perform(const Action& a, int64_t now) {
     case Kind::kStart: start(now); break;
     case Kind::kSignalMain:
       if (!launch_) break;
-      if (a.pid == launch_->pid()) launch_->process().signal(a.signal);
-      else if (in_service(a.pid)) ::kill(a.pid, a.signal);  // a MAINPID= the service named
+      if (a.pid == launch_->pid() || in_service(a.pid)) launch_->signal(a.pid, a.signal);  // or a MAINPID= it named
       if (!report_.starts.empty()) report_.starts.back().stop_reason = std::string(to_string(lifecycle_.last_reason()));
       break;
     case Kind::kSignalTree:
@@ -306,8 +305,7 @@ void Supervision::finish_launch() {
 
 void Supervision::signal_tree(int sig) {
   if (!launch_) return;
-  for (pid_t pid : launch_->tree_pids()) ::kill(pid, sig);
-  if (launch_->process().running()) launch_->process().signal(sig);
+  launch_->signal_tree(sig);  // each process once: the main process was signalled twice here
 }
 
 bool Supervision::in_service(pid_t pid) const {

@@ -147,5 +147,34 @@ TEST(ReportCli, RealBenchAndTraceRenderInHeadlessChromium) {
               dom.find("same") != std::string::npos);
 }
 
+// Issue 16 item 9: a bench with one command drew its histogram ~2-3x larger
+// (fonts included) than a bench with two. In Chromium every histogram must
+// render at one size, never above its own coordinate width.
+TEST(ReportCli, OneChartStyleAtEverySizeInHeadlessChromium) {
+  if (::access(kChromium, X_OK) != 0) GTEST_SKIP() << "no " << kChromium << " (scripts/setup installs it)";
+  test::TempDir dir;
+  std::string one = dir.path() + "/one.json", two = dir.path() + "/two.json", html = dir.path() + "/r.html";
+  auto b1 = test::run_shell(test::coldstart_binary() + " bench --runs 4 --export-json " + one + " /bin/true");
+  ASSERT_EQ(b1.exit_code, 0) << b1.err;
+  auto b2 = test::run_shell(test::coldstart_binary() + " bench --runs 4 --export-json " + two + " /bin/true " +
+                            test::fixture("noop-static"));
+  ASSERT_EQ(b2.exit_code, 0) << b2.err;
+  auto report = test::run_shell(test::coldstart_binary() + " report " + one + " " + two + " -o " + html);
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  std::string dom_path = dir.path() + "/dom.html";
+  {
+    Chromium dump;
+    ASSERT_TRUE(dump.run({"--dump-dom"}, "file://" + html, dom_path, dir.path() + "/profile", 90));
+  }
+  std::string dom = test::read_text(dom_path);
+  double alone = chart_size(dom, "bench-0-hist-0", "data-width");
+  double beside = chart_size(dom, "bench-1-hist-0", "data-width");
+  EXPECT_GT(alone, 100);
+  EXPECT_EQ(alone, beside);
+  EXPECT_EQ(beside, chart_size(dom, "bench-1-hist-1", "data-width"));
+  EXPECT_LE(alone, 520);  // the histogram's own width: never scaled up
+  EXPECT_EQ(chart_size(dom, "bench-0-boxplot", "data-width"), chart_size(dom, "bench-1-boxplot", "data-width"));
+}
+
 }  // namespace
 }  // namespace coldstart

@@ -68,7 +68,11 @@ TEST(Launcher, ExitProbeReportsResources) {
   ASSERT_TRUE(r.exit);
   EXPECT_EQ(r.exit->code, 0);
   EXPECT_GT(r.usage.minor_faults, 0u);
-  EXPECT_GT(r.usage.peak_rss_bytes, 0u);
+  // The static fixture's own peak (taskstats exit record), a few pages, which
+  // the kernel's per-CPU batched counter may read as 0; never the launcher's
+  // megabytes that ru_maxrss carried over the vfork-style exec (issue 16).
+  EXPECT_TRUE(r.usage.peak_rss_known);
+  EXPECT_LT(r.usage.peak_rss_bytes, 512u * 1024);
   EXPECT_EQ(r.usage.cpu_source, "cgroup cpu.stat");
 }
 
