@@ -382,7 +382,8 @@ CommandRunner setup_bench(CLI::App& sub) {
   sub.add_option("--export-csv", o->export_csv, "write one CSV row per run");
   sub.add_option("--budget", o->budgets,
                  "fail (exit 1) unless STAT<DURATION holds, e.g. 'p95<20ms'; with --baseline, 'regression<10%' "
-                 "fails when the slowdown is significant (p<0.05) AND the 95% CI of the median ratio lies above 1.10");
+                 "fails when the slowdown is significant (p<0.05) AND the 95% CI of the median ratio lies above 1.10")
+      ->allow_extra_args(false);  // one value per --budget: COMMANDs after it stay COMMANDs
   sub.add_flag("--ignore-failure", o->ignore_failure, "record failed runs and go on");
   sub.add_flag("--no-interleave", o->no_interleave, "run each command's runs in one block");
   sub.add_flag("--json", o->json, "print the JSON on stdout instead of the table");
@@ -390,11 +391,13 @@ CommandRunner setup_bench(CLI::App& sub) {
                  "run inside this image (OCI layout dir, oci-archive or docker-archive): its layers mounted with "
                  "overlayfs in a private mount namespace; COMMANDs run in it (default: its Entrypoint + Cmd)");
   sub.add_option("--relayer", o->relayer, "with --image: re-split its files into N layers (N:top: program and libraries lowest)");
-  sub.add_option("--outside", o->outside, "with --image: a host COMMAND benched in the same interleaved run (repeatable)");
+  sub.add_option("--outside", o->outside, "with --image: a host COMMAND benched in the same interleaved run (repeatable)")
+      ->allow_extra_args(false);
   sub.add_option("--matrix", o->matrix,
                  "DIM=V1,V2,...: bench every cell of the product of the dimensions (repeatable); DIM is cpu-max "
                  "(none, CPUs like 0.5, or QUOTA/PERIOD), memory-max, memory-high, cpu-weight (1-10000), "
-                 "containment (v2, v2+cpu, v2+cpu+memory) or env:NAME (auto/unset: leave unset)");
+                 "containment (v2, v2+cpu, v2+cpu+memory) or env:NAME (auto/unset: leave unset)")
+      ->allow_extra_args(false);
   sub.add_option("--contend", o->contend, "run N CPU-bound load processes in a sibling cgroup during every run");
   add_history_options(sub, o->history);
   sub.add_option("commands", o->commands, "COMMAND... (each one string, split like a shell, no shell)");

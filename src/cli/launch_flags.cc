@@ -53,7 +53,7 @@ void add_launch_flags(CLI::App& app, LaunchFlags& f, const LaunchFlagSet& set) {
                    "give up on a launch after this long: 10s, 250ms, 1min 30s, bare seconds (default 10s)")
         ->take_last();
   }
-  app.add_option("--env", f.env, "K=V added to the target's environment (repeatable)");
+  app.add_option("--env", f.env, "K=V added to the target's environment (repeatable)")->allow_extra_args(false);
   app.add_option("--cwd", f.cwd, "the target's working directory")->take_last();
   app.add_option("--cpu-max", f.cpu_max, "CPU limit QUOTA[/PERIOD]: 50ms/100ms, or bare µs like cgroup's cpu.max")
       ->take_last();

@@ -145,7 +145,7 @@ TEST(CliTrace, StrippedStaticBinarySaysSoAndMergesPhases) {
 TEST(CliTrace, DetailIsSummaryOrFull) {
   CommandResult bad = trace("--detail most -- " + trace_fixture("sleep_main"));
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("coldstart: error: --detail: expected summary or full"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("coldstart: error: bad --detail 'most': want summary or full"), std::string::npos) << bad.err;
   CommandResult full = trace("--detail full --json -- " + trace_fixture("sleep_main"));
   ASSERT_EQ(full.exit_code, 0) << full.err;
   bool nanosleep = false;

@@ -498,8 +498,15 @@ TEST(WatchE2E, RealServersMatchBenchAndPrometheusScrapesTheHistograms) {
     double w = median(watched), b = bench_median[s.unit];
     std::printf("%-22s watch %s median %.3f ms   bench median %.3f ms   diff %+.3f ms (allowed %.3f)\n",
                 s.unit.c_str(), field, w * 1e3, b * 1e3, (w - b) * 1e3, (0.0005 + 0.1 * b) * 1e3);
+    // Asserted on the same starts: watch's figure for bench's own launches
+    // against bench's median. Starts of the helper's cgroups are other
+    // starts of the same command, printed above; on a 2-core machine their
+    // medians differ by the run-queue noise of a few launches.
+    ASSERT_FALSE(of_bench.empty()) << s.unit << ": watch saw none of bench's launches";
+    double wb = median(of_bench);
     if (overloaded) continue;  // printed above, not asserted (see busy_machine)
-    EXPECT_LE(std::abs(w - b), 0.0005 + 0.1 * b) << s.unit << ": watch " << w << " s vs bench " << b << " s";
+    EXPECT_LE(std::abs(wb - b), 0.0005 + 0.1 * b)
+        << s.unit << ": watch on bench's launches " << wb << " s vs bench " << b << " s";
   }
   auto broken = std::find_if(records.begin(), records.end(),
                              [&](const nlohmann::json& r) { return r["cgroup"] == ours + "broken.service"; });
