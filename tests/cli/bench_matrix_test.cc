@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
+#include "chromium.h"
 #include "test_util.h"
 
 namespace coldstart {
@@ -36,54 +37,8 @@ TEST(BenchMatrix, BadDimensionOrValueIsOneLineExit2BeforeAnythingRuns) {
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
-/// One headless Chromium run in its own process group, killed as a group on every path.
-class Chromium {
- public:
-  bool dump_dom(const std::string& url, const std::string& out_path, const std::string& profile) {
-    std::vector<std::string> argv = {"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                                     "--user-data-dir=" + profile, "--window-size=1400,2000", "--dump-dom", url};
-    std::vector<char*> cargv;
-    for (std::string& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      if (!std::freopen(out_path.c_str(), "w", stdout) || !std::freopen("/dev/null", "w", stderr)) ::_exit(127);
-      ::execv(cargv[0], cargv.data());
-      ::_exit(127);
-    }
-    ::setpgid(pid_, pid_);
-    int64_t deadline = monotonic_ns() + 90'000'000'000;
-    while (monotonic_ns() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        ::kill(-pid_, SIGKILL);
-        pid_ = -1;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  ~Chromium() {
-    if (pid_ <= 0) return;
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+using test::Chromium;
 
- private:
-  pid_t pid_ = -1;
-};
-
-double svg_attr(const std::string& dom, const std::string& id, const char* attr) {
-  std::smatch m, v;
-  if (!std::regex_search(dom, m, std::regex("<svg[^>]*id=\"" + id + "\"[^>]*>"))) return -1;
-  std::string tag = m.str();
-  if (!std::regex_search(tag, v, std::regex(std::string(attr) + "=\"([0-9.]+)\""))) return 0;
-  return std::stod(v[1]);
-}
 
 TEST(BenchMatrix, CellsHaveGcFiguresAttachCostsAndAHeatMapThatRenders) {
   test::TempDir dir;
@@ -117,12 +72,12 @@ TEST(BenchMatrix, CellsHaveGcFiguresAttachCostsAndAHeatMapThatRenders) {
   std::string dom_path = dir.path() + "/dom.html";
   {
     Chromium c;
-    ASSERT_TRUE(c.dump_dom("file://" + html, dom_path, dir.path() + "/profile"));
+    ASSERT_TRUE(c.run({"--dump-dom"}, "file://" + html, dom_path, dir.path() + "/profile", 90));
   }
   std::string dom = test::read_text(dom_path);
   for (const char* id : {"matrix-0-ready", "matrix-0-stw"}) {
-    EXPECT_GT(svg_attr(dom, id, "data-width"), 100) << id;
-    EXPECT_GT(svg_attr(dom, id, "data-height"), 50) << id;
+    EXPECT_GT(test::chart_size(dom, id, "data-width"), 100) << id;
+    EXPECT_GT(test::chart_size(dom, id, "data-height"), 50) << id;
   }
   EXPECT_NE(dom.find("heatmap-cell"), std::string::npos);
 }
