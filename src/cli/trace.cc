@@ -108,7 +108,7 @@ void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitRep
       }
     std::printf("):\n");
     for (const auto& w : sum.top_waits)
-      std::printf("  %9s  %-9s %-16s tid %-7d %s\n", ms((w.end_ns - w.start_ns) / 1e9).c_str(),
+      std::printf("  %9s  %-9s %-16s tid %-7d %s\n", ms(ns_to_s(w.end_ns - w.start_ns)).c_str(),
                   std::string(wait_cause_name(w.cause)).c_str(), w.syscall.empty() ? "-" : w.syscall.c_str(), w.tid,
                   std::string(phase_name(w.phase)).c_str());
   }
@@ -116,7 +116,7 @@ void print_summary(const TraceLog& log, const TraceSummary& sum, const GoInitRep
     if (p.phase != Phase::kLoader || p.files.empty()) continue;
     std::printf("\nfiles opened by the loader:\n");
     for (const auto& f : p.files)
-      std::printf("  +%-10s %9s  %s%s\n", ms((f.start_ns - log.t0_ns) / 1e9).c_str(), ms((f.end_ns - f.start_ns) / 1e9).c_str(),
+      std::printf("  +%-10s %9s  %s%s\n", ms(ns_to_s(f.start_ns - log.t0_ns)).c_str(), ms(ns_to_s(f.end_ns - f.start_ns)).c_str(),
                   f.path.c_str(), f.ok ? "" : "  (failed)");
   }
   std::map<std::string, uint64_t> calls;
@@ -150,7 +150,7 @@ report::ChromeTrace chrome_trace(const TraceLog& log, const TraceSummary& sum) {
   report::ChromeTrace ct;
   ct.pid = log.root_pid;
   ct.process_name = log.program;
-  int64_t t0 = log.t0_ns, end = t0 + static_cast<int64_t>(sum.total_s * 1e9);
+  int64_t t0 = log.t0_ns, end = t0 + s_to_ns(sum.total_s);
   auto us = [t0](int64_t ns) { return static_cast<double>(ns - t0) / 1e3; };
   auto slice = [&](pid_t pid, pid_t tid, std::string name, std::string cat, int64_t a, int64_t b, nlohmann::json args) {
     a = std::max(a, t0), b = std::min(b, end);
@@ -254,7 +254,7 @@ int run_trace(const TraceArgs& a) {
     if (go && log.main_ns && !go->inits.empty()) {
       double last_end = 0;
       for (const auto& i : go->inits) last_end = std::max(last_end, i.start_s + i.clock_s);
-      runtime_start = *log.main_ns - static_cast<int64_t>(last_end * 1e9);
+      runtime_start = *log.main_ns - s_to_ns(last_end);
     }
     std::vector<GcCycle> from_gctrace;
     if (go) from_gctrace = gc_cycles_from_gctrace(*go, runtime_start, log.end_ns);

@@ -194,7 +194,7 @@ void CgroupDir::kill_all() const {
 
 Result<void> CgroupDir::remove(double timeout_s) {
   if (!valid()) return {};
-  const int64_t deadline = monotonic_ns() + static_cast<int64_t>(timeout_s * 1e9);
+  const int64_t deadline = monotonic_ns() + s_to_ns(timeout_s);
   int64_t pause = 20000;
   bool killed = false;
   for (;;) {

@@ -28,6 +28,19 @@ inline int64_t s_to_ns(double s) {
   return ns >= kMax ? int64_t{1} << 62 : static_cast<int64_t>(ns + 0.5);
 }
 
+/// Microseconds (cgroup's cpu.stat, rusage, unit-file time spans, Chrome
+/// trace timestamps) as seconds.
+inline double us_to_s(double us) { return us / 1e6; }
+
+/// Seconds as whole microseconds (cgroup's cpu.max), rounded, saturated at
+/// 2^62; negative and NaN give 0.
+inline uint64_t s_to_us(double s) {
+  constexpr double kMax = static_cast<double>(uint64_t{1} << 62);
+  if (!(s > 0)) return 0;
+  double us = s * 1e6;
+  return us >= kMax ? uint64_t{1} << 62 : static_cast<uint64_t>(us + 0.5);
+}
+
 /// A microsecond count a service sent (sd_notify's EXTEND_TIMEOUT_USEC=,
 /// WATCHDOG_USEC=) as nanoseconds, saturated at 2^52 us (~146 years, what
 /// systemd treats as infinity) so that `now + it` cannot overflow.

@@ -128,7 +128,7 @@ CpuMax CpuMax::parse(const std::string& text) {
     bool bare = !t.empty() && t.find_first_not_of("0123456789") == std::string_view::npos;
     std::optional<double> s = bare ? parse_duration(std::string(t) + "us") : parse_duration(t);
     if (!s || *s <= 0) throw UserError("'" + std::string(p) + "' is not a duration");
-    return static_cast<uint64_t>(*s * 1e6 + 0.5);
+    return s_to_us(*s);
   };
   CpuMax c;
   size_t slash = text.find('/');
@@ -511,7 +511,7 @@ const RunRecord& Launch::wait_ready() {
   s.waited = true;
   RunRecord& r = s.record;
   const ProbeKind kind = s.options.ready.kind;
-  int64_t deadline = r.t0_ns + static_cast<int64_t>(s.options.ready_timeout_s * 1e9);
+  int64_t deadline = r.t0_ns + s_to_ns(s.options.ready_timeout_s);
   int64_t backoff = kFirstPollNs;
   int64_t next_poll = r.t0_ns + backoff;
   auto tree = [this] { return tree_pids(); };
@@ -655,7 +655,7 @@ bool Launch::State::tree_populated() {
 // blocks on a full pipe while shutting down. With a v2 cgroup the wake-up is
 // the cgroup.events change; otherwise we look every millisecond.
 bool Launch::State::wait_empty(double timeout_s) {
-  const int64_t deadline = monotonic_ns() + static_cast<int64_t>(timeout_s * 1e9);
+  const int64_t deadline = monotonic_ns() + s_to_ns(timeout_s);
   const int64_t tick = events ? 50000000 : 1000000;
   epoll_event evs[8];
   for (;;) {

@@ -16,6 +16,7 @@
 //    nr_throttled/throttled_usec; v1 cpu.stat nr_periods/nr_throttled/
 //    throttled_time (ns).
 //    When present, it replaces the /proc sums for CPU time.
+#include "core/clock.h"
 #include "launch/resources.h"
 
 #include <unistd.h>
@@ -74,8 +75,8 @@ ResourceUsage tree_usage(const std::vector<pid_t>& live, const rusage* reaped_ma
   }
   if (reaped_main != nullptr) {
     const rusage& r = *reaped_main;
-    u.user_s += static_cast<double>(r.ru_utime.tv_sec) + static_cast<double>(r.ru_utime.tv_usec) / 1e6;
-    u.system_s += static_cast<double>(r.ru_stime.tv_sec) + static_cast<double>(r.ru_stime.tv_usec) / 1e6;
+    u.user_s += static_cast<double>(r.ru_utime.tv_sec) + us_to_s(static_cast<double>(r.ru_utime.tv_usec));
+    u.system_s += static_cast<double>(r.ru_stime.tv_sec) + us_to_s(static_cast<double>(r.ru_stime.tv_usec));
     u.minor_faults += static_cast<uint64_t>(r.ru_minflt);
     u.major_faults += static_cast<uint64_t>(r.ru_majflt);
     u.voluntary_switches += static_cast<uint64_t>(r.ru_nvcsw);
@@ -91,21 +92,21 @@ ResourceUsage tree_usage(const std::vector<pid_t>& live, const rusage* reaped_ma
     if (auto s = v2->read("cpu.stat")) {
       auto user = cgroup_stat_value(*s, "user_usec"), sys = cgroup_stat_value(*s, "system_usec");
       if (user && sys) {
-        u.user_s = static_cast<double>(*user) / 1e6;
-        u.system_s = static_cast<double>(*sys) / 1e6;
+        u.user_s = us_to_s(*user);
+        u.system_s = us_to_s(*sys);
         u.cpu_source = "cgroup cpu.stat";
         u.cpu_known = true;
       }
       if (auto p = cgroup_stat_value(*s, "nr_periods")) u.cpu_periods = *p;
       if (auto t = cgroup_stat_value(*s, "nr_throttled")) u.throttled_periods = *t;
-      if (auto t = cgroup_stat_value(*s, "throttled_usec")) u.throttled_s = static_cast<double>(*t) / 1e6;
+      if (auto t = cgroup_stat_value(*s, "throttled_usec")) u.throttled_s = us_to_s(*t);
     }
   }
   if (v1_cpu != nullptr && v1_cpu->valid()) {
     if (auto s = v1_cpu->read("cpu.stat")) {
       if (auto p = cgroup_stat_value(*s, "nr_periods")) u.cpu_periods = *p;
       if (auto t = cgroup_stat_value(*s, "nr_throttled")) u.throttled_periods = *t;
-      if (auto t = cgroup_stat_value(*s, "throttled_time")) u.throttled_s = static_cast<double>(*t) / 1e9;
+      if (auto t = cgroup_stat_value(*s, "throttled_time")) u.throttled_s = ns_to_s(*t);
     }
   }
   return u;

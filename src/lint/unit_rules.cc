@@ -27,6 +27,7 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/file.h"
 #include "core/strings.h"
 #include "lint/lint.h"
@@ -239,7 +240,7 @@ void UnitLinter::timeouts(const ServiceConfig& s, const std::string& program) {
   if (context_.bench.empty() || !has_ready_event || s.timeout_start_usec.value == kUsecInfinity) return;
   auto measured = measured_start_for(context_.bench, program);
   if (!measured) return;
-  double timeout = static_cast<double>(s.timeout_start_usec.value) / 1e6;
+  double timeout = us_to_s(s.timeout_start_usec.value);
   if (timeout < measured->p99) {
     add("timeout-start-below-p99", where(s.timeout_start_usec, s),
         fmt::format("TimeoutStartSec={}{} is shorter than the measured p99 time-to-ready {} ({}: {} runs of '{}')",
@@ -283,8 +284,8 @@ void UnitLinter::go_limits(const ServiceConfig& s, const BinaryFacts& bin) {
     add("go-cpu-quota-without-gomaxprocs", *s.cpu_quota_usec_per_sec.pos,
         fmt::format("CPUQuota={} allows {:.2f} CPUs, but {} ({}) sets GOMAXPROCS to the host's {} CPUs: it runs "
                     "{} Ps on {:.2f} CPUs of quota and is throttled; GOMAXPROCS should be {}",
-                    raw_value(s.cpu_quota_usec_per_sec.pos), static_cast<double>(quota) / 1e6, bin.path, go, host,
-                    host, static_cast<double>(quota) / 1e6, procs),
+                    raw_value(s.cpu_quota_usec_per_sec.pos), us_to_s(quota), bin.path, go, host,
+                    host, us_to_s(quota), procs),
         fmt::format("add Environment=GOMAXPROCS={} (or build with Go >= 1.25)", procs));
   }
   const Located<MemoryLimit>* tightest = nullptr;

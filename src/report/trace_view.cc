@@ -12,6 +12,7 @@
 //    thread_name metadata events name the lanes.
 // Top lists: files by time spent opening/reading them (or by count), shared
 // libraries are the files whose name has ".so", syscalls by count.
+#include "core/clock.h"
 #include "report/trace_view.h"
 
 #include <algorithm>
@@ -201,8 +202,8 @@ void read_chrome(const json& doc, const JsonAt& root, TraceView& v) {
       continue;
     }
     if (ph != "X") continue;
-    double start = (opt_number(e, {"ts"}, at).value_or(t0) - t0) / 1e6;
-    double end = start + opt_number(e, {"dur"}, at).value_or(0) / 1e6;
+    double start = us_to_s(opt_number(e, {"ts"}, at).value_or(t0) - t0);
+    double end = start + us_to_s(opt_number(e, {"dur"}, at).value_or(0));
     std::string name = opt_string(e, "name", at), cat = opt_string(e, "cat", at);
     if (cat == "phase") {
       v.phases.push_back({name, start, end, 0, {}});

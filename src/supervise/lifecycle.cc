@@ -48,7 +48,7 @@ std::optional<int64_t> parse_u64(std::string_view v) {
   return n;
 }
 
-std::string dur(int64_t ns) { return format_duration(static_cast<double>(ns) / 1e9); }
+std::string dur(int64_t ns) { return format_duration(ns_to_s(ns)); }
 
 void earliest(std::optional<int64_t>& acc, const std::optional<int64_t>& t) {
   if (t && (!acc || *t < *acc)) acc = t;

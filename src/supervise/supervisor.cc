@@ -22,6 +22,7 @@
 // start timeout.
 #include "supervise/supervisor.h"
 
+#include <limits>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -49,8 +50,8 @@ namespace {
 using Kind = Action::Kind;
 
 std::string describe_cpu(const launch::CpuMax& c) {
-  return fmt::format("{}/{} ({:.0f}% of a CPU)", format_duration(static_cast<double>(c.quota_us) / 1e6),
-                     format_duration(static_cast<double>(c.period_us) / 1e6), c.cpus() * 100);
+  return fmt::format("{}/{} ({:.0f}% of a CPU)", format_duration(us_to_s(c.quota_us)),
+                     format_duration(us_to_s(c.period_us)), c.cpus() * 100);
 }
 
 /// One supervision in progress: the state the loop and the action handlers share.
@@ -193,7 +194,7 @@ std::optional<ExitStatus> run_pre_commands(const SupervisorOptions& options, con
     launch::LaunchOptions lo = options.launch;
     lo.argv = pre.argv;
     lo.ready = launch::ReadySpec::parse("exit");
-    lo.ready_timeout_s = options.lifecycle.timeout_start ? ns_to_s(*options.lifecycle.timeout_start) : 1e9;
+    lo.ready_timeout_s = options.lifecycle.timeout_start ? ns_to_s(*options.lifecycle.timeout_start) : std::numeric_limits<double>::infinity();
     lo.limits = {};
     lo.env = last_wins(lo.env);
     launch::RunRecord r = launch::launch_once(lo);
@@ -268,7 +269,7 @@ launch::LaunchOptions Supervision::launch_options() const {
   lo.env.insert(lo.env.begin(), go_env_.begin(), go_env_.end());  // never over a --env of the user
   lo.env = last_wins(lo.env);
   if (lo.ready.polled() || lo.ready.kind == launch::ProbeKind::kLog) {
-    lo.ready_timeout_s = options_.lifecycle.timeout_start ? ns_to_s(*options_.lifecycle.timeout_start) : 1e9;
+    lo.ready_timeout_s = options_.lifecycle.timeout_start ? ns_to_s(*options_.lifecycle.timeout_start) : std::numeric_limits<double>::infinity();
   }
   return lo;
 }

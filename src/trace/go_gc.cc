@@ -25,6 +25,7 @@
 // after tEnd; its start-the-world comes after more bookkeeping. (Ending the
 // sweep pause at finishGCTransition too was tried: the thread is often
 // descheduled between the restart and that call, adding 0.1-2 ms.)
+#include "core/clock.h"
 #include "trace/go_gc.h"
 
 #include <algorithm>
@@ -35,7 +36,7 @@ namespace coldstart::trace {
 
 std::vector<GcCycle> gc_cycles_from_gctrace(const GoInitReport& report, int64_t runtime_start_ns, int64_t end_ns) {
   std::vector<GcCycle> out;
-  auto ns = [](double s) { return static_cast<int64_t>(std::llround(s * 1e9)); };
+  auto ns = [](double s) { return s_to_ns(s); };
   for (const GoGcCycle& g : report.gcs) {
     GcCycle c;
     c.number = g.number;
@@ -126,10 +127,10 @@ GcSummary summarize_gc(const std::vector<GcCycle>& cycles, std::optional<double>
   for (const GcCycle& c : cycles) {
     ++s.cycles;
     for (int64_t p : {c.sweep_term_ns(), c.mark_term_ns()}) {
-      s.stw_total_s += static_cast<double>(p) / 1e9;
-      s.stw_max_s = std::max(s.stw_max_s, static_cast<double>(p) / 1e9);
+      s.stw_total_s += ns_to_s(p);
+      s.stw_max_s = std::max(s.stw_max_s, ns_to_s(p));
     }
-    s.wall_s += static_cast<double>(c.end_ns - c.start_ns) / 1e9;
+    s.wall_s += ns_to_s(c.end_ns - c.start_ns);
     s.cpu_s += c.cpu_s;
     cpu_known = cpu_known || c.source == "gctrace";
   }

@@ -20,6 +20,7 @@
 // its lifetime minus its off-CPU intervals; without them (ptrace), from the
 // cumulative /proc/<tid>/schedstat samples the backend took at the boundaries
 // (which also carry the fault counters then).
+#include "core/clock.h"
 #include "trace/phases.h"
 
 #include <algorithm>
@@ -33,7 +34,7 @@ int64_t overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1) {
   return std::max<int64_t>(0, std::min(a1, b1) - std::max(a0, b0));
 }
 
-double secs(int64_t ns) { return static_cast<double>(ns) / 1e9; }
+double secs(int64_t ns) { return ns_to_s(ns); }
 
 bool is_open(const std::string& name) { return name == "open" || name == "openat" || name == "openat2"; }
 

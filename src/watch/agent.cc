@@ -86,7 +86,7 @@ WatchSummary run_watch(const WatchOptions& options, const std::function<void(con
   // Patterns first: a bad one is a usage error before anything is loaded.
   StartTracker::Options tracker_options;
   for (const std::string& m : options.match) tracker_options.match.emplace_back(m);
-  tracker_options.timeout_ns = static_cast<int64_t>(options.start_timeout_s * 1e9);
+  tracker_options.timeout_ns = s_to_ns(options.start_timeout_s);
 
   InterruptGuard interrupts;
   WatchSummary summary;
@@ -106,7 +106,7 @@ WatchSummary run_watch(const WatchOptions& options, const std::function<void(con
   on_attached(summary.endpoint);
   int64_t t0 = monotonic_ns();
   std::optional<int64_t> deadline;
-  if (options.duration_s) deadline = t0 + static_cast<int64_t>(*options.duration_s * 1e9);
+  if (options.duration_s) deadline = t0 + s_to_ns(*options.duration_s);
   bool counted_out = false;
   for (;;) {
     pollfd p{interrupt_fd(), POLLIN, 0};

@@ -1,3 +1,4 @@
+#include "core/clock.h"
 #include "watch/record_json.h"
 
 #include <time.h>
@@ -39,7 +40,7 @@ nlohmann::json record_json(const StartRecord& r, int64_t realtime_minus_monotoni
   j["exe"] = r.exe;
   if (r.first_exe != r.exe) j["first_exe"] = r.first_exe;
   j["args"] = r.args;
-  j["exec_time"] = static_cast<double>(r.exec_ns + realtime_minus_monotonic_ns) / 1e9;
+  j["exec_time"] = ns_to_s(r.exec_ns + realtime_minus_monotonic_ns);
   j["outcome"] = r.outcome;
   j["time_to_listen"] = r.listen ? nlohmann::json(r.listen->seconds) : nlohmann::json();
   j["time_to_notify"] = r.notify ? nlohmann::json(r.notify->seconds) : nlohmann::json();

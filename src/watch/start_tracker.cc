@@ -15,6 +15,7 @@
 // Records arrive in order per CPU but may interleave across CPUs; every
 // milestone carries its own kernel timestamp, so order does not change the
 // figures, and a record for a key already finished is ignored.
+#include "core/clock.h"
 #include "watch/start_tracker.h"
 
 #include <sys/wait.h>
@@ -27,14 +28,14 @@ namespace {
 MilestoneAt milestone_at(const KernelEvent& e, int64_t exec_ns) {
   MilestoneAt m;
   m.ts_ns = e.ts_ns;
-  m.seconds = e.ts_ns > exec_ns ? static_cast<double>(e.ts_ns - exec_ns) / 1e9 : 0.0;
+  m.seconds = e.ts_ns > exec_ns ? ns_to_s(e.ts_ns - exec_ns) : 0.0;
   if (e.cpu_ns == kNoTask) {
     m.has_task = false;
     return m;
   }
-  m.cpu_seconds = static_cast<double>(e.cpu_ns) / 1e9;
+  m.cpu_seconds = ns_to_s(e.cpu_ns);
   m.major_faults = e.major_faults;
-  m.throttled_seconds = static_cast<double>(e.throttled_ns) / 1e9;
+  m.throttled_seconds = ns_to_s(e.throttled_ns);
   m.pid = e.pid;
   m.comm = e.comm;
   return m;
