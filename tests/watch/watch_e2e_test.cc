@@ -481,8 +481,9 @@ TEST(WatchE2E, RealServersMatchBenchAndPrometheusScrapesTheHistograms) {
       EXPECT_FALSE(r["time_to_first_accept"].is_null()) << r.dump();
       // A connection can only complete on a listening socket; it may come
       // before READY=1 (a client that does not wait for the notification).
-      if (!r["time_to_listen"].is_null())
+      if (!r["time_to_listen"].is_null()) {
         EXPECT_GE(r["time_to_first_accept"].get<double>(), r["time_to_listen"].get<double>() - 1e-4) << r.dump();
+      }
       // CPU of the running thread is as of the scheduler's last accounting: 0 is possible for a short start.
       EXPECT_GE(r[s.notify ? "notify" : "listen"]["cpu_time"].get<double>(), 0.0) << r.dump();
       watched.push_back(r[field].get<double>());
