@@ -39,7 +39,12 @@ Mapping Mapping::map_file(const std::string& path) {
   if (S_ISDIR(st.st_mode)) throw UserError(path + ": is a directory");
   if (!S_ISREG(st.st_mode)) throw UserError(path + ": not a regular file");
   if (st.st_size == 0) return Mapping();
-  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  // MAP_SHARED, not MAP_PRIVATE: while a uprobe is registered on this file
+  // (a trace or watch running), the kernel writes its int3 into every new
+  // private mapping that may execute (uprobe_mmap), so reading _start's code
+  // through a private mapping saw 0xCC at the entry point. Shared mappings
+  // are never patched; PROT_READ keeps this one read-only.
+  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd.get(), 0);
   if (p == MAP_FAILED) throw_sys("mmap", path);
   return Mapping(static_cast<const std::byte*>(p), static_cast<size_t>(st.st_size));
 }

@@ -29,6 +29,19 @@ std::unique_ptr<Tracer> make(const std::string& backend) {
 
 class TraceBoundaries : public ::testing::TestWithParam<std::string> {};
 
+// Reading a program's code while a uprobe sits on it (another trace, watch)
+// must see the file, not the kernel's breakpoint: main is still found.
+TEST(TraceBoundaries, ProgramCodeReadsTheSameWhileTracedByBpf) {
+  std::string path = trace_fixture("sleep_main-stripped");
+  TraceTarget before = describe_target(path);
+  ASSERT_EQ(before.main_source, "libc argument");
+  auto tracer = make_bpf_tracer();
+  tracer->prepare(before);  // the entry and main uprobes are now registered on the file
+  TraceTarget during = describe_target(path);
+  EXPECT_EQ(during.main_source, "libc argument");
+  EXPECT_EQ(during.main_vaddr, before.main_vaddr);
+}
+
 TEST_P(TraceBoundaries, StrippedCProgramFindsMainThroughLibc) {
   std::string path = trace_fixture("sleep_main-stripped");
   TraceTarget target = describe_target(path);
