@@ -4,6 +4,7 @@
 // service's own stderr can be interleaved freely.
 #include "trace/go_inittrace.h"
 
+#include <cstdint>
 #include <charconv>
 #include <cstdlib>
 
@@ -93,10 +94,16 @@ bool parse_gctrace_line(std::string_view line, GoGcCycle& g) {
   g.sweep_term_s = clock[0] / 1e3, g.mark_s = clock[1] / 1e3, g.mark_term_s = clock[2] / 1e3;
   g.sweep_term_cpu_s = cpu[0] / 1e3, g.assist_cpu_s = cpu[1] / 1e3, g.background_cpu_s = cpu[2] / 1e3;
   g.idle_cpu_s = cpu[3] / 1e3, g.mark_term_cpu_s = cpu[4] / 1e3;
-  g.heap_start_bytes = static_cast<uint64_t>(heap[0] * kMiB);
-  g.heap_end_bytes = static_cast<uint64_t>(heap[1] * kMiB);
-  g.heap_live_bytes = static_cast<uint64_t>(heap[2] * kMiB);
-  g.heap_goal_bytes = static_cast<uint64_t>(goal * kMiB);
+  // The line is the target's output: a huge "MB" figure must not overflow
+  // the conversion (UB; found by fuzz_trace_go_inittrace).
+  auto bytes = [](double mib) {
+    double b = mib * kMiB;
+    return !(b > 0) ? uint64_t{0} : b >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(b);
+  };
+  g.heap_start_bytes = bytes(heap[0]);
+  g.heap_end_bytes = bytes(heap[1]);
+  g.heap_live_bytes = bytes(heap[2]);
+  g.heap_goal_bytes = bytes(goal);
   return true;
 }
 
