@@ -19,12 +19,14 @@
 //    newer schema, is refused the same way.
 #include "report/history.h"
 
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace coldstart::report {
@@ -216,9 +218,20 @@ HistoryDb HistoryDb::open(const std::string& path, int busy_timeout_ms) {
     Stmt probe(raw, db.path_, "SELECT count(*) FROM sqlite_schema");
     probe.step("reading");
   }
-  {
-    Stmt wal(raw, db.path_, "PRAGMA journal_mode = WAL");
-    wal.step("switching to WAL");
+  // Changing the journal mode needs an exclusive lock and returns BUSY at
+  // once, without the busy handler, while another connection (a second
+  // bench saving at the same moment) holds the file: retry for as long as
+  // the busy timeout allows, then report it.
+  const int64_t wal_deadline = monotonic_ns() + int64_t{busy_timeout_ms} * 1000000;
+  for (;;) {
+    try {
+      Stmt wal(raw, db.path_, "PRAGMA journal_mode = WAL");
+      wal.step("switching to WAL");
+      break;
+    } catch (const UserError&) {
+      if (monotonic_ns() >= wal_deadline) throw;
+      ::usleep(5000);
+    }
   }
   exec(raw, db.path_, "PRAGMA synchronous = NORMAL", "configuring");
   ensure_schema(raw, db.path_);
