@@ -25,9 +25,9 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <thread>
 
+#include "core/log_capture.h"
 #include "trace.skel.h"
 #include "trace/bpf/trace_events.h"
 #include "trace/go_gc.h"
@@ -36,29 +36,17 @@
 namespace coldstart::trace {
 namespace {
 
-// libbpf's diagnostics: kept (last line) to explain a load failure in one
-// line instead of letting libbpf print its verifier log on our stderr.
-std::mutex g_libbpf_mu;
-std::string g_libbpf_last;
-
+// libbpf's diagnostics: the last line is kept (core/log_capture.h) to
+// explain a load failure, never printed (its verifier log) on our stderr.
 int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level == LIBBPF_DEBUG) return 0;
-  char buf[512];
-  int n = std::vsnprintf(buf, sizeof buf, format, args);
-  std::string line(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
-  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
-  if (!line.empty()) {
-    std::lock_guard lock(g_libbpf_mu);
-    g_libbpf_last = line;
-  }
+  if (level != LIBBPF_DEBUG) keep_last_log_line(format, args);
   return 0;
 }
 
 std::string why(const char* step, int err) {
   std::string reason = std::string("BPF ") + step + ": " + std::strerror(err);
   if (err == EPERM || err == EACCES) return reason + " (needs root or CAP_BPF + CAP_PERFMON)";
-  std::lock_guard lock(g_libbpf_mu);
-  if (!g_libbpf_last.empty()) reason += " (libbpf: " + g_libbpf_last + ")";
+  if (std::string last = last_log_line(); !last.empty()) reason += " (libbpf: " + last + ")";
   return reason;
 }
 

@@ -21,37 +21,27 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <string>
 
 #include "core/error.h"
+#include "core/log_capture.h"
 #include "watch.skel.h"
 #include "watch/bpf/watch_events.h"
 
 namespace coldstart::watch {
 namespace {
 
-std::mutex g_libbpf_mu;
-std::string g_libbpf_last;
-
-// Keeps libbpf's last warning to explain a failure in one line instead of
-// letting it print a verifier log on our stderr.
+// libbpf's diagnostics: the last line is kept (core/log_capture.h) to
+// explain a load failure, never printed (its verifier log) on our stderr.
 int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
-  if (level == LIBBPF_DEBUG) return 0;
-  char buf[512];
-  int n = std::vsnprintf(buf, sizeof buf, format, args);
-  std::string line(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
-  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
-  std::lock_guard lock(g_libbpf_mu);
-  if (!line.empty()) g_libbpf_last = line;
+  if (level != LIBBPF_DEBUG) keep_last_log_line(format, args);
   return 0;
 }
 
 [[noreturn]] void fail(const char* step, int err) {
   std::string reason = std::string("watch: BPF ") + step + ": " + std::strerror(err);
   if (err == EPERM || err == EACCES) throw UserError(reason + " (needs root, or CAP_BPF and CAP_PERFMON)");
-  std::lock_guard lock(g_libbpf_mu);
-  if (!g_libbpf_last.empty()) reason += " (libbpf: " + g_libbpf_last + ")";
+  if (std::string last = last_log_line(); !last.empty()) reason += " (libbpf: " + last + ")";
   throw UserError(reason);
 }
 
