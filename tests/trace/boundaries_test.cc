@@ -90,6 +90,11 @@ TEST_P(TraceBoundaries, StrippedStaticProgramSaysSo) {
 // t0_monotonic_ns + mark). A busy 2-core host can delay one launch's stamp
 // (preempted between the probe and the clock read): the best of five
 // launches must be inside the bound, each delta reported if none is.
+// The bound is the backend's resolution: bpf stamps in the probe itself
+// (50 µs); ptrace reads the clock when its wait returns, and the target's
+// own stamp comes only after the breakpoint is stepped over and the target
+// resumed, 30-65 µs later on this machine kind, so 250 µs there. A mark on
+// the wrong instruction or taken from the wrong clock is off by far more.
 TEST_P(TraceBoundaries, MarksMatchTheTargetsOwnClock) {
   for (const char* name : {"stamps", "stamps-stripped"}) {
     SCOPED_TRACE(name);
@@ -113,7 +118,8 @@ TEST_P(TraceBoundaries, MarksMatchTheTargetsOwnClock) {
       double d_entry = entry - at("entry"), d_main = main - at("main"), d_ready = at("ready") - ready;
       report += "attempt " + std::to_string(attempt) + ": entry " + std::to_string(d_entry / 1e3) + " us, main " +
                 std::to_string(d_main / 1e3) + " us, ready " + std::to_string(d_ready / 1e3) + " us\n";
-      auto within = [](double d) { return d >= -2e3 && d <= 50e3; };  // 2 µs: the clocks' read order
+      const double bound = GetParam() == "bpf" ? 50e3 : 250e3;
+      auto within = [&](double d) { return d >= -2e3 && d <= bound; };  // 2 µs: the clocks' read order
       matched = within(d_entry) && within(d_main) && within(d_ready);
     }
     EXPECT_TRUE(matched) << report;
