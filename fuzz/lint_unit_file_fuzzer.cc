@@ -8,11 +8,11 @@
 #include <string_view>
 
 #include "lint/facts.h"
-#include "supervise/unit_file.h"
-#include "supervise/unit_file_service.h"
-#include "supervise/unit_file_values.h"
+#include "unit/unit_file.h"
+#include "unit/unit_file_service.h"
+#include "unit/unit_file_values.h"
 
-using namespace coldstart::supervise;
+using namespace coldstart::unit;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -40,6 +40,7 @@
 #include "pagecache/apply.h"
 #include "pagecache/evict.h"
 #include "pagecache/manifest.h"
+#include "report/bench_budget.h"
 #include "report/bench_export.h"
 
 namespace coldstart::cli {

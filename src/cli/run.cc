@@ -1,5 +1,6 @@
 // `coldstart run`: options -> SupervisorOptions (a unit file first, then the
-// flags on top), supervise(), then the start-up timeline (human or JSON).
+// flags on top), supervise(), then the start-up timeline (human or JSON;
+// report/run_export.h prints both).
 // Supervisor log lines go to stderr, timestamped like a supervisor's.
 #include <sys/time.h>
 #include <unistd.h>
@@ -18,8 +19,8 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/strings.h"
-#include "report/bench_model.h"
 #include "report/prometheus.h"
+#include "report/run_export.h"
 #include "supervise/run_unit.h"
 #include "supervise/supervisor.h"
 
@@ -97,53 +98,6 @@ void log_line(int64_t begin_ns, int64_t now_ns, std::string_view line) {
   std::fputs(text.c_str(), stderr);
 }
 
-double rel(int64_t t, int64_t begin) { return t == 0 ? -1 : ns_to_s(t - begin); }
-
-nlohmann::json to_json(const supervise::SupervisorReport& r, const std::vector<std::string>& unsupported) {
-  nlohmann::json starts = nlohmann::json::array();
-  for (const auto& s : r.starts) {
-    nlohmann::json j{{"pid", s.pid}, {"spawn", rel(s.spawn_ns, r.begin_ns)}};
-    j["ready"] = s.ready_ns ? nlohmann::json(rel(s.ready_ns, r.begin_ns)) : nlohmann::json(nullptr);
-    j["time_to_ready"] = s.ready_ns ? nlohmann::json(ns_to_s(s.ready_ns - s.spawn_ns)) : nlohmann::json(nullptr);
-    j["boost_end"] = s.boost_end_ns ? nlohmann::json(rel(s.boost_end_ns, r.begin_ns)) : nlohmann::json(nullptr);
-    j["end"] = s.end_ns ? nlohmann::json(rel(s.end_ns, r.begin_ns)) : nlohmann::json(nullptr);
-    j["end_status"] = s.end;
-    j["stopped_for"] = s.stop_reason;
-    j["cpu_s"] = s.at_end.user_s + s.at_end.system_s;
-    j["cpu_periods"] = s.at_end.cpu_periods;
-    j["throttled_periods"] = s.at_end.throttled_periods;
-    j["throttled_s"] = s.at_end.throttled_s;
-    starts.push_back(std::move(j));
-  }
-  return {{"command", "run"}, {"exit_code", r.exit_code}, {"restarts", r.restarts}, {"final_reason", r.final_reason},
-          {"listening", r.listening}, {"unsupported_unit_keys", unsupported}, {"starts", starts}};
-}
-
-std::string timeline_text(const supervise::SupervisorReport& r) {
-  std::string out = "start-up timeline (seconds since coldstart began supervising):\n";
-  for (size_t i = 0; i < r.starts.size(); ++i) {
-    const auto& s = r.starts[i];
-    out += fmt::format("  start {} pid {}: spawn +{:.6f}", i + 1, s.pid, rel(s.spawn_ns, r.begin_ns));
-    if (s.ready_ns) out += fmt::format("  ready +{:.6f} ({})", rel(s.ready_ns, r.begin_ns), format_duration(ns_to_s(s.ready_ns - s.spawn_ns)));
-    else out += "  never ready";
-    if (s.boost_end_ns) out += fmt::format("  boost end +{:.6f}", rel(s.boost_end_ns, r.begin_ns));
-    if (s.end_ns) out += fmt::format("  end +{:.6f} ({})", rel(s.end_ns, r.begin_ns), s.end);
-    if (!s.stop_reason.empty()) out += fmt::format(" [stopped: {}]", s.stop_reason);
-    out += "\n";
-  }
-  out += fmt::format("exit {} ({}; {} restart{})\n", r.exit_code, r.final_reason, r.restarts, r.restarts == 1 ? "" : "s");
-  return out;
-}
-
-// One series (mode "run") of every start that became ready: restarts add samples.
-std::vector<report::ReadySeries> ready_series(const supervise::SupervisorReport& r,
-                                              const supervise::SupervisorOptions& o) {
-  report::ReadySeries s{report::service_name(join(o.launch.argv, " ")), "run", {}};
-  for (const auto& st : r.starts)
-    if (st.ready_ns) s.seconds.push_back(ns_to_s(st.ready_ns - st.spawn_ns));
-  return {std::move(s)};
-}
-
 int run_command(const RunArgs& a) {
   check_output_path(a.export_json, "--export-json");
   check_output_path(a.export_prometheus, "--export-prometheus");
@@ -164,12 +118,12 @@ int run_command(const RunArgs& a) {
   if (o.launch.ready.kind == launch::ProbeKind::kLog) o.launch.output = launch::OutputMode::kCapture;
   supervise::SupervisorReport r = supervise::supervise(o, log);
   if (a.json) {
-    std::printf("%s\n", to_json(r, unsupported).dump(2).c_str());
+    std::printf("%s\n", report::run_json(r, unsupported).dump(2).c_str());
   } else {
-    std::fputs(timeline_text(r).c_str(), stdout);
+    std::fputs(report::run_timeline_text(r).c_str(), stdout);
   }
-  if (!a.export_json.empty()) write_file_atomic(a.export_json, to_json(r, unsupported).dump(2) + "\n");
-  if (!a.export_prometheus.empty()) report::export_prometheus(a.export_prometheus, ready_series(r, o));
+  if (!a.export_json.empty()) write_file_atomic(a.export_json, report::run_json(r, unsupported).dump(2) + "\n");
+  if (!a.export_prometheus.empty()) report::export_prometheus(a.export_prometheus, report::run_ready_series(r, o.launch.argv));
   std::fflush(stdout);
   return r.exit_code;
 }

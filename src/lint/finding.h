@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "core/error.h"
-#include "supervise/unit_file.h"
+#include "unit/unit_file.h"
 
 namespace coldstart::lint {
 
-using supervise::SourcePos;
+using unit::SourcePos;
 
 enum class Severity { kNote, kWarning, kError };
 
@@ -53,7 +53,7 @@ struct LintReport {
 class InputError : public UserError {
  public:
   InputError(SourcePos pos, const std::string& reason)
-      : UserError(supervise::to_string(pos) + ": " + reason), pos_(std::move(pos)), reason_(reason) {}
+      : UserError(unit::to_string(pos) + ": " + reason), pos_(std::move(pos)), reason_(reason) {}
   const SourcePos& pos() const { return pos_; }
   /// The message without the position prefix.
   const std::string& reason() const { return reason_; }

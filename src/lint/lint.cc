@@ -104,10 +104,10 @@ class FileLinter {
       lint_workloads(workloads, context_, report_);
       return;
     }
-    supervise::UnitFile u;
+    unit::UnitFile u;
     try {
-      u = supervise::UnitFile::load(path);
-    } catch (const supervise::UnitSyntaxError& e) {
+      u = unit::UnitFile::load(path);
+    } catch (const unit::UnitSyntaxError& e) {
       throw InputError(e.pos(), e.reason());
     }
     report_.files.push_back(path);

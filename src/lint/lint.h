@@ -10,7 +10,7 @@
 
 #include "lint/facts.h"
 #include "lint/finding.h"
-#include "supervise/unit_file.h"
+#include "unit/unit_file.h"
 
 namespace coldstart::lint {
 
@@ -40,7 +40,7 @@ struct LintContext {
 LintReport lint_paths(const std::vector<std::string>& paths, const LintContext& context);
 
 /// The unit rules over one unit (a .service or a .socket).
-void lint_unit(const supervise::UnitFile& unit, const LintContext& context, LintReport& report);
+void lint_unit(const unit::UnitFile& unit, const LintContext& context, LintReport& report);
 
 /// The Kubernetes rules over the workloads of one manifest file.
 void lint_workloads(const std::vector<K8sWorkload>& workloads, const LintContext& context, LintReport& report);

@@ -48,7 +48,7 @@ std::string percent_encode(std::string_view path) {
 }
 
 std::string where(const SourcePos& pos) {
-  return pos.line > 0 ? supervise::to_string(pos) : pos.file;
+  return pos.line > 0 ? unit::to_string(pos) : pos.file;
 }
 
 nlohmann::json artifact_location(const std::string& path, const std::filesystem::path& base) {
@@ -73,7 +73,7 @@ std::string not_checked_summary(const LintReport& report) {
 std::string format_text(const LintReport& report) {
   std::string out;
   for (const Finding& f : report.findings) {
-    out += fmt::format("{}: {}: {} [{}]\n", supervise::to_string(f.pos), severity_name(f.severity), f.message, f.rule);
+    out += fmt::format("{}: {}: {} [{}]\n", unit::to_string(f.pos), severity_name(f.severity), f.message, f.rule);
     if (!f.hint.empty()) out += fmt::format("  fix: {}\n", f.hint);
   }
   for (const FileProblem& p : report.not_checked)

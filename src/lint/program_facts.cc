@@ -36,7 +36,7 @@
 #include "elf/elf.h"
 #include "elf/resolve.h"
 #include "lint/facts.h"
-#include "supervise/unit_file_values.h"
+#include "unit/unit_file_values.h"
 
 namespace coldstart::lint {
 namespace {
@@ -97,7 +97,7 @@ class ProgramProber {
     if (command.empty()) return unexpected(fmt::format("#!{} {}: env is given no program", s.interpreter, s.argument));
     const std::string& name = command.front();
     if (name.find('/') != std::string::npos) return name;
-    std::string found = supervise::resolve_exec_path(name);
+    std::string found = unit::resolve_exec_path(name);
     if (found.empty()) {
       if (name.find_first_of(" \t") != std::string::npos)
         return unexpected(fmt::format("'{}' not found in PATH (#!{} {} passes it to env as one word; use env -S)",

@@ -1,5 +1,5 @@
 // The unit-file rules. Each reads the typed settings of
-// supervise/unit_file_service.h (so `lint` and `run --unit` agree on what a
+// unit/unit_file_service.h (so `lint` and `run --unit` agree on what a
 // unit means) plus the facts of its ExecStart= binary:
 //
 //  * Protocols: Type=notify needs READY=1 on $NOTIFY_SOCKET; WatchdogSec=
@@ -32,12 +32,12 @@
 #include "core/strings.h"
 #include "lint/lint.h"
 #include "lint/rules.h"
-#include "supervise/unit_file_service.h"
+#include "unit/unit_file_service.h"
 
 namespace coldstart::lint {
 namespace {
 
-using namespace supervise;
+using namespace unit;
 
 std::string needed_text(const BinaryFacts& bin) {
   if (bin.needed.empty()) return "none";

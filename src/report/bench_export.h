@@ -1,106 +1,15 @@
-// The result model of `coldstart bench` and its printers: the human table,
-// JSON (a superset of hyperfine's --export-json schema, read back by
-// bench_model.h's bench_from_json), markdown and CSV; plus the statistics and
-// the --budget gate over it. cli/bench.cc fills a BenchReport; later
-// consumers (--save, --baseline, --export-prometheus) take the same model.
+// The printers of bench's result model (bench_results.h), one per format:
+// the human table, JSON (a superset of hyperfine's --export-json schema, read
+// back by bench_model.h's bench_from_json), markdown and CSV.
 #pragma once
 
-#include <optional>
-#include <span>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "launch/launcher.h"
+#include "report/bench_results.h"
 
 namespace coldstart::report {
-
-/// One run of one command.
-struct BenchRun {
-  bool ready = false;
-  double time_s = 0;  ///< time to ready (valid when ready)
-  std::optional<int> exit_code;
-  int exit_signal = 0;
-  std::string failure;
-  launch::ResourceUsage usage;
-  /// --cold/--prewarm: page-cache residency of the evicted files before the
-  /// eviction, and at the start of the run (after eviction; ~0 when cold is cold).
-  uint64_t resident_before_pages = 0;
-  uint64_t resident_at_start_pages = 0;
-  uint64_t file_pages = 0;
-  /// --image: entering the image (namespace + overlayfs + pivot, inside
-  /// time_s), the overlayfs mount alone, and execve to ready.
-  std::optional<double> mount_s, overlay_mount_s, exec_to_ready_s;
-  bool residency_known = true;  ///< false: mincore could not see the files (unprivileged)
-  std::string isolation;        ///< the launch's containment (RunRecord::isolation)
-};
-
-/// Statistics over the ready runs of one command (seconds).
-struct RunStats {
-  size_t count = 0;
-  double mean = 0, stddev = 0, median = 0, min = 0, max = 0, p90 = 0, p95 = 0, p99 = 0;
-  double user_mean = 0, system_mean = 0;  ///< over the ready runs whose CPU time is known
-  bool cpu_known = true;                  ///< false: no ready run had a known CPU time
-};
-
-/// Everything measured for one command.
-struct BenchCommandResult {
-  std::string command;
-  std::string mode;   ///< "warm", "cold" or "prewarm"
-  std::string ready;  ///< the SPEC
-  std::vector<BenchRun> runs;  ///< measured runs in order (warm-ups excluded)
-  std::vector<std::string> notes;  ///< e.g. the Go settings bench made
-  RunStats stats;
-  std::optional<std::string> outlier_warning;
-  std::vector<double> ready_times() const;
-};
-
-/// The ratio of medians of `candidate` over `baseline` (indices into commands).
-struct BenchComparisonResult {
-  size_t baseline = 0;
-  size_t candidate = 0;
-  double ratio = 1, ci_low = 1, ci_high = 1, p_value = 1;
-  std::string sentence;  ///< "./b is 1.42× slower than ./a (95% CI 1.37×–1.48×, p < 0.001)" (comparison_words.h)
-};
-
-struct BenchReport {
-  std::vector<BenchCommandResult> commands;
-  std::vector<BenchComparisonResult> comparisons;
-  bool interleaved = true;
-  size_t warmup = 0;
-  /// How the runs were contained ("cgroup v2 ..." or "process group (no
-  /// cgroup: ...)") and, for the fallback, the figures it leaves unavailable;
-  /// finish_report fills both from the runs.
-  std::string isolation;
-  std::vector<std::string> unavailable;
-};
-
-/// Mean, stddev (sample), median and R-7 quantiles of the ready runs.
-RunStats compute_stats(std::span<const BenchRun> runs);
-
-/// A warning when runs disagree: outliers by the modified z-score (> 3.5,
-/// Iglewicz-Hoaglin), naming a slow first run (cold caches) when it is one.
-std::optional<std::string> outlier_warning(std::span<const double> times);
-
-/// Fills stats/outlier warnings of every command and the comparisons of every
-/// other command against the first (bootstrap CI, Mann-Whitney U).
-void finish_report(BenchReport& report);
-
-/// "--budget" expressions: STAT<DURATION with STAT one of median, mean, max,
-/// min, p90, p95, p99 ("p95<20ms"; "<=" allowed).
-struct Budget {
-  std::string stat;
-  double limit_s = 0;
-  bool inclusive = false;
-  std::string text;
-  /// Throws UserError naming the bad part.
-  static Budget parse(std::string_view text);
-  /// The statistic's value for a command.
-  double value(const RunStats& s) const;
-  bool holds(const RunStats& s) const;
-};
 
 nlohmann::json bench_json(const BenchReport& report);
 std::string bench_markdown(const BenchReport& report);

@@ -1,6 +1,6 @@
 // A writer of the Chrome Trace Event format (the JSON that chrome://tracing
 // and the Perfetto UI open). It knows tracks and slices, not coldstart's
-// trace model: cli/trace.cc maps a traced launch onto it.
+// trace model: trace_export.h maps a traced launch onto it.
 #pragma once
 
 #include <string>

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "report/bench_export.h"
+#include "report/bench_results.h"
 
 namespace coldstart::report {
 

@@ -30,6 +30,8 @@
 #include "supervise/unit_user.h"
 
 namespace coldstart::supervise {
+// The unit layer's syntax tree and value grammars, read throughout.
+using namespace unit;
 namespace {
 
 // [Service]/[Socket]/[Unit] keys this mapping acts on (or that only describe).

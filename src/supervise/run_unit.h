@@ -1,6 +1,6 @@
 // `run --unit FILE.service`: what a systemd service unit (and the .socket
 // unit beside it) means for coldstart's supervisor. The unit syntax and the
-// value grammars are unit_file*.h's (shared with lint); this file only maps
+// value grammars are the unit layer's (src/unit, shared with lint); this file only maps
 // the settings onto SupervisorOptions and lists the keys it does not act on.
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "supervise/supervisor.h"
-#include "supervise/unit_file_service.h"
+#include "unit/unit_file_service.h"
 
 namespace coldstart::supervise {
 
@@ -26,7 +26,7 @@ UnitRunConfig read_unit_for_run(const std::string& path);
 
 /// Maps an already parsed service (and optional socket) unit; `read_unit_for_run`
 /// without the file system, for tests.
-UnitRunConfig unit_to_options(const UnitFile& service, const UnitFile* socket);
+UnitRunConfig unit_to_options(const unit::UnitFile& service, const unit::UnitFile* socket);
 
 /// systemd's ListenStream= forms: "8080", "127.0.0.1:8080", "[::1]:80",
 /// "/run/x.sock", "@name". Throws UserError.

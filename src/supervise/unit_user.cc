@@ -20,9 +20,11 @@
 
 #include "core/error.h"
 #include "core/strings.h"
-#include "supervise/unit_file_values.h"
+#include "unit/unit_file_values.h"
 
 namespace coldstart::supervise {
+// The unit layer's syntax tree and value grammars, read throughout.
+using namespace unit;
 namespace {
 
 [[noreturn]] void refuse(const UnitEntry& e, const std::string& msg) {

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "core/process.h"
-#include "supervise/unit_file.h"
+#include "unit/unit_file.h"
 
 namespace coldstart::supervise {
 
@@ -15,6 +15,6 @@ namespace coldstart::supervise {
 /// group; the supplementary groups are the user's own (getgrouplist, as
 /// systemd does) plus SupplementaryGroups=. Throws UserError with file:line:col
 /// for an unknown user or group and for DynamicUser=yes (unsupported).
-std::optional<Credentials> unit_credentials(const UnitFile& unit);
+std::optional<Credentials> unit_credentials(const unit::UnitFile& unit);
 
 }  // namespace coldstart::supervise

@@ -1,10 +1,13 @@
 // bench's result model: statistics, outliers, comparisons, budgets, and that
 // the JSON reads back through report's bench_from_json (hyperfine's schema).
 #include <gtest/gtest.h>
+
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "launch/go_env.h"
+#include "report/bench_budget.h"
 #include "report/bench_export.h"
 #include "report/bench_model.h"
 
@@ -68,7 +71,7 @@ TEST(BenchStats, ComparisonSentenceInTheSharedWords) {
 TEST(BenchBudget, ParsesAndChecks) {
   Budget b = Budget::parse("p95<20ms");
   EXPECT_EQ(b.stat, "p95");
-  EXPECT_DOUBLE_EQ(b.limit_s, 0.020);
+  EXPECT_EQ(b.limit, std::chrono::milliseconds(20));
   RunStats s;
   s.count = 1;
   s.p95 = 0.019;

@@ -51,7 +51,7 @@ TEST_P(Corpus, FiresExactlyTheExpectedRules) {
   std::string details;
   for (const Finding& f : report.findings) {
     fired.push_back(f.rule);
-    details += supervise::to_string(f.pos) + ": " + f.message + " [" + f.rule + "]\n";
+    details += unit::to_string(f.pos) + ": " + f.message + " [" + f.rule + "]\n";
     EXPECT_FALSE(f.hint.empty()) << f.rule;
     EXPECT_GT(f.pos.line, 0);
     EXPECT_GT(f.pos.column, 0);

@@ -8,7 +8,7 @@
 #include "lint/k8s_manifest.h"
 #include "lint/lint.h"
 #include "lint_testing.h"
-#include "supervise/unit_file_service.h"
+#include "unit/unit_file_service.h"
 
 namespace coldstart::lint {
 namespace {
@@ -41,7 +41,7 @@ TEST(K8sManifest, ContainersProbesResourcesWithPositions) {
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0].kind, "Deployment");
   EXPECT_EQ(w[0].name, "users");
-  EXPECT_EQ(supervise::to_string(w[0].pos), "m.yaml:5:1");
+  EXPECT_EQ(unit::to_string(w[0].pos), "m.yaml:5:1");
   ASSERT_EQ(w[0].containers.size(), 2u);
   EXPECT_TRUE(w[0].containers[0].init);
   const K8sContainer& c = w[0].containers[1];
@@ -49,9 +49,9 @@ TEST(K8sManifest, ContainersProbesResourcesWithPositions) {
   EXPECT_TRUE(c.has_ports);
   ASSERT_TRUE(c.liveness);
   EXPECT_EQ(c.liveness->window(), 9);  // 0 + 3 x 3 (default failureThreshold)
-  EXPECT_EQ(supervise::to_string(c.liveness->pos), "m.yaml:16:11");
+  EXPECT_EQ(unit::to_string(c.liveness->pos), "m.yaml:16:11");
   EXPECT_DOUBLE_EQ(c.cpu_limit->value, 0.25);
-  EXPECT_EQ(supervise::to_string(c.cpu_limit->pos), "m.yaml:19:27");
+  EXPECT_EQ(unit::to_string(c.cpu_limit->pos), "m.yaml:19:27");
   EXPECT_DOUBLE_EQ(c.memory_limit->value, 1073741824.0);
   EXPECT_TRUE(c.env_has("GOMAXPROCS"));
   EXPECT_FALSE(c.readiness);
@@ -161,7 +161,7 @@ TEST(BenchResults, P99FromTimesOrGiven) {
 
 // Unit rules against a fake binary.
 std::vector<std::string> rules_with(const std::string& unit_text, BinaryFacts facts) {
-  supervise::UnitFile u;
+  unit::UnitFile u;
   u.parse(unit_text, "/nonexistent/svc.service");
   LintContext context;
   context.host_cpus = 32;
@@ -239,14 +239,14 @@ namespace {
 // systemd-logind.service has BusName= and no Type=: systemd runs it as
 // Type=dbus, so lint must not call it Type=simple (issue 15, case 5).
 TEST(LintUnitReader, BusNameWithoutTypeIsDbus) {
-  auto unit = supervise::UnitFile::load(test::source_path("tests/lint/data/real/units/systemd-logind.service"));
-  supervise::ServiceConfig s = supervise::read_service(unit, 1ull << 30);
+  auto unit = unit::UnitFile::load(test::source_path("tests/lint/data/real/units/systemd-logind.service"));
+  unit::ServiceConfig s = unit::read_service(unit, 1ull << 30);
   EXPECT_EQ(s.type.value, "dbus");
   EXPECT_FALSE(s.type.is_set());
   EXPECT_EQ(s.bus_name.value, "org.freedesktop.login1");
-  supervise::UnitFile plain;
+  unit::UnitFile plain;
   plain.parse("[Service]\nExecStart=/bin/true\n", "p.service");
-  EXPECT_EQ(supervise::read_service(plain, 1ull << 30).type.value, "simple");
+  EXPECT_EQ(unit::read_service(plain, 1ull << 30).type.value, "simple");
 }
 
 }  // namespace

@@ -21,7 +21,7 @@
 
 #include "lint/lint.h"
 #include "lint_testing.h"
-#include "supervise/unit_file_values.h"
+#include "unit/unit_file_values.h"
 
 namespace coldstart::lint {
 namespace {
@@ -47,7 +47,7 @@ std::map<std::string, std::vector<std::string>> expectations() {
 }
 
 std::string describe(const Finding& f) {
-  return supervise::to_string(f.pos) + ": " + std::string(severity_name(f.severity)) + ": " + f.message + " [" +
+  return unit::to_string(f.pos) + ": " + std::string(severity_name(f.severity)) + ": " + f.message + " [" +
          f.rule + "]";
 }
 
@@ -121,10 +121,10 @@ TEST(LintRealFiles, ScriptExecStartsAreFollowedToTheirInterpreter) {
   };
   auto env_sh = probe(script("a", "#!/usr/bin/env sh"));
   ASSERT_TRUE(env_sh) << env_sh.error();
-  EXPECT_EQ(env_sh->path, supervise::resolve_exec_path("sh"));
+  EXPECT_EQ(env_sh->path, unit::resolve_exec_path("sh"));
   auto env_split = probe(script("b", "#!/usr/bin/env -S perl -w -T"));
   ASSERT_TRUE(env_split) << env_split.error();
-  EXPECT_EQ(env_split->path, supervise::resolve_exec_path("perl"));
+  EXPECT_EQ(env_split->path, unit::resolve_exec_path("perl"));
   auto nested = probe(script("c", "#!" + dir.path() + "/a"));
   ASSERT_TRUE(nested) << nested.error();
   EXPECT_EQ(nested->scripts.size(), 2u);

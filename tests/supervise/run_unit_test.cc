@@ -11,6 +11,8 @@
 namespace coldstart::supervise {
 namespace {
 
+using unit::UnitFile;
+
 constexpr int64_t kS = 1'000'000'000;
 
 UnitFile parse(const std::string& text, const std::string& name) {

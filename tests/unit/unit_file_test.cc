@@ -1,6 +1,6 @@
 // The unit-file syntax layer: sections, positions, continuations, comments,
 // repeated keys, list resets, drop-ins, and the errors systemd refuses with.
-#include "supervise/unit_file.h"
+#include "unit/unit_file.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "test_util.h"
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 namespace {
 
 UnitFile parse(std::string_view text, const std::string& name = "web.service") {
@@ -178,4 +178,4 @@ TEST(UnitFile, MissingFileIsAUserError) {
 }
 
 }  // namespace
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit

@@ -2,14 +2,14 @@
 // Environment=) and the typed [Service]/[Socket] reading. Time spans are
 // also checked against systemd's own parser through `systemd-analyze
 // timespan` when that program exists.
-#include "supervise/unit_file_values.h"
+#include "unit/unit_file_values.h"
 
 #include <gtest/gtest.h>
 
-#include "supervise/unit_file_service.h"
+#include "unit/unit_file_service.h"
 #include "test_util.h"
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 namespace {
 
 constexpr uint64_t kSec = kUsecPerSec;
@@ -255,4 +255,4 @@ TEST(SocketConfig, ListenersAndService) {
 }
 
 }  // namespace
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit

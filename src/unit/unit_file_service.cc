@@ -3,7 +3,7 @@
 // replacing the setting, resetting it (empty value) or, when its value does
 // not parse, being ignored with a recorded problem, exactly as systemd's
 // load-fragment.c leaves the previous value in place after a warning.
-#include "supervise/unit_file_service.h"
+#include "unit/unit_file_service.h"
 
 #include <algorithm>
 
@@ -12,7 +12,7 @@
 #include "core/file.h"
 #include "core/strings.h"
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 namespace {
 
 /// Replays the assignments of one section, dispatching on the key.
@@ -243,4 +243,4 @@ std::optional<std::string> ServiceConfig::env(const std::string& name) const {
   return std::nullopt;
 }
 
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit

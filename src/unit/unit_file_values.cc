@@ -13,7 +13,7 @@
 //    integer part goes through strtol with base 0, so "010%" is 8%.
 //  * extract_first_word(UNQUOTE|CUNESCAPE): quotes open and close anywhere in
 //    a word; backslash escapes are decoded inside quotes too.
-#include "supervise/unit_file_values.h"
+#include "unit/unit_file_values.h"
 
 #include <unistd.h>
 
@@ -27,7 +27,7 @@
 
 #include <fmt/format.h>
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 namespace {
 
 constexpr std::string_view kWhitespace = " \t\n\r";
@@ -303,4 +303,4 @@ Result<uint64_t> parse_cpu_quota(std::string_view text) {
   return static_cast<uint64_t>(*r) * kUsecPerSec / 10000;
 }
 
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit

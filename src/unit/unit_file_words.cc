@@ -13,9 +13,9 @@
 
 #include <fmt/format.h>
 
-#include "supervise/unit_file_values.h"
+#include "unit/unit_file_values.h"
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 namespace {
 
 constexpr std::string_view kWhitespace = " \t\n\r";
@@ -309,4 +309,4 @@ Result<std::string> expand_specifiers(std::string_view text, const std::string& 
   return out;
 }
 
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit

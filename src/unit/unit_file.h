@@ -34,7 +34,7 @@
 
 #include "core/error.h"
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 
 /// A position in a source file: 1-based line and 1-based byte column.
 struct SourcePos {
@@ -142,4 +142,4 @@ class UnitFile {
   std::vector<Section> sections_;
 };
 
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit

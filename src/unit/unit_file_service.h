@@ -21,10 +21,10 @@
 #include <utility>
 #include <vector>
 
-#include "supervise/unit_file.h"
-#include "supervise/unit_file_values.h"
+#include "unit/unit_file.h"
+#include "unit/unit_file_values.h"
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 
 /// A setting's value and, if the unit set it, where (the winning assignment).
 template <typename T>
@@ -96,4 +96,4 @@ SocketConfig read_socket(const UnitFile& unit);
 /// Host RAM in bytes from /proc/meminfo (MemTotal), 0 if unknown.
 uint64_t physical_memory_bytes();
 
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit

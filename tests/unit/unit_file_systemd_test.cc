@@ -14,10 +14,10 @@
 #include <set>
 #include <sstream>
 
-#include "supervise/unit_file_service.h"
+#include "unit/unit_file_service.h"
 #include "test_util.h"
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 namespace {
 
 constexpr const char* kSystemd = "/usr/lib/systemd/systemd";
@@ -124,4 +124,4 @@ TEST(UnitFileVsSystemd, EveryStartupSettingParsesToSystemdsValue) {
 }
 
 }  // namespace
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit

@@ -16,7 +16,7 @@
 // only logs and skips a line without '=' or an assignment before the first
 // section. We throw for the former and record an issue for the latter, so
 // `lint` reports exactly what systemd would.
-#include "supervise/unit_file.h"
+#include "unit/unit_file.h"
 
 #include <sys/stat.h>
 
@@ -30,7 +30,7 @@
 #include "core/file.h"
 #include "core/strings.h"
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 
 std::string to_string(const SourcePos& pos) { return fmt::format("{}:{}:{}", pos.file, pos.line, pos.column); }
 
@@ -268,4 +268,4 @@ std::vector<const UnitEntry*> UnitFile::list(std::string_view section, std::stri
   return out;
 }
 
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit

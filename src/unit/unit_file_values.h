@@ -15,7 +15,7 @@
 
 #include "core/result.h"
 
-namespace coldstart::supervise {
+namespace coldstart::unit {
 
 inline constexpr uint64_t kUsecInfinity = UINT64_MAX;
 inline constexpr uint64_t kUsecPerSec = 1000000;
@@ -103,4 +103,4 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_environment(std::
 /// machine, boot IDs, ...) are left as they are; an unknown letter is an error.
 Result<std::string> expand_specifiers(std::string_view text, const std::string& unit_name);
 
-}  // namespace coldstart::supervise
+}  // namespace coldstart::unit
