@@ -12,6 +12,9 @@
 // docs/prewarm.md "Why cold-after-apply was slower than warm".
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -56,8 +59,22 @@ int main(int argc, char** argv) {
     }
     double ready_ms = r.time_to_ready_s * 1e3;
     uint64_t dropped = 0, unnamed = 0;
-    auto traced = traced_by_path((*tracer)->collect(dropped), paths, unnamed);
+    auto folded = (*tracer)->collect(dropped);
+    auto traced = traced_by_path(folded, paths, unnamed);
+    // Pages of files outside the manifest that the start brought in, by (device, inode).
+    std::string others;
+    for (const auto& [key, f] : folded) {
+      bool named = false;
+      for (const std::string& path : paths) {
+        struct stat st {};
+        named = named || (::stat(path.c_str(), &st) == 0 && st.st_dev == key.first && st.st_ino == key.second);
+      }
+      if (!named && total_pages(f.added) > 0)
+        others += fmt::format(" dev {}:{} inode {}: {} pages;", major(key.first), minor(key.first), key.second,
+                              total_pages(f.added));
+    }
     l.stop();
+    if (!others.empty()) std::printf("brought in, files outside the manifest:%s\n", others.c_str());
     std::printf("applied %llu pages; ready after %.2f ms; records lost %llu; pages needed of files not in the "
                 "manifest: %llu\n",
                 static_cast<unsigned long long>(applied.pages), ready_ms,
@@ -73,15 +90,23 @@ int main(int argc, char** argv) {
       if (added == 0 && missed == 0) continue;
       std::string where;
       for (const PageRange& p : t.added) {
-        if (where.size() > 120) {
-          where += " ...";
-          break;
-        }
         where += fmt::format(" {}+{}", p.first, p.count);
       }
-      std::printf("%-60s added %5llu  needed %5llu  needed-not-in-manifest %4llu  added:%s\n", f.path.c_str(),
-                  static_cast<unsigned long long>(added), static_cast<unsigned long long>(used),
-                  static_cast<unsigned long long>(missed), where.c_str());
+      std::string miss;
+      std::vector<PageRange> in = intersect(t.used, want);
+      for (const PageRange& p : t.used) {
+        // the pages of p not in the manifest, as ranges
+        uint64_t at = p.first;
+        for (const PageRange& q : in) {
+          if (q.end() <= p.first || q.first >= p.end()) continue;
+          if (q.first > at) miss += fmt::format(" {}+{}", at, q.first - at);
+          at = q.end();
+        }
+        if (at < p.end()) miss += fmt::format(" {}+{}", at, p.end() - at);
+      }
+      std::printf("%-60s added %5llu  needed %5llu  needed-not-in-manifest %4llu\n  added:%s\n  missing:%s\n",
+                  f.path.c_str(), static_cast<unsigned long long>(added), static_cast<unsigned long long>(used),
+                  static_cast<unsigned long long>(missed), where.c_str(), miss.c_str());
     }
     std::printf("total: %llu pages brought in by the start, %llu needed pages not in the manifest\n",
                 static_cast<unsigned long long>(all_added), static_cast<unsigned long long>(all_missed));
