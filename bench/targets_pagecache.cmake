@@ -9,3 +9,7 @@ add_custom_target(bench_prewarm
   DEPENDS prewarm_bench coldstart user-service fixture_go-user-service-cgo
   USES_TERMINAL
   COMMENT "prewarm apply vs vmtouch -t vs warm vs cold")
+# `prewarm_misses MANIFEST READY -- PROG`: what a start after apply still reads
+# (the page tracer on an applied start; docs/prewarm.md).
+add_executable(prewarm_misses ${CMAKE_CURRENT_SOURCE_DIR}/prewarm_misses.cc)
+target_link_libraries(prewarm_misses PRIVATE coldstart_launch coldstart_pagecache fmt::fmt)

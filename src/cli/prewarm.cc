@@ -74,24 +74,6 @@ struct ApplyArgs {
   unsigned threads = 0;
 };
 
-/// FILE... given to apply: every page of each file (what vmtouch -t loads).
-/// Files that cannot be opened stay in with an empty identity, so apply
-/// reports them as missing or refused like a manifest's files.
-Manifest whole_files(const std::vector<std::string>& paths) {
-  Manifest m;
-  m.page_size = page_size();
-  for (const std::string& path : paths) {
-    auto f = open_regular(path);
-    if (!f) {
-      m.files.push_back({path, {}, {}});
-      continue;
-    }
-    uint64_t pages = (f->identity.size + m.page_size - 1) / m.page_size;
-    m.files.push_back({path, f->identity, normalize({{0, pages}})});
-  }
-  return m;
-}
-
 json apply_json(const ApplyResult& r, const ApplyArgs& a) {
   json files = json::array();
   for (const FileApplied& f : r.files)
@@ -130,7 +112,7 @@ int hold_until_signal() {
 
 int run_apply(const ApplyArgs& a) {
   Targets t = targets_of(a.targets, false);
-  Manifest m = t.manifest ? std::move(*t.manifest) : whole_files(t.paths);
+  Manifest m = t.manifest ? std::move(*t.manifest) : whole_files_manifest(t.paths);
   auto method = parse_load_method(a.method);
   if (!method) throw UserError("--method: " + method.error());
   ApplyOptions opts{*method, a.threads, a.lock};
@@ -203,18 +185,6 @@ int run_evict(const FilesArgs& a) {
 }
 
 // ---- status ----
-
-/// Resident pages of `have` that fall inside `want` (both normalized).
-uint64_t overlap(const std::vector<PageRange>& have, const std::vector<PageRange>& want) {
-  uint64_t n = 0;
-  size_t i = 0, j = 0;
-  while (i < have.size() && j < want.size()) {
-    uint64_t lo = std::max(have[i].first, want[j].first), hi = std::min(have[i].end(), want[j].end());
-    if (hi > lo) n += hi - lo;
-    (have[i].end() < want[j].end()) ? ++i : ++j;
-  }
-  return n;
-}
 
 int run_status(const FilesArgs& a) {
   Targets t = targets_of(a.targets, a.files_only);

@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -39,6 +40,7 @@
 #include "elf/elf.h"
 #include "launch/launcher.h"
 #include "pagecache/evict.h"
+#include "pagecache/page_trace.h"
 #include "pagecache/record.h"
 #include "pagecache/record_union.h"
 #include "trace/traced_run.h"
@@ -108,32 +110,88 @@ std::optional<std::vector<std::string>> traced_discovery(const RecordArgs& a, co
   return opened;
 }
 
-/// One recording: evict the candidates, start until ready, read what the
-/// tree's page tables hold (or residency when the tree is gone).
-Recording record_once(const RecordArgs& a, const Discovery& discovery, EvictReport& evicted) {
+/// The page tracer across the recordings: tried at the first, dropped (with
+/// one warning) when BPF cannot run here.
+struct Tracing {
+  bool usable = true;
+};
+
+/// One start's record: with the tracer's pages, and by page tables alone
+/// (what the tracer added is the difference).
+struct OneRecord {
+  Recording rec;
+  Manifest pagemap_only;
+};
+
+/// The page tracer's record, by path (files the start opened or mapped);
+/// nullopt without a tracer.
+std::optional<TracedPages> traced_pages(PageTrace* tracer, const Discovery& discovery,
+                                        const TouchedFiles* touched) {
+  if (tracer == nullptr) return std::nullopt;
+  uint64_t dropped = 0;
+  auto folded = tracer->collect(dropped);
+  if (dropped > 0)
+    prewarm_warning(fmt::format("the page tracer lost {} records (buffer full): the set may miss pages", dropped));
+  // The names the page tables give first (absolute, as /proc/PID/maps), then
+  // the discovery's, made absolute (the binary may be "./prog").
+  std::vector<std::string> names;
+  if (touched)
+    for (const auto& [path, ranges] : touched->mapped) names.push_back(path);
+  for (const std::string& c : discovery.candidates) {
+    char real[PATH_MAX];
+    if (::realpath(c.c_str(), real) != nullptr) names.emplace_back(real);
+  }
+  uint64_t unnamed = 0;
+  return traced_by_path(folded, names, unnamed);
+}
+
+/// One recording: evict the candidates, start until ready (under the page
+/// tracer when it can run), read what the tree's page tables hold (or only
+/// the tracer's record, or residency, when the tree is gone).
+OneRecord record_once(const RecordArgs& a, const Discovery& discovery, EvictReport& evicted, Tracing& tracing) {
   const std::vector<std::string>& candidates = discovery.candidates;
   evicted = evict_files(candidates);
   for (const EvictOutcome& e : evicted.files)
     if (!e.ok()) prewarm_warning(e.error);
 
-  launch::Launch l(launch_options(a));
+  launch::LaunchOptions options = launch_options(a);
+  options.paused = tracing.usable;  // attach to the cgroup before the first exec
+  launch::Launch l(options);
+  std::unique_ptr<PageTrace> tracer;
+  if (tracing.usable) {
+    auto t = PageTrace::start(l.cgroup_id());
+    if (t) {
+      tracer = std::move(*t);
+    } else {
+      tracing.usable = false;
+      prewarm_warning("no page tracer (" + t.error() +
+                      "): pages not mapped at the ready instant are not recorded, files read() by residency");
+    }
+    l.resume();
+  }
   require_ready(l, "the recording");
+  if (tracer) tracer->stop();  // the ready instant: what comes after is not the start's
   std::vector<pid_t> pids = l.tree_pids();
-  Recording rec;
+  OneRecord out;
   if (!pids.empty()) {
     auto touched = touched_files(pids);
     if (!touched) throw UserError("reading the started tree: " + touched.error());
-    // Opened during the start but closed by now: residency, like fds.
+    // Opened during the start but closed by now: residency, like fds (untraced).
     touched->open_files.insert(discovery.opened.begin(), discovery.opened.end());
-    rec = record_from_touched(*touched, a.command);
+    std::optional<TracedPages> traced = traced_pages(tracer.get(), discovery, &*touched);
+    out.rec = record_from_touched(*touched, a.command, traced ? &*traced : nullptr);
+    out.pagemap_only = traced ? record_from_touched(*touched, a.command).manifest : out.rec.manifest;
+  } else if (std::optional<TracedPages> traced = traced_pages(tracer.get(), discovery, nullptr)) {
+    out.rec = record_from_traced(*traced, a.command);
   } else {
     prewarm_warning(
         "the tree had exited at the ready instant: recording by residency (over-records the readahead)");
-    rec = record_from_residency(candidates, a.command);
+    out.rec = record_from_residency(candidates, a.command);
+    out.pagemap_only = out.rec.manifest;
   }
   l.stop();
-  for (const std::string& w : rec.warnings) prewarm_warning(w);
-  return rec;
+  for (const std::string& w : out.rec.warnings) prewarm_warning(w);
+  return out;
 }
 
 /// Step 1: every file the start uses.
@@ -179,18 +237,24 @@ int run_record(const RecordArgs& a) {
     Discovery discovery = discover_files(a, binary);
 
     // Steps 2..N+1: a recording per start, kept as their union.
-    std::vector<Manifest> runs;
+    std::vector<Manifest> runs, pagemap_runs;
     Recording rec;
     EvictReport evicted;
+    Tracing tracing;
     for (int run = 0; run < a.runs; ++run) {
       throw_if_interrupted();
-      rec = record_once(a, discovery, evicted);
+      OneRecord one = record_once(a, discovery, evicted, tracing);
+      rec = std::move(one.rec);
       runs.push_back(rec.manifest);
+      pagemap_runs.push_back(std::move(one.pagemap_only));
     }
-    Stability stability;
+    Stability stability, pagemap_stability;
     rec.manifest = union_of(runs, stability);
-    rec.manifest.recording = Manifest::Recording{a.runs, discovery.traced ? "traced" : "untraced",
-                                                 stability.pages_in_every, stability.pages_in_some};
+    uint64_t pagemap_pages = union_of(pagemap_runs, pagemap_stability).total_pages();
+    uint64_t traced_only = stability.pages_in_some - std::min(stability.pages_in_some, pagemap_pages);
+    Manifest::Recording how{a.runs, discovery.traced ? "traced" : "untraced", rec.manifest.recorded_with,
+                            traced_only, stability.pages_in_every, stability.pages_in_some};
+    rec.manifest.recording = how;
     write_manifest(a.output, rec.manifest);
     uint64_t pages = rec.manifest.total_pages();
     std::printf(
@@ -200,6 +264,9 @@ int run_record(const RecordArgs& a) {
         rec.manifest.files.size(), a.output.c_str(), rec.manifest.recorded_with.c_str(),
         format_percent(pages, rec.file_pages, "0.0%").c_str(),
         format_count(rec.file_pages).c_str(), format_count(rec.resident_pages).c_str());
+    if (rec.manifest.recorded_with == kRecordedPagemapTrace)
+      std::printf("of them %s pages seen only by the page tracer (faulted or read, not mapped at the ready instant)\n",
+                  format_count(traced_only).c_str());
     if (a.runs > 1) {
       std::vector<std::string> per_run;
       for (uint64_t n : stability.pages_per_run) per_run.push_back(format_count(n));

@@ -138,6 +138,9 @@ Manifest parse_manifest(std::string_view text, std::string_view origin) {
     Manifest::Recording r;
     if (auto v = rec->find("starts"); v != rec->end() && v->is_number_unsigned()) r.starts = v->get<int>();
     if (auto v = rec->find("discovery"); v != rec->end() && v->is_string()) r.discovery = v->get<std::string>();
+    if (auto v = rec->find("method"); v != rec->end() && v->is_string()) r.method = v->get<std::string>();
+    if (auto v = rec->find("pages_traced_only"); v != rec->end() && v->is_number_unsigned())
+      r.pages_traced_only = v->get<uint64_t>();
     if (auto v = rec->find("pages_in_every"); v != rec->end() && v->is_number_unsigned())
       r.pages_in_every = v->get<uint64_t>();
     if (auto v = rec->find("pages_in_some"); v != rec->end() && v->is_number_unsigned())
@@ -167,6 +170,8 @@ std::string manifest_to_json(const Manifest& m) {
               {"discovery", m.recording->discovery},
               {"pages_in_every", m.recording->pages_in_every},
               {"pages_in_some", m.recording->pages_in_some}};
+    if (!m.recording->method.empty()) r["method"] = m.recording->method;
+    if (!m.recording->method.empty()) r["pages_traced_only"] = m.recording->pages_traced_only;
     out += fmt::format("  \"recording\": {},\n", r.dump());
   }
   out += "  \"files\": [";
@@ -198,6 +203,21 @@ std::vector<PageRange> local_ranges(const ManifestFile& file, uint64_t manifest_
     out.push_back({begin / local, (end + local - 1) / local - begin / local});
   }
   return normalize(std::move(out));
+}
+
+Manifest whole_files_manifest(const std::vector<std::string>& paths) {
+  Manifest m;
+  m.page_size = page_size();
+  for (const std::string& path : paths) {
+    auto f = open_regular(path);
+    if (!f) {
+      m.files.push_back({path, {}, {}});
+      continue;
+    }
+    uint64_t pages = (f->identity.size + m.page_size - 1) / m.page_size;
+    m.files.push_back({path, f->identity, normalize({{0, pages}})});
+  }
+  return m;
 }
 
 }  // namespace coldstart::pagecache

@@ -32,6 +32,12 @@ struct Manifest {
   struct Recording {
     int starts = 0;             // recorded starts whose union this is
     std::string discovery;      // "traced" or "untraced" (files read and closed before ready missed)
+    /// How pages were found: "pagemap+filemap-trace" (page tables at ready +
+    /// the BPF page tracer: faults, reads, fault-around of pages the start
+    /// added), "pagemap" (page tables; files read and closed by residency),
+    /// "filemap-trace" or "residency" (the tree was gone at ready).
+    std::string method;
+    uint64_t pages_traced_only = 0;  // of the union, pages only the tracer saw (not mapped at ready)
     uint64_t pages_in_every = 0;
     uint64_t pages_in_some = 0;
   };
@@ -54,6 +60,12 @@ std::string manifest_to_json(const Manifest& m);
 
 /// Writes atomically (no partial file on failure); throws UserError.
 void write_manifest(const std::string& path, const Manifest& m);
+
+/// Every page of each of `paths` (what `vmtouch -t` loads): what apply does
+/// with FILE... instead of a manifest. Files that cannot be opened stay in
+/// with an empty identity and no ranges, so apply reports them as missing or
+/// refused like a manifest's files.
+Manifest whole_files_manifest(const std::vector<std::string>& paths);
 
 /// The ranges of `file` in pages of this machine's page_size(), from a
 /// manifest recorded with `manifest_page_size`.

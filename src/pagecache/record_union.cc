@@ -11,22 +11,6 @@
 #include <string>
 
 namespace coldstart::pagecache {
-namespace {
-
-std::vector<PageRange> intersect(const std::vector<PageRange>& a, const std::vector<PageRange>& b) {
-  std::vector<PageRange> out;
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    uint64_t lo = std::max(a[i].first, b[j].first), hi = std::min(a[i].end(), b[j].end());
-    if (lo < hi) out.push_back({lo, hi - lo});
-    if (a[i].end() < b[j].end()) ++i;
-    else ++j;
-  }
-  return out;
-}
-
-}  // namespace
-
 Manifest union_of(const std::vector<Manifest>& runs, Stability& stability) {
   stability = Stability{};
   stability.runs = static_cast<int>(runs.size());
@@ -39,9 +23,7 @@ Manifest union_of(const std::vector<Manifest>& runs, Stability& stability) {
     for (const ManifestFile& f : runs[r].files) {
       auto [it, fresh] = files.try_emplace(f.path, f);
       if (!fresh) {
-        std::vector<PageRange> all = it->second.ranges;
-        all.insert(all.end(), f.ranges.begin(), f.ranges.end());
-        it->second.ranges = normalize(std::move(all));
+        it->second.ranges = unite(it->second.ranges, f.ranges);
         it->second.identity = f.identity;
       }
       auto [e, first] = every.try_emplace(f.path, f.ranges);

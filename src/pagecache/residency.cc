@@ -55,40 +55,6 @@ uint64_t page_size() {
   return size;
 }
 
-std::vector<PageRange> normalize(std::vector<PageRange> ranges) {
-  std::erase_if(ranges, [](const PageRange& r) { return r.count == 0; });
-  std::sort(ranges.begin(), ranges.end(),
-            [](const PageRange& a, const PageRange& b) { return a.first < b.first; });
-  std::vector<PageRange> out;
-  for (const PageRange& r : ranges) {
-    if (!out.empty() && r.first <= out.back().end()) {
-      out.back().count = std::max(out.back().end(), r.end()) - out.back().first;
-    } else {
-      out.push_back(r);
-    }
-  }
-  return out;
-}
-
-std::vector<PageRange> ranges_from_bitmap(std::span<const unsigned char> bitmap) {
-  std::vector<PageRange> out;
-  for (size_t i = 0; i < bitmap.size(); ++i) {
-    if ((bitmap[i] & 1) == 0) continue;
-    if (!out.empty() && out.back().end() == i) {
-      ++out.back().count;
-    } else {
-      out.push_back({i, 1});
-    }
-  }
-  return out;
-}
-
-uint64_t total_pages(std::span<const PageRange> ranges) {
-  uint64_t n = 0;
-  for (const PageRange& r : ranges) n += r.count;
-  return n;
-}
-
 Result<OpenedFile> open_regular(const std::string& path) {
   // stat first so a socket or device is refused with its kind, not with the
   // errno open() happens to give for it (ENXIO for a socket).

@@ -12,28 +12,12 @@
 
 #include "core/result.h"
 #include "core/unique_fd.h"
+#include "pagecache/page_ranges.h"
 
 namespace coldstart::pagecache {
 
 /// The machine's page size (sysconf(_SC_PAGESIZE)), the unit of every range here.
 uint64_t page_size();
-
-/// A run of `count` pages starting at page index `first` of a file.
-struct PageRange {
-  uint64_t first = 0;
-  uint64_t count = 0;
-  uint64_t end() const { return first + count; }
-  bool operator==(const PageRange&) const = default;
-};
-
-/// Sorts and merges overlapping or touching ranges; drops empty ones.
-std::vector<PageRange> normalize(std::vector<PageRange> ranges);
-
-/// Coalesces a mincore()-style vector (bit 0 of each byte = resident) into ranges.
-std::vector<PageRange> ranges_from_bitmap(std::span<const unsigned char> bitmap);
-
-/// Total pages covered by `ranges` (assumed normalized).
-uint64_t total_pages(std::span<const PageRange> ranges);
 
 /// Identity of a file as recorded in a manifest and compared on apply.
 struct FileIdentity {

@@ -42,6 +42,9 @@ TEST(PrewarmRuns, TwoRecordsOfThreeStartsDifferByAFewPages) {
     ASSERT_TRUE(j.contains("recording")) << j.dump();
     EXPECT_EQ(j["recording"]["starts"], 3);
     EXPECT_LE(j["recording"]["pages_in_every"].get<uint64_t>(), j["recording"]["pages_in_some"].get<uint64_t>());
+    // Root with BTF here: the page tracer runs (else the warning says why).
+    EXPECT_EQ(j["recording"]["method"], "pagemap+filemap-trace") << r.err;
+    EXPECT_EQ(j["recorded_with"], "pagemap+filemap-trace");
     sets.push_back(pages_of(j));
   }
   std::vector<std::pair<std::string, uint64_t>> only_one;
@@ -51,6 +54,29 @@ TEST(PrewarmRuns, TwoRecordsOfThreeStartsDifferByAFewPages) {
   // Measured: the static Go fixture records ~500 pages; two unions of three
   // starts differ by a handful. Wide margin: 5% of the set.
   EXPECT_LE(only_one.size(), sets[0].size() / 20) << only_one.size() << " of " << sets[0].size() << " pages differ";
+}
+
+// A file the start reads in part with read() and closes before ready is in
+// no page table: the page tracer records the pages read, where residency
+// would record what readahead brought along (8 MiB windows on this disk).
+TEST(PrewarmRuns, AFileReadInPartIsRecordedByThePagesRead) {
+  test::TempDir dir;
+  std::string data = dir.path() + "/data.bin";
+  test::write_file(data, std::string(4 << 20, 'x'));  // 1,024 pages
+  std::string m = dir.path() + "/m.json";
+  // dd reads 2 pages at page 256 (1 MiB) and exits: --ready exit, so the tree
+  // is gone at ready and only the tracer (or residency) can say what it read.
+  auto r = test::run_shell(test::cs("prewarm record --runs 1 -o " + m +
+                                    " -- /bin/dd if=" + data + " bs=4096 skip=256 count=2 of=/dev/null status=none"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(test::read_text(m));
+  EXPECT_EQ(j["recorded_with"], "filemap-trace") << r.err;
+  EXPECT_EQ(j["recording"]["method"], "filemap-trace");
+  const json* file = nullptr;
+  for (const json& f : j["files"])
+    if (f["path"] == data) file = &f;
+  ASSERT_NE(file, nullptr) << j.dump();
+  EXPECT_EQ((*file)["ranges"], json::parse("[[256, 2]]")) << file->dump();
 }
 
 TEST(PrewarmRuns, BadRunsIsExit2) {

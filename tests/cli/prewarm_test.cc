@@ -68,11 +68,11 @@ TEST(Prewarm, RecordEvictStatusApplyStatus) {
   auto rec =
       test::run_shell("ADDR=127.0.0.1:0 " + cs() + " prewarm record --ready notify -o " + m + " -- " + bin);
   ASSERT_EQ(rec.exit_code, 0) << rec.err;
-  EXPECT_NE(rec.out.find("(pagemap;"), std::string::npos) << rec.out;
+  EXPECT_NE(rec.out.find("(pagemap+filemap-trace;"), std::string::npos) << rec.out;
   json manifest = json::parse(std::ifstream(m));
   ASSERT_EQ(manifest["files"].size(), 1u);
   EXPECT_EQ(manifest["files"][0]["path"], bin);
-  EXPECT_EQ(manifest["recorded_with"], "pagemap");
+  EXPECT_EQ(manifest["recorded_with"], "pagemap+filemap-trace");
 
   auto ev = test::run_shell(cs() + " prewarm evict " + m);
   ASSERT_EQ(ev.exit_code, 0) << ev.err;
@@ -123,16 +123,21 @@ TEST(Prewarm, RecordFindsAConfigReadAndClosedBeforeReady) {
   EXPECT_TRUE(found) << manifest.dump(1);
 }
 
-TEST(Prewarm, RecordOfAProgramThatExitsFallsBackToResidency) {
+// The tree is gone at the ready instant: no page tables, so the page tracer's
+// record is all there is (residency only where BPF cannot run).
+TEST(Prewarm, RecordOfAProgramThatExitsIsThePageTracers) {
   test::TempDir dir;
   std::string bin = copy_fixture(dir, "noop-static");
   std::string m = dir.path() + "/m.json";
-  auto rec = test::run_shell(cs() + " prewarm record --ready exit -o " + m + " -- " + bin);
+  auto rec = test::run_shell("cd " + dir.path() + " && " + cs() + " prewarm record --ready exit -o " + m + " -- ./" +
+                             std::filesystem::path(bin).filename().string());
   ASSERT_EQ(rec.exit_code, 0) << rec.err;
-  EXPECT_NE(rec.err.find("recording by residency"), std::string::npos) << rec.err;
+  EXPECT_EQ(rec.err.find("recording by residency"), std::string::npos) << rec.err;
   json manifest = json::parse(std::ifstream(m));
-  EXPECT_EQ(manifest["recorded_with"], "residency");
+  EXPECT_EQ(manifest["recorded_with"], "filemap-trace");
   ASSERT_EQ(manifest["files"].size(), 1u);
+  EXPECT_EQ(manifest["files"][0]["path"], bin);  // absolute, though started as ./noop-static
+  EXPECT_FALSE(manifest["files"][0]["ranges"].empty());
 }
 
 TEST(Prewarm, RecordOfAStartThatNeverGetsReadyFailsWithoutWritingAManifest) {

@@ -8,6 +8,7 @@
 
 #include "core/unique_fd.h"
 #include "pagecache/apply.h"
+#include "pagecache/page_trace.h"
 #include "pagecache/residency.h"
 #include "test_util.h"
 
@@ -24,6 +25,39 @@ TEST(Ranges, BitmapCoalescesResidentRuns) {
   std::vector<unsigned char> bits{1, 1, 0, 0, 1, 0, 3, 1, 1, 0};  // only bit 0 counts
   EXPECT_EQ(ranges_from_bitmap(bits), (std::vector<PageRange>{{0, 2}, {4, 1}, {6, 3}}));
   EXPECT_TRUE(ranges_from_bitmap(std::vector<unsigned char>{2, 0, 2}).empty());
+}
+
+TEST(Ranges, IntersectOverlapAndUniteWalkBothLists) {
+  std::vector<PageRange> a{{0, 4}, {10, 6}, {40, 1}}, b{{2, 10}, {15, 30}};
+  EXPECT_EQ(intersect(a, b), (std::vector<PageRange>{{2, 2}, {10, 2}, {15, 1}, {40, 1}}));
+  EXPECT_EQ(overlap(a, b), 6u);
+  EXPECT_EQ(overlap(a, std::vector<PageRange>{}), 0u);
+  EXPECT_EQ(unite(a, b), (std::vector<PageRange>{{0, 45}}));
+  EXPECT_EQ(unite(std::vector<PageRange>{{0, 1}}, std::vector<PageRange>{{5, 1}}),
+            (std::vector<PageRange>{{0, 1}, {5, 1}}));
+}
+
+TEST(Ranges, ClipToCutsAtTheFilesLastPage) {
+  std::vector<PageRange> r{{0, 4}, {10, 6}, {40, 1}};
+  EXPECT_EQ(clip_to(r, 12), (std::vector<PageRange>{{0, 4}, {10, 2}}));
+  EXPECT_EQ(clip_to(r, 10), (std::vector<PageRange>{{0, 4}}));
+  EXPECT_TRUE(clip_to(r, 0).empty());
+}
+
+TEST(PageEvents, FoldKeepsFaultsReadsAndFaultAroundOfAddedPages) {
+  using K = PageEvent::Kind;
+  std::vector<PageEvent> ev{
+      {K::kAdded, 1, 7, 0, 32},         // readahead brought pages 0-31
+      {K::kFaulted, 1, 7, 5, 1},        // the start needed page 5
+      {K::kFaultAround, 1, 7, 24, 16},  // mapped 24-39: only 24-31 were cached (added)
+      {K::kRead, 1, 7, 10, 2},          // read() asked for pages 10 and 11
+      {K::kFaultAround, 1, 8, 0, 16},   // another file, nothing added: nothing needed
+  };
+  auto f = fold_page_events(ev);
+  ASSERT_EQ(f.size(), 1u);
+  const TracedFile& t = f.at({1, 7});
+  EXPECT_EQ(t.added, (std::vector<PageRange>{{0, 32}}));
+  EXPECT_EQ(t.used, (std::vector<PageRange>{{5, 1}, {10, 2}, {24, 8}}));
 }
 
 TEST(Ranges, IdentityChangeNamesWhatChanged) {
