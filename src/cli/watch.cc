@@ -26,6 +26,7 @@ struct WatchArgs {
   std::string duration;
   std::string start_timeout = "5min";
   size_t max_label_sets = 500;
+  size_t max_phase_probes = 64;
 };
 
 double seconds_option(const std::string& flag, const std::string& text) {
@@ -42,6 +43,7 @@ int run_watch_command(const WatchArgs& a) {
   if (!a.duration.empty()) o.duration_s = seconds_option("--duration", a.duration);
   o.start_timeout_s = seconds_option("--start-timeout", a.start_timeout);
   o.max_label_sets = a.max_label_sets;
+  o.max_phase_probes = a.max_phase_probes;
 
   std::FILE* out = stdout;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, std::fclose);
@@ -86,6 +88,10 @@ CommandRunner setup_watch(CLI::App& sub) {
                  "distinct (service, kind) label sets kept; more are counted as service=\"_other\"")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  sub.add_option("--max-phase-probes", a->max_phase_probes,
+                 "executables that get loader-done and main uprobes at once (least recently started "
+                 "are detached; 0: none)")
+      ->capture_default_str();
   return [a]() { return run_watch_command(*a); };
 }
 
