@@ -10,12 +10,22 @@
 //     watch against ticker, and bare is shown for reference. Per round the
 //     time per exec of each; the median of the per-round ratios. Agents and
 //     tickers start before and stop after their block, outside the timing.
-//  2. Memory: one agent through M execs (default a million, of the static
+//  2. The BPF programs' own time per exec: one more block with the agent
+//     attached and kernel BPF statistics on (BPF_ENABLE_STATS, only while
+//     the bench holds its fd; they cost a clock read per program run, so the
+//     timed rounds above run without them): the run time the kernel
+//     accounted to each of the agent's programs (found by the prog_id lines
+//     of the agent's /proc/PID/fdinfo), divided by the execs. This is the
+//     part of the overhead that is the agent's code, free of the run-queue
+//     noise of a shared machine.
+//  3. Memory: one agent through M execs (default a million, of the static
 //     no-op so it takes minutes, not hours); every 1000th exec is a real
 //     start in a fresh v2 cgroup (mkdir, the child joins it, exec, rmdir) so
 //     the agent's per-start state is exercised. The agent's VmRSS and CPU
 //     time are printed at 0, 1%, 10%, 50% and 100%.
 // Everything it starts is reaped by pid; every cgroup it makes is removed.
+#include <bpf/bpf.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -29,6 +39,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -146,6 +157,34 @@ class Agent {
   int err_ = -1;
 };
 
+/// The BPF programs whose fds process `pid` holds: prog id -> (name, run_time_ns, run_cnt).
+struct ProgStats {
+  std::string name;
+  unsigned long long run_time_ns = 0, run_cnt = 0;
+};
+std::map<unsigned, ProgStats> prog_stats(pid_t pid) {
+  std::map<unsigned, ProgStats> out;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    std::ifstream in(dir + "/" + e->d_name);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("prog_id:", 0) != 0) continue;
+      unsigned id = static_cast<unsigned>(std::atol(line.c_str() + 8));
+      int fd = bpf_prog_get_fd_by_id(id);
+      if (fd < 0) continue;
+      bpf_prog_info info{};
+      __u32 len = sizeof info;
+      if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) out[id] = {info.name, info.run_time_ns, info.run_cnt};
+      close(fd);
+    }
+  }
+  closedir(d);
+  return out;
+}
+
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -231,6 +270,34 @@ int main(int argc, char** argv) {
   std::printf("| coldstart watch attached | %.1f µs | %.0f |\n", median(watch) * 1e6, 1 / median(watch));
   std::printf("| watch overhead (median of per-round watch/ticker) | %+.2f%% | |\n\n", (median(ratios) - 1) * 100);
   std::fflush(stdout);
+
+  {
+    int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (stats < 0) {
+      std::printf("BPF run-time statistics unavailable: %s\n\n", std::strerror(errno));
+    } else {
+      Agent agent(a);
+      usleep(20000);
+      auto before = prog_stats(agent.pid());
+      time_block(a.exe, a.execs);
+      auto after = prog_stats(agent.pid());
+      close(stats);
+      std::printf("the agent's BPF programs during %d execs (kernel BPF statistics):\n\n", a.execs);
+      std::printf("| program | runs | ns per run | ns per exec |\n|---|---|---|---|\n");
+      double total = 0;
+      for (const auto& [id, s1] : after) {
+        const ProgStats& s0 = before.count(id) ? before.at(id) : ProgStats{};
+        unsigned long long runs = s1.run_cnt - s0.run_cnt, ns = s1.run_time_ns - s0.run_time_ns;
+        if (runs == 0) continue;
+        double per_exec = static_cast<double>(ns) / a.execs;
+        total += per_exec;
+        std::printf("| %s | %llu | %.0f | %.1f |\n", s1.name.c_str(), runs, static_cast<double>(ns) / runs, per_exec);
+      }
+      std::printf("| all | | | %.1f ns = %.3f%% of the median bare exec |\n\n", total,
+                  total / (median(bare) * 1e9) * 100);
+    }
+    std::fflush(stdout);
+  }
   if (skip_memory) return 0;
 
   std::string parent = a.cgroup_root + "/coldstart";

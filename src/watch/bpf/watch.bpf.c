@@ -72,12 +72,27 @@ struct start {
   __u32 pad;
 };
 
+/* Every cgroup made (in the unified hierarchy) since the program was
+ * loaded and not yet removed, with its state: CG_FRESH (no task has exec'd
+ * in it since it was made or since its last start ended) or CG_STARTED. */
+enum { CG_FRESH = 1, CG_STARTED = 2 };
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
   __type(key, __u64);
-  __type(value, __u8);
+  __type(value, __u32);
 } fresh SEC(".maps");
+
+/* The per-exec fast path: how many cgroups of `fresh` fall on each slot
+ * (cgroup id mod CSW_GATE; ids are sequential, so they spread). A task whose
+ * cgroup's slot is 0 is in no cgroup start and no fresh cgroup: the exec,
+ * fork and exit programs (and the socket ones) return after one load from
+ * .bss, with no hash lookup. A cgroup made before the program was loaded is
+ * never a cgroup start. */
+#define CSW_GATE (1 << 16)
+__u32 cg_gate[CSW_GATE];
+
+static __always_inline bool maybe_ours(__u64 cg) { return cg_gate[cg & (CSW_GATE - 1)] != 0; }
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -185,9 +200,16 @@ static __always_inline void snapshot(struct csw_event* e, struct start* st, stru
 }
 
 /* The start the current task belongs to (and its key), or 0. */
+static __always_inline struct start* cgroup_start(__u64 cg) {
+  return maybe_ours(cg) ? bpf_map_lookup_elem(&starts, &cg) : 0;
+}
+
+/* The state of cgroup `cg` in `fresh` (0 if not there). */
+static __always_inline __u32* fresh_state(__u64 cg) { return maybe_ours(cg) ? bpf_map_lookup_elem(&fresh, &cg) : 0; }
+
 static __always_inline struct start* current_start(__u64* key) {
   __u64 cg = bpf_get_current_cgroup_id();
-  struct start* st = bpf_map_lookup_elem(&starts, &cg);
+  struct start* st = cgroup_start(cg);
   if (st) {
     *key = cg;
     return st;
@@ -205,11 +227,12 @@ SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(on_cgroup_mkdir, struct cgroup* cgrp, const char* path) {
   if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0) return 0; /* 0: the unified hierarchy */
   __u64 id = BPF_CORE_READ(cgrp, kn, id);
-  __u8 one = 1;
-  if (bpf_map_update_elem(&fresh, &id, &one, BPF_ANY) != 0) {
+  __u32 state = CG_FRESH;
+  if (bpf_map_update_elem(&fresh, &id, &state, BPF_NOEXIST) != 0) {
     __sync_fetch_and_add(&lost_cgroups, 1);
     return 0;
   }
+  __sync_fetch_and_add(&cg_gate[id & (CSW_GATE - 1)], 1);
   struct csw_event* e = reserve(CSW_MKDIR, id, 0);
   if (!e) return 0;
   bpf_probe_read_kernel_str(e->data, sizeof(e->data), path);
@@ -222,6 +245,7 @@ int BPF_PROG(on_cgroup_rmdir, struct cgroup* cgrp, const char* path) {
   if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0) return 0;
   __u64 id = BPF_CORE_READ(cgrp, kn, id);
   if (bpf_map_delete_elem(&fresh, &id) != 0) return 0; /* not one we watched */
+  __sync_fetch_and_add(&cg_gate[id & (CSW_GATE - 1)], -1);
   bpf_map_delete_elem(&starts, &id);
   struct csw_event* e = reserve(CSW_RMDIR, id, 0);
   if (e) submit(e);
@@ -248,9 +272,10 @@ static __always_inline void emit_exec(__u32 kind, __u64 key, struct task_struct*
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm* bprm) {
   __u32 tgid = p->tgid;
-  __u64 cg = bpf_get_current_cgroup_id();
+  __u64 cg = p->cgroups->dfl_cgrp->kn->id; /* p is current; BTF loads, no helper call */
+  if (!match_mode && !maybe_ours(cg)) return 0; /* the common case: nothing to do */
   __u64 key = cg;
-  struct start* st = bpf_map_lookup_elem(&starts, &cg);
+  struct start* st = cgroup_start(cg);
   if (!st && match_mode) {
     __u64* k = bpf_map_lookup_elem(&procs, &tgid);
     if (k) {
@@ -266,9 +291,9 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
     return 0;
   }
   __u32 provisional = 0;
-  if (bpf_map_lookup_elem(&fresh, &cg)) {
+  __u32* state = fresh_state(cg);
+  if (state && __sync_val_compare_and_swap(state, CG_FRESH, CG_STARTED) == CG_FRESH) {
     key = cg;
-    bpf_map_delete_elem(&fresh, &cg);
   } else if (match_mode) {
     key = CSW_KEY_TGID | tgid;
     provisional = 1;
@@ -299,8 +324,8 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct* parent, struct task_struct* child) {
   if (child->pid != child->tgid) return 0; /* a thread */
-  __u64 cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
-  struct start* st = bpf_map_lookup_elem(&starts, &cg);
+  __u64 cg = child->cgroups->dfl_cgrp->kn->id; /* BTF loads, no helper calls */
+  struct start* st = cgroup_start(cg);
   if (st) {
     __sync_fetch_and_add(&st->live, 1);
     return 0;
@@ -327,8 +352,8 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct* p) {
   if (p->pid != p->tgid) return 0; /* a thread: its process goes with its leader */
   __u32 tgid = p->tgid;
-  __u64 key = bpf_get_current_cgroup_id();
-  struct start* st = bpf_map_lookup_elem(&starts, &key);
+  __u64 key = p->cgroups->dfl_cgrp->kn->id; /* p is current */
+  struct start* st = cgroup_start(key);
   if (!st && match_mode) {
     __u64* k = bpf_map_lookup_elem(&procs, &tgid);
     if (!k) return 0;
@@ -352,8 +377,8 @@ int BPF_PROG(on_exit, struct task_struct* p) {
   }
   bpf_map_delete_elem(&starts, &key);
   if (!(key & CSW_KEY_TGID)) {
-    __u8 one = 1; /* empty again: the next exec in it is a new start */
-    if (bpf_map_update_elem(&fresh, &key, &one, BPF_ANY) != 0) __sync_fetch_and_add(&lost_cgroups, 1);
+    __u32* state = fresh_state(key); /* empty again: the next exec in it is a new start */
+    if (state) *state = CG_FRESH;
   }
   return 0;
 }
@@ -400,7 +425,7 @@ int BPF_PROG(on_sock_state, const struct sock* sk, const int oldstate, const int
   }
   if (newstate != CS_TCP_ESTABLISHED || oldstate != CS_TCP_SYN_RECV) return 0;
   __u64 key = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-  struct start* st = bpf_map_lookup_elem(&starts, &key);
+  struct start* st = cgroup_start(key);
   if (!st && match_mode) {
     __u64* k = bpf_map_lookup_elem(&ports, &port);
     if (!k) return 0;
@@ -431,7 +456,7 @@ int BPF_PROG(on_sk_data_ready, const struct sock* sk) {
       BPF_CORE_READ(sk, __sk_common.skc_state) != CS_TCP_LISTEN)
     return 0;
   __u64 key = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-  struct start* st = bpf_map_lookup_elem(&starts, &key);
+  struct start* st = cgroup_start(key);
   if (!st && match_mode) {
     __u64 skp = (__u64)sk;
     __u64* k = bpf_map_lookup_elem(&unix_listeners, &skp);
@@ -536,7 +561,8 @@ int BPF_KPROBE(on_libc_mount, const char* source, const char* target, const char
   __u64 key = 0;
   if (!current_start(&key)) {
     key = bpf_get_current_cgroup_id();
-    if (!bpf_map_lookup_elem(&fresh, &key)) return 0;
+    __u32* state = fresh_state(key);
+    if (!state || *state != CG_FRESH) return 0;
   }
   struct mount_begin b = {};
   char opts[CSW_MOUNT_SCAN] = {};
@@ -573,7 +599,8 @@ int BPF_KRETPROBE(on_libc_mount_done, int ret) {
   __u64 key = 0;
   if (!current_start(&key)) {
     key = bpf_get_current_cgroup_id();
-    if (!bpf_map_lookup_elem(&fresh, &key)) return 0;
+    __u32* state = fresh_state(key);
+    if (!state || *state != CG_FRESH) return 0;
   }
   struct csw_event* e = reserve(CSW_MOUNT, key, tid >> 32);
   if (!e) return 0;
