@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,6 +59,7 @@ struct Args {
   int rounds = 10;
   int execs = 2000;
   long memory_execs = 1000000;
+  std::vector<std::string> agent_args;  // --agent-arg: more flags for `coldstart watch`
   std::string cgroup_root = "/sys/fs/cgroup/unified";
 };
 
@@ -92,10 +94,24 @@ void run_start(const std::string& exe, const std::string& cgroup) {
   for (int i = 0; i < 1000 && rmdir(cgroup.c_str()) != 0; ++i) usleep(1000);
 }
 
+double cpu_now() {
+  rusage self{}, children{};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return s(self.ru_utime) + s(self.ru_stime) + s(children.ru_utime) + s(children.ru_stime);
+}
+
+double g_block_cpu = 0;  // CPU seconds per exec of the last block: the spawner's and the children's, user + system
+
+/// Wall seconds per exec of `n` sequential spawns; the CPU time per exec goes into g_block_cpu.
 double time_block(const std::string& exe, int n) {
+  double c0 = cpu_now();
   auto t0 = Clock::now();
   for (int i = 0; i < n; ++i) run_one(exe);
-  return std::chrono::duration<double>(Clock::now() - t0).count() / n;
+  double wall = std::chrono::duration<double>(Clock::now() - t0).count() / n;
+  g_block_cpu = (cpu_now() - c0) / n;
+  return wall;
 }
 
 /// A process that only wakes every 10 ms (the agent loop's rhythm), killed and reaped on destruction.
@@ -127,7 +143,10 @@ class Agent {
       dup2(p[1], 2);
       int null = open("/dev/null", O_WRONLY);
       dup2(null, 1);
-      execl(a.coldstart.c_str(), a.coldstart.c_str(), "watch", "--listen", "none", nullptr);
+      std::vector<const char*> argv = {a.coldstart.c_str(), "watch", "--listen", "none"};
+      for (const std::string& x : a.agent_args) argv.push_back(x.c_str());
+      argv.push_back(nullptr);
+      execv(a.coldstart.c_str(), const_cast<char* const*>(argv.data()));
       _exit(127);
     }
     close(p[1]);
@@ -230,23 +249,26 @@ int main(int argc, char** argv) {
     else if (k == "--no-memory") skip_memory = true;
     else if (k == "--exe") a.exe = next();
     else if (k == "--coldstart") a.coldstart = next();
+    else if (k == "--agent-arg") a.agent_args.push_back(next());
     else {
-      std::fprintf(stderr, "usage: watch_overhead [--rounds R] [--execs N] [--exe PATH] [--memory-execs M | --no-memory]\n");
+      std::fprintf(stderr, "usage: watch_overhead [--rounds R] [--execs N] [--exe PATH] [--agent-arg FLAG]... [--memory-execs M | --no-memory]\n");
       return 2;
     }
   }
 
   std::printf("exec-heavy workload: %d rounds x %d sequential spawns of %s, without/with coldstart watch, "
               "interleaved\n\n", a.rounds, a.execs, a.exe.c_str());
-  std::printf("%5s  %10s  %10s  %10s  %14s\n", "round", "bare µs", "ticker µs", "watch µs", "watch/ticker");
-  std::vector<double> bare, ticker, watch, ratios;
+  std::printf("%5s  %10s  %10s  %10s  %14s  %12s  %12s  %12s\n", "round", "bare µs", "ticker µs", "watch µs",
+              "watch/ticker", "bare CPU µs", "watch CPU µs", "CPU w/b");
+  std::vector<double> bare, ticker, watch, ratios, bare_cpu, watch_cpu, cpu_ratios;
   time_block(a.exe, a.execs / 10);  // warm the page cache
   for (int r = 0; r < a.rounds; ++r) {
-    double t[3] = {0, 0, 0};
+    double t[3] = {0, 0, 0}, cpu[3] = {0, 0, 0};
     for (int k = 0; k < 3; ++k) {
       int c = (k + r) % 3;
       if (c == 0) {
         t[0] = time_block(a.exe, a.execs);
+        cpu[0] = g_block_cpu;
       } else if (c == 1) {
         Ticker tick;
         usleep(20000);
@@ -255,20 +277,28 @@ int main(int argc, char** argv) {
         Agent agent(a);
         usleep(20000);
         t[2] = time_block(a.exe, a.execs);
+        cpu[2] = g_block_cpu;
       }
     }
+    bare_cpu.push_back(cpu[0]);
+    watch_cpu.push_back(cpu[2]);
+    cpu_ratios.push_back(cpu[2] / cpu[0]);
     bare.push_back(t[0]);
     ticker.push_back(t[1]);
     watch.push_back(t[2]);
     ratios.push_back(t[2] / t[1]);
-    std::printf("%5d  %10.1f  %10.1f  %10.1f  %14.4f\n", r + 1, t[0] * 1e6, t[1] * 1e6, t[2] * 1e6, t[2] / t[1]);
+    std::printf("%5d  %10.1f  %10.1f  %10.1f  %14.4f  %12.1f  %12.1f  %12.4f\n", r + 1, t[0] * 1e6, t[1] * 1e6,
+                t[2] * 1e6, t[2] / t[1], cpu[0] * 1e6, cpu[2] * 1e6, cpu[2] / cpu[0]);
     std::fflush(stdout);
   }
   std::printf("\n| condition | per exec (median of rounds) | execs/s |\n|---|---|---|\n");
   std::printf("| bare | %.1f µs | %.0f |\n", median(bare) * 1e6, 1 / median(bare));
   std::printf("| ticker (wakes every 10 ms, no BPF) | %.1f µs | %.0f |\n", median(ticker) * 1e6, 1 / median(ticker));
   std::printf("| coldstart watch attached | %.1f µs | %.0f |\n", median(watch) * 1e6, 1 / median(watch));
-  std::printf("| watch overhead (median of per-round watch/ticker) | %+.2f%% | |\n\n", (median(ratios) - 1) * 100);
+  std::printf("| watch overhead (median of per-round watch/ticker) | %+.2f%% | |\n", (median(ratios) - 1) * 100);
+  std::printf("| CPU per exec (spawner + child, user + sys), bare | %.1f µs | |\n", median(bare_cpu) * 1e6);
+  std::printf("| CPU per exec, watch attached | %.1f µs | |\n", median(watch_cpu) * 1e6);
+  std::printf("| watch CPU overhead (median of per-round watch/bare) | %+.2f%% | |\n\n", (median(cpu_ratios) - 1) * 100);
   std::fflush(stdout);
 
   {

@@ -78,7 +78,7 @@ KernelEvent::Kind kind_of(uint32_t k) {
 
 }  // namespace
 
-KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes) {
+KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes) {
   libbpf_set_print(libbpf_print);
   skel_ = watch_bpf__open();
   if (skel_ == nullptr) fail("open", errno);
@@ -109,7 +109,7 @@ KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes) {
   auto detach = [](void* link) { bpf_link__destroy(static_cast<bpf_link*>(link)); };
   probes_ = std::make_unique<PhaseProbeSet>(max_phase_probes, attach, detach);
   try {
-    attach_libc();
+    if (libc_probes) attach_libc();
   } catch (...) {
     release();  // the destructor does not run for a constructor that throws
     throw;

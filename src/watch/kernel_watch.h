@@ -37,7 +37,8 @@ class KernelWatch {
   /// provisional start (for --match). Throws UserError, one line naming the
   /// step, errno and the capabilities needed, when BPF is not available.
   /// `max_phase_probes`: executables that get loader/main uprobes at once.
-  KernelWatch(bool match_mode, size_t max_phase_probes);
+  /// `libc_probes`: uprobes on the host libc's listen() and mount() (AF_UNIX LISTEN, overlay mounts).
+  KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes);
   ~KernelWatch();
   KernelWatch(const KernelWatch&) = delete;
   KernelWatch& operator=(const KernelWatch&) = delete;

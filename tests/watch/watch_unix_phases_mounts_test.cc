@@ -35,9 +35,12 @@ bool unix_connects(const std::string& path) {
   return ok;
 }
 
-/// The agent with its event log in `events`, ready once it says "attached".
+/// The agent with its event log in `events` and the libc probes (AF_UNIX LISTEN,
+/// mount(2)) on, ready once it says "attached".
 Child start_agent(const std::string& events, const std::string& log) {
-  return Child({coldstart_binary(), "watch", "--listen", "none", "--events", events, "--duration", "120s"}, {}, log);
+  return Child({coldstart_binary(), "watch", "--listen", "none", "--libc-probes", "--events", events, "--duration",
+                "120s"},
+               {}, log);
 }
 
 std::vector<nlohmann::json> records_of(const std::string& events, const std::string& cgroup) {

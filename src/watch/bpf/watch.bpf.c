@@ -4,8 +4,8 @@
  *
  * What a start is:
  *  - cgroup_mkdir in the unified (v2) hierarchy puts the new cgroup's id in
- *    `fresh`; the first exec of a task in a fresh cgroup begins a start keyed
- *    by that cgroup id (a systemd unit, a container, a `coldstart run`
+ *    `fresh` (state CG_FRESH); the first exec of a task in a fresh cgroup
+ *    (CG_FRESH -> CG_STARTED) begins a start keyed by that cgroup id (a systemd unit, a container, a `coldstart run`
  *    service). When the start's tree is empty again the cgroup is fresh
  *    again, so a restart in a kept cgroup is a new start.
  *  - with --match (the `match_mode` constant), any other exec begins a
@@ -22,7 +22,7 @@
  * fentry/fexit and LSM programs would be more direct, but not every kernel
  * or sandbox lets them load — this one answers EPERM even to root):
  *  - first LISTEN: inet_sock_set_state to TCP_LISTEN (TCP v4/v6), in the
- *    listen(2) caller's context;
+ *    listen(2) caller's context (AF_UNIX: see on_libc_listen);
  *  - first READY=1: sock_send_length of an AF_UNIX datagram whose payload
  *    (first CSW_NOTIFY_SCAN bytes) has a line READY=1 — what sd_notify sends
  *    to $NOTIFY_SOCKET;
@@ -35,8 +35,14 @@
  * CPU-throttled time = growth of the task group's cfs_bandwidth.throttled_time
  * since the start's exec (0 without a CPU limit).
  *
- * Cost: the exec, fork and exit hooks run for every task on the host and do
- * one or two hash lookups; nothing is emitted unless a start is involved.
+ * Also: AF_UNIX stream LISTEN and first connection, the loader-done and main
+ * uprobes, and overlay mount(2) calls (see the programs below; the kernel
+ * has no kprobes and refuses fentry, so these are a tracepoint and uprobes).
+ *
+ * Cost: the exec, fork and exit hooks run for every task on the host; for
+ * a task in no start and no fresh cgroup they read its cgroup id through
+ * BTF pointers and one slot of `cg_gate`, and return (no hash lookup);
+ * nothing is emitted unless a start is involved.
  * Records are submitted with BPF_RB_NO_WAKEUP (user space drains on a timer).
  * Every map has a fixed size; a failed insert or reserve bumps a counter.
  * Timestamps are bpf_ktime_get_ns() = CLOCK_MONOTONIC. */
