@@ -616,3 +616,54 @@ int BPF_KRETPROBE(on_libc_mount_done, int ret) {
   submit(e);
   return 0;
 }
+
+/* Does buf[0..n) hold a line "READY=1"? */
+static __always_inline bool has_ready(const char* buf, __u32 n) {
+  for (int i = 0; i + 7 <= CSW_NOTIFY_SCAN; i++) {
+    if (i + 7 > n) break;
+    if (i > 0 && buf[i - 1] != '\n') continue;
+    if (buf[i] == 'R' && buf[i + 1] == 'E' && buf[i + 2] == 'A' && buf[i + 3] == 'D' && buf[i + 4] == 'Y' &&
+        buf[i + 5] == '=' && buf[i + 6] == '1' && (i + 7 == n || buf[i + 7] == '\n' || buf[i + 7] == 0))
+      return true;
+  }
+  return false;
+}
+
+/* x86-64 syscall numbers of the sends that reach sock_sendmsg. */
+enum { NR_write = 1, NR_sendto = 44, NR_sendmsg = 46 };
+
+/* After every socket send (sock_sendmsg_nosec), in the sender's context.
+ * Only AF_UNIX datagrams of a start are looked at; the payload is read from
+ * the user buffer the syscall named (the task's saved user registers: rsi is
+ * the buffer of write/sendto and the msghdr of sendmsg). */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(on_sock_send, struct sock* sk, int ret, int flags) {
+  if (ret <= 0) return 0;
+  if (BPF_CORE_READ(sk, __sk_common.skc_family) != CS_AF_UNIX || BPF_CORE_READ(sk, sk_type) != CS_SOCK_DGRAM)
+    return 0;
+  __u64 key = 0;
+  struct start* st = current_start(&key);
+  if (!st || (st->seen & SEEN_NOTIFY)) return 0;
+  struct task_struct* t = bpf_get_current_task_btf();
+  struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(t);
+  if (!regs) return 0;
+  long nr = BPF_CORE_READ(regs, orig_ax);
+  const void* ubuf = (const void*)BPF_CORE_READ(regs, si);
+  __u64 len = BPF_CORE_READ(regs, dx);
+  if (nr == NR_sendmsg) {
+    struct user_msghdr m = {};
+    struct iovec v = {};
+    if (bpf_probe_read_user(&m, sizeof m, ubuf) != 0 || !m.msg_iov || m.msg_iovlen < 1) return 0;
+    if (bpf_probe_read_user(&v, sizeof v, m.msg_iov) != 0) return 0;
+    ubuf = v.iov_base;
+    len = v.iov_len;
+  } else if (nr != NR_sendto && nr != NR_write) {
+    return 0;
+  }
+  char buf[CSW_NOTIFY_SCAN + 1] = {};
+  __u32 n = len < CSW_NOTIFY_SCAN ? (__u32)len : CSW_NOTIFY_SCAN;
+  if (n == 0 || bpf_probe_read_user(buf, n, ubuf) != 0) return 0;
+  if (!has_ready(buf, n)) return 0;
+  milestone(CSW_NOTIFY, SEEN_NOTIFY, key, st, t, 0, 0);
+  return 0;
+}
