@@ -11,6 +11,9 @@
 //  - Records are submitted with BPF_RB_NO_WAKEUP, so epoll on the ring buffer
 //    would not wake; the agent calls drain() on a timer instead (1 MiB holds
 //    ~2,000 records, far more than a node starts services between two drains).
+//  - Uprobes (the loader/main pairs, the libc listen/mount probes) attach
+//    through the uprobe PMU (perf_event_open, /sys/bus/event_source/devices/
+//    uprobe), no tracefs either; each is a bpf_link we own and destroy.
 //  - Destroying the skeleton closes every link and map: nothing stays loaded.
 #include "watch/kernel_watch.h"
 

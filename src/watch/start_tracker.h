@@ -39,7 +39,7 @@ struct KernelEvent {
   uint32_t aux2 = 0;  ///< listen, accept: TCP port
   uint64_t exe_ino = 0;   ///< start, exec: the executable's inode
   uint32_t exe_dev = 0;   ///< ... and device (kernel encoding, MAJOR << 20 | MINOR)
-  uint64_t mount_ns = 0;  ///< mount: time to make the superblock
+  uint64_t mount_ns = 0;  ///< mount: duration of the mount(2) call
   std::string comm;
   std::string data;               ///< exec: path; cgroup: its path; unix listen: bound path
   std::vector<std::string> args;  ///< exec: argv as far as the kernel record holds it
@@ -63,7 +63,7 @@ struct MilestoneAt {
 /// its cgroup before its first exec (a runtime preparing its root).
 struct OverlayMount {
   double at_seconds = 0;  ///< when it was done, from the start's first exec (< 0: before it)
-  double seconds = 0;     ///< time the kernel took to make it (vfs_get_tree)
+  double seconds = 0;     ///< duration of the mount(2) call (libc entry to return)
   uint32_t lower_layers = 0;
   pid_t pid = 0;
   std::string comm;

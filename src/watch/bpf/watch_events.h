@@ -32,8 +32,8 @@ enum csw_kind {
   CSW_RMDIR = 8,  /* ... and removed */
   CSW_ENTRY = 9,  /* the root's current executable reached its ELF entry point (uprobe): the loader is done */
   CSW_MAIN = 10,  /* ... and its main / main.main (uprobe) */
-  CSW_MOUNT = 11, /* an overlayfs superblock made by a task of a start or of a fresh cgroup:
-                     aux = lower layers, mount_ns = time in vfs_get_tree */
+  CSW_MOUNT = 11, /* an overlay mount(2) by a task of a start or of a fresh cgroup (libc uprobes):
+                     aux = lower layers, mount_ns = duration of the call */
 };
 
 /* aux bits of CSW_START. */
@@ -53,7 +53,7 @@ struct csw_event {
   __u64 exe_ino;  /* START, EXEC: inode of the executable (bprm->file) */
   __u32 exe_dev;  /* ... and its superblock's device, kernel encoding (MAJOR << 20 | MINOR) */
   __u32 pad;
-  __u64 mount_ns; /* MOUNT: duration of the superblock's creation */
+  __u64 mount_ns; /* MOUNT: duration of the mount(2) call */
   char comm[CSW_COMM];
   char data[CSW_DATA];
   char args[CSW_ARGS];
