@@ -14,11 +14,13 @@
 //    of the loader phase. main is found in .symtab/.dynsym, in Go's pclntab
 //    (main.main, kept by stripped Go builds), or as the first argument of
 //    glibc's _start to __libc_start_main (stripped C/C++ programs).
-// Cost: the ELF file is read once per executable; each pair costs two
+// Cost: the ELF file is read once per executable (then malloc_trim: the
+// agent's memory stays that of its own state, not of the largest file read); each pair costs two
 // breakpoint hits per exec of that binary anywhere on the host (a few µs),
 // which is why the set is bounded.
 #include "watch/phase_probes.h"
 
+#include <malloc.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -81,6 +83,10 @@ PhaseProbes PhaseProbeSet::ensure(pid_t pid, uint32_t dev, uint64_t ino, const s
     path = exec_path;
   }
   std::optional<PhaseOffsets> offsets = phase_offsets(path);
+  // Reading a big binary's tables (a Go pclntab of 50 MB binaries: megabytes
+  // of names) leaves malloc's heap at its high-water mark; give it back, or
+  // the agent's RSS keeps the peak of the largest executable it ever read.
+  ::malloc_trim(0);
   if (!offsets) {
     if (unusable_.size() >= capacity_) unusable_.clear();
     unusable_.insert(key);
