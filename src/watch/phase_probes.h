@@ -22,9 +22,9 @@ namespace coldstart::watch {
 
 /// Where the two uprobes of an executable go (file offsets, what a uprobe takes).
 struct PhaseOffsets {
-  uint64_t entry = 0;                ///< e_entry: the loader jumps there when it is done
-  std::optional<uint64_t> main;      ///< main, or main.main for Go
-  std::string main_symbol;           ///< "main", "main.main", "__libc_start_main argument"
+  uint64_t entry = 0;            ///< e_entry: the loader jumps there when it is done
+  std::optional<uint64_t> main;  ///< main, or main.main for Go
+  std::string main_symbol;       ///< "main", "main.main", "__libc_start_main argument"
 };
 
 /// Reads them from the ELF file at `path` (elf/: symbol tables, Go's pclntab,
@@ -52,7 +52,8 @@ class PhaseProbeSet {
   /// named `exec_path` by its execve: ensures the pair is attached. The file
   /// is opened as /proc/PID/exe (which reaches it in any mount namespace) if
   /// that still is the same inode, else as `exec_path` if that is.
-  PhaseProbes ensure(pid_t pid, uint32_t dev, uint64_t ino, const std::string& exec_path, std::string& main_symbol);
+  PhaseProbes ensure(pid_t pid, uint32_t dev, uint64_t ino, const std::string& exec_path,
+                     std::string& main_symbol);
 
   size_t attached() const { return by_inode_.size(); }
   uint64_t evicted() const { return evicted_; }

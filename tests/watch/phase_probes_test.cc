@@ -1,14 +1,14 @@
 // PhaseProbeSet and phase_offsets on real binaries, with the uprobe
 // attachment faked (attach/detach counted): where the probes go, that an
 // executable is probed once however it is named, and the LRU bound.
+#include "watch/phase_probes.h"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include "test_util.h"
-#include "watch/phase_probes.h"
 
 namespace coldstart::watch {
 namespace {

@@ -15,11 +15,10 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "test_util.h"
 
@@ -47,7 +46,8 @@ class Child {
         if (fd < 0 || ::write(fd, me.data(), me.size()) < 0) _exit(126);
         ::close(fd);
       }
-      int out = ::open(log.empty() ? "/dev/null" : log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      int out =
+          ::open(log.empty() ? "/dev/null" : log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       ::dup2(out, 1);
       ::dup2(out, 2);
       for (const std::string& kv : env) ::putenv(const_cast<char*>(kv.c_str()));

@@ -5,16 +5,15 @@
 //    the second start of the same executable gets time to entry (loader
 //    done) and main from the uprobes placed at the first one;
 //  - a start whose first process unshares its mount namespace and makes two
-//    overlay mounts (mount(2), with three and two lower layers) before its exec: both are in its record, with their layer counts.
+//    overlay mounts (mount(2), with three and two lower layers) before its exec: both are in its record, with
+//    their layer counts.
 // Every process is killed and reaped by pid, every cgroup removed, also when
 // an assertion fails; the mount namespace (and its mounts) goes with the
 // start's last process.
+#include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/un.h>
-
-#include <sched.h>
-
-#include <gtest/gtest.h>
 
 #include "core/cgroup.h"
 #include "test_util.h"
@@ -38,8 +37,8 @@ bool unix_connects(const std::string& path) {
 /// The agent with its event log in `events` and the libc probes (AF_UNIX LISTEN,
 /// mount(2)) on, ready once it says "attached".
 Child start_agent(const std::string& events, const std::string& log) {
-  return Child({coldstart_binary(), "watch", "--listen", "none", "--libc-probes", "--events", events, "--duration",
-                "120s"},
+  return Child({coldstart_binary(), "watch", "--listen", "none", "--libc-probes", "--events", events,
+                "--duration", "120s"},
                {}, log);
 }
 
@@ -56,20 +55,23 @@ TEST(WatchE2E, UnixStreamListenAcceptAndPhasesOfARestartedServer) {
   TempDir dir;
   std::string events = dir.path() + "/events.jsonl", log = dir.path() + "/agent.log";
   Child agent = start_agent(events, log);
-  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20)) << read_text(log);
+  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
+      << read_text(log);
   auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
   ASSERT_TRUE(parent) << parent.error();
   std::string cgroup = parent->path().substr(cgroup_layout().v2.size()) + "/redis-unix.service";
   std::string sock = dir.path() + "/redis.sock";
   for (size_t i = 0; i < 2; ++i) {
     // No TCP at all (--port 0): only the unix socket.
-    ManagedStart redis(parent->path(), "redis-unix.service",
-                       {"/usr/bin/redis-server", "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no"},
-                       {});
+    ManagedStart redis(
+        parent->path(), "redis-unix.service",
+        {"/usr/bin/redis-server", "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no"},
+        {});
     ASSERT_TRUE(redis.made());
     ASSERT_TRUE(wait_for([&] { return unix_connects(sock); }, 10)) << "redis never listened on " << sock;
     // Served at the first connection, recorded after the 1 s linger for a READY=1.
-    ASSERT_TRUE(wait_for([&] { return records_of(events, cgroup).size() == i + 1; }, 10)) << read_text(events);
+    ASSERT_TRUE(wait_for([&] { return records_of(events, cgroup).size() == i + 1; }, 10))
+        << read_text(events);
     redis.stop();
     ::unlink(sock.c_str());
   }
@@ -102,10 +104,11 @@ TEST(WatchE2E, UnixStreamListenAcceptAndPhasesOfARestartedServer) {
   EXPECT_LE(entry, main) << second.dump();
   EXPECT_LE(main, listen) << second.dump();
   EXPECT_EQ(second["main"]["comm"], "redis-server") << second.dump();
-  std::printf("redis on a unix socket, second start: entry %.3f ms, main %.3f ms (%s), listen %.3f ms, "
-              "first accept %.3f ms\n",
-              entry * 1e3, main * 1e3, second["main_symbol"].get<std::string>().c_str(), listen * 1e3,
-              second["time_to_first_accept"].get<double>() * 1e3);
+  std::printf(
+      "redis on a unix socket, second start: entry %.3f ms, main %.3f ms (%s), listen %.3f ms, "
+      "first accept %.3f ms\n",
+      entry * 1e3, main * 1e3, second["main_symbol"].get<std::string>().c_str(), listen * 1e3,
+      second["time_to_first_accept"].get<double>() * 1e3);
 }
 
 // The child's part before its exec, as a container runtime does it: its own
@@ -139,7 +142,8 @@ TEST(WatchE2E, OverlayMountsMadeForAStartInANewMountNamespace) {
   ASSERT_EQ(::mkdir((d + "/m2").c_str(), 0755), 0);
   std::string events = d + "/events.jsonl", log = d + "/agent.log";
   Child agent = start_agent(events, log);
-  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20)) << read_text(log);
+  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
+      << read_text(log);
   auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
   ASSERT_TRUE(parent) << parent.error();
   std::string cg = parent->path() + "/image.service";
