@@ -10,15 +10,26 @@
 //     watch against ticker, and bare is shown for reference. Per round the
 //     time per exec of each; the median of the per-round ratios. Agents and
 //     tickers start before and stop after their block, outside the timing.
-//  2. Memory: one agent through M execs (default a million, of the static
+//  2. The BPF programs' own time per exec: one more block with the agent
+//     attached and kernel BPF statistics on (BPF_ENABLE_STATS, only while
+//     the bench holds its fd; they cost a clock read per program run, so the
+//     timed rounds above run without them): the run time the kernel
+//     accounted to each of the agent's programs (found by the prog_id lines
+//     of the agent's /proc/PID/fdinfo), divided by the execs. This is the
+//     part of the overhead that is the agent's code, free of the run-queue
+//     noise of a shared machine.
+//  3. Memory: one agent through M execs (default a million, of the static
 //     no-op so it takes minutes, not hours); every 1000th exec is a real
 //     start in a fresh v2 cgroup (mkdir, the child joins it, exec, rmdir) so
 //     the agent's per-start state is exercised. The agent's VmRSS and CPU
 //     time are printed at 0, 1%, 10%, 50% and 100%.
 // Everything it starts is reaped by pid; every cgroup it makes is removed.
+#include <bpf/bpf.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +40,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -47,6 +59,7 @@ struct Args {
   int rounds = 10;
   int execs = 2000;
   long memory_execs = 1000000;
+  std::vector<std::string> agent_args;  // --agent-arg: more flags for `coldstart watch`
   std::string cgroup_root = "/sys/fs/cgroup/unified";
 };
 
@@ -81,10 +94,24 @@ void run_start(const std::string& exe, const std::string& cgroup) {
   for (int i = 0; i < 1000 && rmdir(cgroup.c_str()) != 0; ++i) usleep(1000);
 }
 
+double cpu_now() {
+  rusage self{}, children{};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return s(self.ru_utime) + s(self.ru_stime) + s(children.ru_utime) + s(children.ru_stime);
+}
+
+double g_block_cpu = 0;  // CPU seconds per exec of the last block: the spawner's and the children's, user + system
+
+/// Wall seconds per exec of `n` sequential spawns; the CPU time per exec goes into g_block_cpu.
 double time_block(const std::string& exe, int n) {
+  double c0 = cpu_now();
   auto t0 = Clock::now();
   for (int i = 0; i < n; ++i) run_one(exe);
-  return std::chrono::duration<double>(Clock::now() - t0).count() / n;
+  double wall = std::chrono::duration<double>(Clock::now() - t0).count() / n;
+  g_block_cpu = (cpu_now() - c0) / n;
+  return wall;
 }
 
 /// A process that only wakes every 10 ms (the agent loop's rhythm), killed and reaped on destruction.
@@ -116,7 +143,10 @@ class Agent {
       dup2(p[1], 2);
       int null = open("/dev/null", O_WRONLY);
       dup2(null, 1);
-      execl(a.coldstart.c_str(), a.coldstart.c_str(), "watch", "--listen", "none", nullptr);
+      std::vector<const char*> argv = {a.coldstart.c_str(), "watch", "--listen", "none"};
+      for (const std::string& x : a.agent_args) argv.push_back(x.c_str());
+      argv.push_back(nullptr);
+      execv(a.coldstart.c_str(), const_cast<char* const*>(argv.data()));
       _exit(127);
     }
     close(p[1]);
@@ -145,6 +175,34 @@ class Agent {
   pid_t pid_ = -1;
   int err_ = -1;
 };
+
+/// The BPF programs whose fds process `pid` holds: prog id -> (name, run_time_ns, run_cnt).
+struct ProgStats {
+  std::string name;
+  unsigned long long run_time_ns = 0, run_cnt = 0;
+};
+std::map<unsigned, ProgStats> prog_stats(pid_t pid) {
+  std::map<unsigned, ProgStats> out;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    std::ifstream in(dir + "/" + e->d_name);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("prog_id:", 0) != 0) continue;
+      unsigned id = static_cast<unsigned>(std::atol(line.c_str() + 8));
+      int fd = bpf_prog_get_fd_by_id(id);
+      if (fd < 0) continue;
+      bpf_prog_info info{};
+      __u32 len = sizeof info;
+      if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) out[id] = {info.name, info.run_time_ns, info.run_cnt};
+      close(fd);
+    }
+  }
+  closedir(d);
+  return out;
+}
 
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -191,23 +249,26 @@ int main(int argc, char** argv) {
     else if (k == "--no-memory") skip_memory = true;
     else if (k == "--exe") a.exe = next();
     else if (k == "--coldstart") a.coldstart = next();
+    else if (k == "--agent-arg") a.agent_args.push_back(next());
     else {
-      std::fprintf(stderr, "usage: watch_overhead [--rounds R] [--execs N] [--exe PATH] [--memory-execs M | --no-memory]\n");
+      std::fprintf(stderr, "usage: watch_overhead [--rounds R] [--execs N] [--exe PATH] [--agent-arg FLAG]... [--memory-execs M | --no-memory]\n");
       return 2;
     }
   }
 
   std::printf("exec-heavy workload: %d rounds x %d sequential spawns of %s, without/with coldstart watch, "
               "interleaved\n\n", a.rounds, a.execs, a.exe.c_str());
-  std::printf("%5s  %10s  %10s  %10s  %14s\n", "round", "bare µs", "ticker µs", "watch µs", "watch/ticker");
-  std::vector<double> bare, ticker, watch, ratios;
+  std::printf("%5s  %10s  %10s  %10s  %14s  %12s  %12s  %12s\n", "round", "bare µs", "ticker µs", "watch µs",
+              "watch/ticker", "bare CPU µs", "watch CPU µs", "CPU w/b");
+  std::vector<double> bare, ticker, watch, ratios, bare_cpu, watch_cpu, cpu_ratios;
   time_block(a.exe, a.execs / 10);  // warm the page cache
   for (int r = 0; r < a.rounds; ++r) {
-    double t[3] = {0, 0, 0};
+    double t[3] = {0, 0, 0}, cpu[3] = {0, 0, 0};
     for (int k = 0; k < 3; ++k) {
       int c = (k + r) % 3;
       if (c == 0) {
         t[0] = time_block(a.exe, a.execs);
+        cpu[0] = g_block_cpu;
       } else if (c == 1) {
         Ticker tick;
         usleep(20000);
@@ -216,21 +277,57 @@ int main(int argc, char** argv) {
         Agent agent(a);
         usleep(20000);
         t[2] = time_block(a.exe, a.execs);
+        cpu[2] = g_block_cpu;
       }
     }
+    bare_cpu.push_back(cpu[0]);
+    watch_cpu.push_back(cpu[2]);
+    cpu_ratios.push_back(cpu[2] / cpu[0]);
     bare.push_back(t[0]);
     ticker.push_back(t[1]);
     watch.push_back(t[2]);
     ratios.push_back(t[2] / t[1]);
-    std::printf("%5d  %10.1f  %10.1f  %10.1f  %14.4f\n", r + 1, t[0] * 1e6, t[1] * 1e6, t[2] * 1e6, t[2] / t[1]);
+    std::printf("%5d  %10.1f  %10.1f  %10.1f  %14.4f  %12.1f  %12.1f  %12.4f\n", r + 1, t[0] * 1e6, t[1] * 1e6,
+                t[2] * 1e6, t[2] / t[1], cpu[0] * 1e6, cpu[2] * 1e6, cpu[2] / cpu[0]);
     std::fflush(stdout);
   }
   std::printf("\n| condition | per exec (median of rounds) | execs/s |\n|---|---|---|\n");
   std::printf("| bare | %.1f µs | %.0f |\n", median(bare) * 1e6, 1 / median(bare));
   std::printf("| ticker (wakes every 10 ms, no BPF) | %.1f µs | %.0f |\n", median(ticker) * 1e6, 1 / median(ticker));
   std::printf("| coldstart watch attached | %.1f µs | %.0f |\n", median(watch) * 1e6, 1 / median(watch));
-  std::printf("| watch overhead (median of per-round watch/ticker) | %+.2f%% | |\n\n", (median(ratios) - 1) * 100);
+  std::printf("| watch overhead (median of per-round watch/ticker) | %+.2f%% | |\n", (median(ratios) - 1) * 100);
+  std::printf("| CPU per exec (spawner + child, user + sys), bare | %.1f µs | |\n", median(bare_cpu) * 1e6);
+  std::printf("| CPU per exec, watch attached | %.1f µs | |\n", median(watch_cpu) * 1e6);
+  std::printf("| watch CPU overhead (median of per-round watch/bare) | %+.2f%% | |\n\n", (median(cpu_ratios) - 1) * 100);
   std::fflush(stdout);
+
+  {
+    int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (stats < 0) {
+      std::printf("BPF run-time statistics unavailable: %s\n\n", std::strerror(errno));
+    } else {
+      Agent agent(a);
+      usleep(20000);
+      auto before = prog_stats(agent.pid());
+      time_block(a.exe, a.execs);
+      auto after = prog_stats(agent.pid());
+      close(stats);
+      std::printf("the agent's BPF programs during %d execs (kernel BPF statistics):\n\n", a.execs);
+      std::printf("| program | runs | ns per run | ns per exec |\n|---|---|---|---|\n");
+      double total = 0;
+      for (const auto& [id, s1] : after) {
+        const ProgStats& s0 = before.count(id) ? before.at(id) : ProgStats{};
+        unsigned long long runs = s1.run_cnt - s0.run_cnt, ns = s1.run_time_ns - s0.run_time_ns;
+        if (runs == 0) continue;
+        double per_exec = static_cast<double>(ns) / a.execs;
+        total += per_exec;
+        std::printf("| %s | %llu | %.0f | %.1f |\n", s1.name.c_str(), runs, static_cast<double>(ns) / runs, per_exec);
+      }
+      std::printf("| all | | | %.1f ns = %.3f%% of the median bare exec |\n\n", total,
+                  total / (median(bare) * 1e9) * 100);
+    }
+    std::fflush(stdout);
+  }
   if (skip_memory) return 0;
 
   std::string parent = a.cgroup_root + "/coldstart";

@@ -26,6 +26,8 @@ struct WatchArgs {
   std::string duration;
   std::string start_timeout = "5min";
   size_t max_label_sets = 500;
+  size_t max_phase_probes = 64;
+  bool libc_probes = false;
 };
 
 double seconds_option(const std::string& flag, const std::string& text) {
@@ -42,6 +44,8 @@ int run_watch_command(const WatchArgs& a) {
   if (!a.duration.empty()) o.duration_s = seconds_option("--duration", a.duration);
   o.start_timeout_s = seconds_option("--start-timeout", a.start_timeout);
   o.max_label_sets = a.max_label_sets;
+  o.max_phase_probes = a.max_phase_probes;
+  o.libc_probes = a.libc_probes;
 
   std::FILE* out = stdout;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, std::fclose);
@@ -86,6 +90,13 @@ CommandRunner setup_watch(CLI::App& sub) {
                  "distinct (service, kind) label sets kept; more are counted as service=\"_other\"")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  sub.add_option("--max-phase-probes", a->max_phase_probes,
+                 "executables that get loader-done and main uprobes at once (least recently started "
+                 "are detached; 0: none)")
+      ->capture_default_str();
+  sub.add_flag("--libc-probes", a->libc_probes,
+               "also uprobes on the host libc's listen() and mount(): AF_UNIX LISTEN and overlay mounts "
+               "(costs every exec of a program using that libc a few µs)");
   return [a]() { return run_watch_command(*a); };
 }
 

@@ -35,8 +35,10 @@ class AgentObserver final : public StartObserver {
     ++summary_.starts;
   }
   void reached(const StartRecord& r, Milestone m) override {
-    const std::optional<MilestoneAt>& at =
-        m == Milestone::kListen ? r.listen : m == Milestone::kNotify ? r.notify : r.accept;
+    const std::optional<MilestoneAt>& at = m == Milestone::kListen   ? r.listen
+                                           : m == Milestone::kNotify ? r.notify
+                                           : m == Milestone::kMain   ? r.main
+                                                                     : r.accept;
     if (at) metrics_.observe(m, r.labels, at->seconds);
   }
   void finished(const StartRecord& r, bool drop_kernel_state) override {
@@ -50,6 +52,9 @@ class AgentObserver final : public StartObserver {
     on_record_(r);
   }
   void rejected(uint64_t key, pid_t pid) override { kernel_.drop_start(key, pid); }
+  PhaseProbes executed(const StartRecord& r, std::string& main_symbol) override {
+    return kernel_.probe_phases(r, main_symbol);
+  }
   /// After --count: finished starts are no longer recorded.
   void quiet() { quiet_ = true; }
   /// --count: never more records than this, even from one drain.
@@ -92,7 +97,7 @@ WatchSummary run_watch(const WatchOptions& options, const std::function<void(con
   WatchSummary summary;
   Metrics metrics(options.max_label_sets);
   publish_losses(metrics, {});
-  KernelWatch kernel(!options.match.empty());
+  KernelWatch kernel(!options.match.empty(), options.max_phase_probes, options.libc_probes);
   std::unique_ptr<MetricsServer> server;
   if (options.listen != "none") {
     server = std::make_unique<MetricsServer>(options.listen, metrics);
@@ -116,6 +121,7 @@ WatchSummary run_watch(const WatchOptions& options, const std::function<void(con
     tracker.expire(now);
     publish_losses(metrics, kernel.losses());
     metrics.set_open_starts(tracker.open_starts());
+    metrics.set_phase_probes(kernel.phase_probes().attached(), kernel.phase_probes().evicted());
     if (options.count && summary.records >= *options.count) {
       counted_out = true;
       break;

@@ -21,6 +21,10 @@ struct WatchOptions {
   double start_timeout_s = 300;            ///< a start not served by then is recorded as "timeout"
   size_t max_label_sets = 500;
   int drain_interval_ms = 10;
+  size_t max_phase_probes = 64;  ///< executables with loader/main uprobes at once (0: none)
+  /// Uprobes on the host libc's listen() and mount(): AF_UNIX LISTEN and overlay mounts. Off by
+  /// default: every process that maps that libc then gets its probed text pages copied at mmap.
+  bool libc_probes = false;
 };
 
 struct WatchSummary {

@@ -11,12 +11,16 @@
 //  - Records are submitted with BPF_RB_NO_WAKEUP, so epoll on the ring buffer
 //    would not wake; the agent calls drain() on a timer instead (1 MiB holds
 //    ~2,000 records, far more than a node starts services between two drains).
+//  - Uprobes (the loader/main pairs, the libc listen/mount probes) attach
+//    through the uprobe PMU (perf_event_open, /sys/bus/event_source/devices/
+//    uprobe), no tracefs either; each is a bpf_link we own and destroy.
 //  - Destroying the skeleton closes every link and map: nothing stays loaded.
 #include "watch/kernel_watch.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -27,6 +31,7 @@
 #include "core/log_capture.h"
 #include "watch.skel.h"
 #include "watch/bpf/watch_events.h"
+#include "watch/libc_probes.h"
 
 namespace coldstart::watch {
 namespace {
@@ -67,13 +72,16 @@ KernelEvent::Kind kind_of(uint32_t k) {
     case CSW_ACCEPT: return KernelEvent::Kind::kAccept;
     case CSW_END: return KernelEvent::Kind::kEnd;
     case CSW_MKDIR: return KernelEvent::Kind::kCgroupMade;
+    case CSW_ENTRY: return KernelEvent::Kind::kEntry;
+    case CSW_MAIN: return KernelEvent::Kind::kMain;
+    case CSW_MOUNT: return KernelEvent::Kind::kMount;
     default: return KernelEvent::Kind::kCgroupRemoved;
   }
 }
 
 }  // namespace
 
-KernelWatch::KernelWatch(bool match_mode) {
+KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes) {
   libbpf_set_print(libbpf_print);
   skel_ = watch_bpf__open();
   if (skel_ == nullptr) fail("open", errno);
@@ -95,11 +103,56 @@ KernelWatch::KernelWatch(bool match_mode) {
     skel_ = nullptr;
     fail("ring buffer", err);
   }
+  auto attach = [this](const std::string& path, uint64_t offset, bool is_main) -> void* {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts);
+    bpf_program* prog = is_main ? skel_->progs.on_main : skel_->progs.on_entry;
+    bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, path.c_str(), offset, &opts);
+    return link;  // nullptr on failure (errno set): the start is then recorded without that phase
+  };
+  auto detach = [](void* link) { bpf_link__destroy(static_cast<bpf_link*>(link)); };
+  probes_ = std::make_unique<PhaseProbeSet>(max_phase_probes, attach, detach);
+  try {
+    if (libc_probes) attach_libc();
+  } catch (...) {
+    release();  // the destructor does not run for a constructor that throws
+    throw;
+  }
 }
 
-KernelWatch::~KernelWatch() {
+void KernelWatch::attach_libc() {
+  std::optional<LibcProbePoints> points = libc_probe_points(1);
+  if (!points) points = libc_probe_points(::getpid());
+  if (!points) return;  // no glibc on this host: AF_UNIX listens and overlay mounts are not seen
+  libc_path_ = points->path;
+  struct Point {
+    bpf_program* prog;
+    uint64_t offset;
+    bool retprobe;
+  };
+  for (const Point& p : {Point{skel_->progs.on_libc_listen, points->listen, false},
+                         Point{skel_->progs.on_libc_mount, points->mount, false},
+                         Point{skel_->progs.on_libc_mount_done, points->mount, true}}) {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = p.retprobe);
+    bpf_link* link = bpf_program__attach_uprobe_opts(p.prog, -1, points->path.c_str(), p.offset, &opts);
+    if (link == nullptr) fail(("uprobe on " + points->path).c_str(), errno);
+    libc_links_.push_back(link);
+  }
+}
+
+PhaseProbes KernelWatch::probe_phases(const StartRecord& r, std::string& main_symbol) {
+  return probes_->ensure(r.pid, r.exe_dev, r.exe_ino, r.exe, main_symbol);
+}
+
+KernelWatch::~KernelWatch() { release(); }
+
+void KernelWatch::release() {
+  probes_.reset();
+  for (bpf_link* l : libc_links_) bpf_link__destroy(l);
+  libc_links_.clear();
   if (rb_ != nullptr) ring_buffer__free(rb_);
+  rb_ = nullptr;
   if (skel_ != nullptr) watch_bpf__destroy(skel_);
+  skel_ = nullptr;
 }
 
 void KernelWatch::drain(const std::function<void(const KernelEvent&)>& sink) {
@@ -123,8 +176,11 @@ int KernelWatch::on_record(void* ctx, void* data, size_t size) {
   e.throttled_ns = r.throttled_ns;
   e.aux = r.aux;
   e.aux2 = r.aux2;
+  e.exe_ino = r.exe_ino;
+  e.exe_dev = r.exe_dev;
+  e.mount_ns = r.mount_ns;
   e.comm = bounded_string(r.comm, sizeof r.comm);
-  if (r.kind == CSW_START || r.kind == CSW_EXEC || r.kind == CSW_MKDIR) e.data = bounded_string(r.data, sizeof r.data);
+  if (r.kind == CSW_START || r.kind == CSW_EXEC || r.kind == CSW_MKDIR || r.kind == CSW_LISTEN) e.data = bounded_string(r.data, sizeof r.data);
   if (r.kind == CSW_START || r.kind == CSW_EXEC) e.args = split_args(r.args, std::min<size_t>(r.aux2, sizeof r.args));
   (*self->sink_)(e);
   return 0;

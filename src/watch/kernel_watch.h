@@ -7,11 +7,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
+#include "watch/phase_probes.h"
 #include "watch/start_tracker.h"
 
 struct watch_bpf;
 struct ring_buffer;
+struct bpf_link;
 
 namespace coldstart::watch {
 
@@ -31,7 +36,9 @@ class KernelWatch {
   /// Loads and attaches. `match_mode`: every exec outside a start becomes a
   /// provisional start (for --match). Throws UserError, one line naming the
   /// step, errno and the capabilities needed, when BPF is not available.
-  explicit KernelWatch(bool match_mode);
+  /// `max_phase_probes`: executables that get loader/main uprobes at once.
+  /// `libc_probes`: uprobes on the host libc's listen() and mount() (AF_UNIX LISTEN, overlay mounts).
+  KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes);
   ~KernelWatch();
   KernelWatch(const KernelWatch&) = delete;
   KernelWatch& operator=(const KernelWatch&) = delete;
@@ -41,13 +48,23 @@ class KernelWatch {
   /// Deletes the kernel state of start `key` (and the root's --match entry).
   void drop_start(uint64_t key, pid_t root);
   KernelLosses losses() const;
+  /// Attaches the loader/main uprobes to a start's executable (see phase_probes.h).
+  PhaseProbes probe_phases(const StartRecord& r, std::string& main_symbol);
+  const PhaseProbeSet& phase_probes() const { return *probes_; }
+  /// The C library whose listen/mount carry uprobes ("" if none was found).
+  const std::string& libc_path() const { return libc_path_; }
 
  private:
   static int on_record(void* ctx, void* data, size_t size);
+  void attach_libc();
+  void release();  // detaches and unloads everything (idempotent)
 
   watch_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   const std::function<void(const KernelEvent&)>* sink_ = nullptr;
+  std::unique_ptr<PhaseProbeSet> probes_;  // destroyed (detached) before the skeleton
+  std::vector<bpf_link*> libc_links_;      // likewise
+  std::string libc_path_;
 };
 
 }  // namespace coldstart::watch

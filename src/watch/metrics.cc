@@ -17,11 +17,13 @@ constexpr const char* kHistogramNames[kMilestones] = {
     "coldstart_watch_time_to_listen_seconds",
     "coldstart_watch_time_to_notify_seconds",
     "coldstart_watch_time_to_first_accept_seconds",
+    "coldstart_watch_time_to_main_seconds",
 };
 constexpr const char* kHistogramHelp[kMilestones] = {
     "Time from a service start's first exec to its first socket in LISTEN state.",
     "Time from a service start's first exec to its first READY=1 notification.",
     "Time from a service start's first exec to its first accepted connection.",
+    "Time from a service start's first exec to main (main.main in Go) of its latest executable.",
 };
 
 std::string escape_label(std::string_view v) {
@@ -85,6 +87,12 @@ void Metrics::set_open_starts(size_t n) {
   open_starts_ = n;
 }
 
+void Metrics::set_phase_probes(size_t attached, uint64_t evicted) {
+  std::lock_guard lock(mu_);
+  probes_attached_ = attached;
+  probes_evicted_ = evicted;
+}
+
 std::string Metrics::exposition() const {
   std::lock_guard lock(mu_);
   std::string out;
@@ -125,6 +133,13 @@ std::string Metrics::exposition() const {
   out += "# HELP coldstart_watch_open_starts Starts being followed now.\n";
   out += "# TYPE coldstart_watch_open_starts gauge\n";
   out += fmt::format("coldstart_watch_open_starts {}\n", open_starts_);
+  out += "# HELP coldstart_watch_phase_probes Executables with loader-done and main uprobes attached.\n";
+  out += "# TYPE coldstart_watch_phase_probes gauge\n";
+  out += fmt::format("coldstart_watch_phase_probes {}\n", probes_attached_);
+  out += "# HELP coldstart_watch_phase_probe_evictions_total Executables whose uprobes were detached to keep "
+         "within the bound (least recently started first).\n";
+  out += "# TYPE coldstart_watch_phase_probe_evictions_total counter\n";
+  out += fmt::format("coldstart_watch_phase_probe_evictions_total {}\n", probes_evicted_);
   return out;
 }
 

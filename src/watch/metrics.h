@@ -19,8 +19,8 @@ namespace coldstart::watch {
 inline constexpr std::array<double, 17> kStartBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                                          1,     2.5,    5,     10,   30,    60,   120,  300};
 
-enum class Milestone { kListen = 0, kNotify = 1, kFirstAccept = 2 };
-inline constexpr size_t kMilestones = 3;
+enum class Milestone { kListen = 0, kNotify = 1, kFirstAccept = 2, kMain = 3 };
+inline constexpr size_t kMilestones = 4;
 
 /// Metrics is the registry behind /metrics. At most `max_label_sets`
 /// (service, kind) pairs are kept; further pairs are folded into
@@ -36,6 +36,8 @@ class Metrics {
   /// Absolute totals of things lost, by reason (e.g. "ring_buffer", "starts_map").
   void set_lost(const std::string& reason, uint64_t total);
   void set_open_starts(size_t n);
+  /// Executables with loader/main uprobes now, and how many were detached to stay within the bound.
+  void set_phase_probes(size_t attached, uint64_t evicted);
 
   /// The exposition in Prometheus text format 0.0.4.
   std::string exposition() const;
@@ -57,6 +59,8 @@ class Metrics {
   size_t max_label_sets_;
   uint64_t folded_ = 0;
   size_t open_starts_ = 0;
+  size_t probes_attached_ = 0;
+  uint64_t probes_evicted_ = 0;
   std::map<std::pair<std::string, std::string>, PerService> services_;
   std::map<std::string, uint64_t> lost_;
 };

@@ -45,13 +45,31 @@ nlohmann::json record_json(const StartRecord& r, int64_t realtime_minus_monotoni
   j["time_to_listen"] = r.listen ? nlohmann::json(r.listen->seconds) : nlohmann::json();
   j["time_to_notify"] = r.notify ? nlohmann::json(r.notify->seconds) : nlohmann::json();
   j["time_to_first_accept"] = r.accept ? nlohmann::json(r.accept->seconds) : nlohmann::json();
+  j["time_to_entry"] = r.entry ? nlohmann::json(r.entry->seconds) : nlohmann::json();
+  j["time_to_main"] = r.main ? nlohmann::json(r.main->seconds) : nlohmann::json();
+  j["phase_probes"] = std::string(phase_probes_name(r.phase_probes));
+  if (!r.main_symbol.empty()) j["main_symbol"] = r.main_symbol;
+  if (r.entry) j["entry"] = milestone_json(*r.entry);
+  if (r.main) j["main"] = milestone_json(*r.main);
   if (r.listen) {
     j["listen"] = milestone_json(*r.listen);
     j["listen"]["family"] = r.listen_family;
     if (r.listen_port != 0) j["listen"]["port"] = r.listen_port;
+    if (!r.listen_path.empty()) j["listen"]["path"] = r.listen_path;
   }
   if (r.notify) j["notify"] = milestone_json(*r.notify);
-  if (r.accept) j["first_accept"] = milestone_json(*r.accept);
+  if (r.accept) {
+    j["first_accept"] = milestone_json(*r.accept);
+    if (!r.accept_family.empty()) j["first_accept"]["family"] = r.accept_family;
+  }
+  if (r.new_mount_namespace) j["new_mount_namespace"] = true;
+  if (!r.overlay_mounts.empty()) {
+    nlohmann::json mounts = nlohmann::json::array();
+    for (const OverlayMount& m : r.overlay_mounts)
+      mounts.push_back({{"at", m.at_seconds}, {"seconds", m.seconds}, {"lower_layers", m.lower_layers},
+                        {"pid", m.pid}, {"comm", m.comm}});
+    j["overlay_mounts"] = mounts;
+  }
   if (r.end) j["end"] = milestone_json(*r.end);
   if (r.exit_status) j["exit_status"] = *r.exit_status;
   if (r.exit_signal) j["exit_signal"] = *r.exit_signal;

@@ -50,7 +50,25 @@ std::string family_name(uint32_t family) {
   }
 }
 
+OverlayMount overlay_mount(const KernelEvent& e, int64_t exec_ns) {
+  OverlayMount m;
+  m.at_seconds = ns_to_s(e.ts_ns - exec_ns);
+  m.seconds = ns_to_s(static_cast<int64_t>(e.mount_ns));
+  m.lower_layers = e.aux;
+  m.pid = e.pid;
+  m.comm = e.comm;
+  return m;
+}
+
 }  // namespace
+
+std::string_view phase_probes_name(PhaseProbes p) {
+  switch (p) {
+    case PhaseProbes::kInPlace: return "in_place";
+    case PhaseProbes::kLate: return "late";
+    default: return "none";
+  }
+}
 
 bool StartRecord::failed() const {
   if (outcome != "exited" || ready()) return false;
@@ -75,11 +93,20 @@ void StartTracker::on_event(const KernelEvent& e) {
   }
   if (e.kind == Kind::kCgroupRemoved) {
     cgroup_paths_.erase(e.key);
+    pending_mounts_.erase(e.key);
+    return;
+  }
+  if (e.kind == Kind::kMount && !open_.contains(e.key)) {
+    // Before the cgroup's first exec: kept for its start (a few per cgroup at most).
+    auto it = pending_mounts_.find(e.key);
+    if (it == pending_mounts_.end() && pending_mounts_.size() >= options_.max_pending_mounts) return;
+    std::vector<KernelEvent>& list = pending_mounts_[e.key];
+    if (list.size() < 16) list.push_back(e);
     return;
   }
   if (e.kind == Kind::kStart) {
     if (auto old = open_.find(e.key); old != open_.end()) finish(old, "exited", false);  // its END was lost
-    bool provisional = e.aux != 0;
+    bool provisional = (e.aux & kStartProvisional) != 0;
     if (provisional && !matches(e)) {
       observer_.rejected(e.key, e.pid);
       return;
@@ -90,6 +117,13 @@ void StartTracker::on_event(const KernelEvent& e) {
     r.exe = r.first_exe = e.data;
     r.args = e.args;
     r.exec_ns = e.ts_ns;
+    r.exe_ino = e.exe_ino;
+    r.exe_dev = e.exe_dev;
+    r.new_mount_namespace = (e.aux & kStartNewMountNamespace) != 0;
+    if (auto pending = pending_mounts_.find(e.key); pending != pending_mounts_.end()) {
+      for (const KernelEvent& m : pending->second) r.overlay_mounts.push_back(overlay_mount(m, r.exec_ns));
+      pending_mounts_.erase(pending);
+    }
     if (provisional) {
       r.cgroup = cgroup_of_(e.pid);
       r.labels = labels_for_match(r.exe);
@@ -100,6 +134,7 @@ void StartTracker::on_event(const KernelEvent& e) {
     }
     auto [it, inserted] = open_.emplace(e.key, std::move(r));
     observer_.started(it->second);
+    place_probes(it->second);
     return;
   }
   auto it = open_.find(e.key);
@@ -109,11 +144,27 @@ void StartTracker::on_event(const KernelEvent& e) {
     case Kind::kExec:
       r.exe = e.data;
       r.args = e.args;
+      r.exe_ino = e.exe_ino;
+      r.exe_dev = e.exe_dev;
+      r.entry.reset();  // those of the previous image
+      r.main.reset();
+      place_probes(r);
+      break;
+    case Kind::kEntry:
+      r.entry = milestone_at(e, r.exec_ns);
+      break;
+    case Kind::kMain:
+      r.main = milestone_at(e, r.exec_ns);
+      observer_.reached(r, Milestone::kMain);
+      break;
+    case Kind::kMount:
+      r.overlay_mounts.push_back(overlay_mount(e, r.exec_ns));
       break;
     case Kind::kListen:
       r.listen = milestone_at(e, r.exec_ns);
       r.listen_family = family_name(e.aux);
       r.listen_port = static_cast<uint16_t>(e.aux2);
+      r.listen_path = e.data;
       observer_.reached(r, Milestone::kListen);
       break;
     case Kind::kNotify:
@@ -123,6 +174,7 @@ void StartTracker::on_event(const KernelEvent& e) {
       break;
     case Kind::kAccept:
       r.accept = milestone_at(e, r.exec_ns);
+      if (e.aux != 0) r.accept_family = family_name(e.aux);
       observer_.reached(r, Milestone::kFirstAccept);
       if (r.notify) finish(it, "served", true);
       break;
@@ -137,6 +189,11 @@ void StartTracker::on_event(const KernelEvent& e) {
     default:
       break;
   }
+}
+
+void StartTracker::place_probes(StartRecord& r) {
+  r.main_symbol.clear();
+  r.phase_probes = observer_.executed(r, r.main_symbol);
 }
 
 void StartTracker::expire(int64_t now_ns) {

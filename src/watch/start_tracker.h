@@ -20,10 +20,12 @@
 namespace coldstart::watch {
 
 inline constexpr uint64_t kNoTask = ~0ULL;
+inline constexpr uint32_t kStartProvisional = 1;       // CSW_START_PROVISIONAL
+inline constexpr uint32_t kStartNewMountNamespace = 2;  // CSW_START_NEW_MNTNS
 
 /// One record of the ring buffer, decoded (see bpf/watch_events.h).
 struct KernelEvent {
-  enum class Kind { kStart, kExec, kListen, kNotify, kAccept, kEnd, kCgroupMade, kCgroupRemoved };
+  enum class Kind { kStart, kExec, kListen, kNotify, kAccept, kEnd, kCgroupMade, kCgroupRemoved, kEntry, kMain, kMount };
   Kind kind = Kind::kStart;
   pid_t pid = 0;
   uint64_t key = 0;
@@ -31,10 +33,15 @@ struct KernelEvent {
   uint64_t cpu_ns = 0;  ///< kNoTask: no task snapshot
   uint64_t major_faults = 0;
   uint64_t throttled_ns = 0;
-  uint32_t aux = 0;   ///< start: 1 if provisional (--match); listen: family; end: wait status
-  uint32_t aux2 = 0;  ///< listen: TCP port
+  /// start: kStartProvisional | kStartNewMountNamespace; listen, accept: family; end: wait status;
+  /// mount: lower layers
+  uint32_t aux = 0;
+  uint32_t aux2 = 0;  ///< listen, accept: TCP port
+  uint64_t exe_ino = 0;   ///< start, exec: the executable's inode
+  uint32_t exe_dev = 0;   ///< ... and device (kernel encoding, MAJOR << 20 | MINOR)
+  uint64_t mount_ns = 0;  ///< mount: duration of the mount(2) call
   std::string comm;
-  std::string data;               ///< exec: path; cgroup: its path
+  std::string data;               ///< exec: path; cgroup: its path; unix listen: bound path
   std::vector<std::string> args;  ///< exec: argv as far as the kernel record holds it
 };
 
@@ -52,6 +59,24 @@ struct MilestoneAt {
   std::string comm;
 };
 
+/// An overlayfs mount made for a start: by one of its tasks, or by a task of
+/// its cgroup before its first exec (a runtime preparing its root).
+struct OverlayMount {
+  double at_seconds = 0;  ///< when it was done, from the start's first exec (< 0: before it)
+  double seconds = 0;     ///< duration of the mount(2) call (libc entry to return)
+  uint32_t lower_layers = 0;
+  pid_t pid = 0;
+  std::string comm;
+};
+
+/// Whether the loader-done and main uprobes were on the start's executable.
+enum class PhaseProbes {
+  kNone,     ///< not placed: not an ELF the agent reads, no entry point, or attaching failed
+  kLate,     ///< placed when this start was seen: its process had likely passed them (the first start of a binary)
+  kInPlace,  ///< placed before this start (an earlier start of the same executable)
+};
+std::string_view phase_probes_name(PhaseProbes p);
+
 /// Everything known about one start; the event log prints it whole.
 struct StartRecord {
   uint64_t key = 0;
@@ -62,9 +87,19 @@ struct StartRecord {
   std::string cgroup;
   StartLabels labels;
   int64_t exec_ns = 0;
+  uint64_t exe_ino = 0;  ///< identity of `exe` (see KernelEvent)
+  uint32_t exe_dev = 0;
+  /// Loader done (the ELF entry point reached) and main, of the root's latest executable.
+  std::optional<MilestoneAt> entry, main;
+  PhaseProbes phase_probes = PhaseProbes::kNone;
+  std::string main_symbol;  ///< how main was found: "main", "main.main", "__libc_start_main argument"
   std::optional<MilestoneAt> listen, notify, accept;
   std::string listen_family;  ///< "tcp4", "tcp6", "unix"
   uint16_t listen_port = 0;
+  std::string listen_path;     ///< AF_UNIX: the bound path ("@name" for an abstract socket)
+  std::string accept_family;   ///< "tcp4", "tcp6", "unix"
+  bool new_mount_namespace = false;  ///< its first process's mount namespace was not its parent's
+  std::vector<OverlayMount> overlay_mounts;
   /// "served" (first connection accepted), "exited" (all processes gone),
   /// "timeout" (still not served after --start-timeout), "open" (watch stopped first).
   std::string outcome;
@@ -88,6 +123,14 @@ class StartObserver {
   virtual void finished(const StartRecord& r, bool drop_kernel_state) = 0;
   /// A provisional (--match) start that did not match: delete its kernel state.
   virtual void rejected(uint64_t key, pid_t pid) = 0;
+  /// The start's root runs a new executable (its first exec, and each later
+  /// one): place the loader/main probes on it. Returns what is in place, and
+  /// sets `main_symbol`. The default places nothing.
+  virtual PhaseProbes executed(const StartRecord& r, std::string& main_symbol) {
+    (void)r;
+    (void)main_symbol;
+    return PhaseProbes::kNone;
+  }
 };
 
 /// StartTracker is driven by the agent's loop: on_event() per decoded record,
@@ -101,6 +144,8 @@ class StartTracker {
     /// READY=1 that comes later (a service may notify after its first connection).
     int64_t linger_ns = 1'000'000'000;
     size_t max_cgroup_paths = 65536;
+    /// Cgroups whose overlay mounts (made before their first exec) are kept.
+    size_t max_pending_mounts = 4096;
   };
   /// `cgroup_of(pid)`: the unified-hierarchy path of a live process ("" if gone).
   StartTracker(Options options, StartObserver& observer, std::function<std::string(pid_t)> cgroup_of);
@@ -117,7 +162,10 @@ class StartTracker {
   Options options_;
   StartObserver& observer_;
   std::function<std::string(pid_t)> cgroup_of_;
+  void place_probes(StartRecord& r);
+
   std::map<uint64_t, std::string> cgroup_paths_;  // cgroup id -> path, from mkdir records
+  std::map<uint64_t, std::vector<KernelEvent>> pending_mounts_;  // fresh cgroup -> its mounts before a start
   std::map<uint64_t, StartRecord> open_;
 };
 

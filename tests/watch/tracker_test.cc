@@ -22,6 +22,12 @@ struct Recorder final : StartObserver {
     finished_drops.emplace_back(r.key, drop);
   }
   void rejected(uint64_t key, pid_t) override { rejected_keys.push_back(key); }
+  std::vector<std::string> executed_exes;
+  PhaseProbes executed(const StartRecord& r, std::string& main_symbol) override {
+    executed_exes.push_back(r.exe);
+    main_symbol = "main";
+    return executed_exes.size() == 1 ? PhaseProbes::kLate : PhaseProbes::kInPlace;
+  }
 };
 
 KernelEvent ev(Kind kind, uint64_t key, int64_t ts_ms, uint32_t aux = 0, uint32_t aux2 = 0) {
@@ -140,6 +146,55 @@ TEST(WatchTracker, TimeoutAndStopFinishOpenStarts) {
   EXPECT_EQ(rec.finished_records[1].outcome, "open");
   ASSERT_TRUE(rec.finished_records[1].notify);
   EXPECT_NEAR(rec.finished_records[1].notify->seconds, 0.050, 1e-9);
+}
+
+TEST(WatchTracker, OverlayMountsBeforeTheFirstExecBelongToTheCgroupsStart) {
+  Recorder rec;
+  StartTracker t({}, rec, [](pid_t) { return std::string("/x"); });
+  KernelEvent before = ev(Kind::kMount, 5, 990, 3);
+  before.mount_ns = 2'000'000;
+  t.on_event(before);
+  t.on_event(ev(Kind::kMount, 6, 990, 1));  // another cgroup, removed before any start
+  t.on_event(ev(Kind::kCgroupRemoved, 6, 991));
+  t.on_event(ev(Kind::kStart, 5, 1000, kStartNewMountNamespace));
+  t.on_event(ev(Kind::kMount, 5, 1004, 2));  // made by the start's own process
+  t.on_event(ev(Kind::kStart, 6, 1000));
+  t.finish_all();
+  ASSERT_EQ(rec.finished_records.size(), 2u);
+  const StartRecord& r = rec.finished_records[0].key == 5 ? rec.finished_records[0] : rec.finished_records[1];
+  const StartRecord& other = rec.finished_records[0].key == 5 ? rec.finished_records[1] : rec.finished_records[0];
+  EXPECT_TRUE(r.new_mount_namespace);
+  ASSERT_EQ(r.overlay_mounts.size(), 2u);
+  EXPECT_EQ(r.overlay_mounts[0].lower_layers, 3u);
+  EXPECT_NEAR(r.overlay_mounts[0].at_seconds, -0.010, 1e-9);
+  EXPECT_NEAR(r.overlay_mounts[0].seconds, 0.002, 1e-9);
+  EXPECT_EQ(r.overlay_mounts[1].lower_layers, 2u);
+  EXPECT_TRUE(other.overlay_mounts.empty());
+  EXPECT_FALSE(other.new_mount_namespace);
+}
+
+TEST(WatchTracker, EntryAndMainAreThoseOfTheRootsLatestExecutable) {
+  Recorder rec;
+  StartTracker t({}, rec, [](pid_t) { return std::string("/x"); });
+  KernelEvent start = ev(Kind::kStart, 4, 0);
+  start.data = "/bin/sh";
+  t.on_event(start);
+  t.on_event(ev(Kind::kEntry, 4, 1));
+  t.on_event(ev(Kind::kMain, 4, 2));
+  KernelEvent exec = ev(Kind::kExec, 4, 3);
+  exec.data = "/usr/bin/redis-server";
+  t.on_event(exec);
+  t.on_event(ev(Kind::kEntry, 4, 5));
+  t.finish_all();
+  ASSERT_EQ(rec.finished_records.size(), 1u);
+  const StartRecord& r = rec.finished_records[0];
+  EXPECT_EQ(rec.executed_exes, (std::vector<std::string>{"/bin/sh", "/usr/bin/redis-server"}));
+  EXPECT_EQ(r.phase_probes, PhaseProbes::kInPlace);
+  EXPECT_EQ(r.main_symbol, "main");
+  ASSERT_TRUE(r.entry);
+  EXPECT_NEAR(r.entry->seconds, 0.005, 1e-9);
+  EXPECT_FALSE(r.main);  // sh's main was before the exec of redis-server
+  EXPECT_EQ(rec.milestones, std::vector<Milestone>{Milestone::kMain});
 }
 
 TEST(WatchMetrics, ExpositionHasCumulativeBucketsAndBoundedLabels) {

@@ -4,8 +4,8 @@
  *
  * What a start is:
  *  - cgroup_mkdir in the unified (v2) hierarchy puts the new cgroup's id in
- *    `fresh`; the first exec of a task in a fresh cgroup begins a start keyed
- *    by that cgroup id (a systemd unit, a container, a `coldstart run`
+ *    `fresh` (state CG_FRESH); the first exec of a task in a fresh cgroup
+ *    (CG_FRESH -> CG_STARTED) begins a start keyed by that cgroup id (a systemd unit, a container, a `coldstart run`
  *    service). When the start's tree is empty again the cgroup is fresh
  *    again, so a restart in a kept cgroup is a new start.
  *  - with --match (the `match_mode` constant), any other exec begins a
@@ -22,7 +22,7 @@
  * fentry/fexit and LSM programs would be more direct, but not every kernel
  * or sandbox lets them load — this one answers EPERM even to root):
  *  - first LISTEN: inet_sock_set_state to TCP_LISTEN (TCP v4/v6), in the
- *    listen(2) caller's context;
+ *    listen(2) caller's context (AF_UNIX: see on_libc_listen);
  *  - first READY=1: sock_send_length of an AF_UNIX datagram whose payload
  *    (first CSW_NOTIFY_SCAN bytes) has a line READY=1 — what sd_notify sends
  *    to $NOTIFY_SOCKET;
@@ -35,8 +35,14 @@
  * CPU-throttled time = growth of the task group's cfs_bandwidth.throttled_time
  * since the start's exec (0 without a CPU limit).
  *
- * Cost: the exec, fork and exit hooks run for every task on the host and do
- * one or two hash lookups; nothing is emitted unless a start is involved.
+ * Also: AF_UNIX stream LISTEN and first connection, the loader-done and main
+ * uprobes, and overlay mount(2) calls (see the programs below; the kernel
+ * has no kprobes and refuses fentry, so these are a tracepoint and uprobes).
+ *
+ * Cost: the exec, fork and exit hooks run for every task on the host; for
+ * a task in no start and no fresh cgroup they read its cgroup id through
+ * BTF pointers and one slot of `cg_gate`, and return (no hash lookup);
+ * nothing is emitted unless a start is involved.
  * Records are submitted with BPF_RB_NO_WAKEUP (user space drains on a timer).
  * Every map has a fixed size; a failed insert or reserve bumps a counter.
  * Timestamps are bpf_ktime_get_ns() = CLOCK_MONOTONIC. */
@@ -57,7 +63,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define CS_TCP_LISTEN 10
 #define CSW_NOTIFY_SCAN 64
 
-enum { SEEN_LISTEN = 1, SEEN_NOTIFY = 2, SEEN_ACCEPT = 4 };
+enum { SEEN_LISTEN = 1, SEEN_NOTIFY = 2, SEEN_ACCEPT = 4, SEEN_ENTRY = 8, SEEN_MAIN = 16 };
+#define CS_SOCK_STREAM 1
+#define CS_SOCK_SEQPACKET 5
 
 struct start {
   __u64 exec_ns;
@@ -70,12 +78,27 @@ struct start {
   __u32 pad;
 };
 
+/* Every cgroup made (in the unified hierarchy) since the program was
+ * loaded and not yet removed, with its state: CG_FRESH (no task has exec'd
+ * in it since it was made or since its last start ended) or CG_STARTED. */
+enum { CG_FRESH = 1, CG_STARTED = 2 };
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
   __type(key, __u64);
-  __type(value, __u8);
+  __type(value, __u32);
 } fresh SEC(".maps");
+
+/* The per-exec fast path: how many cgroups of `fresh` fall on each slot
+ * (cgroup id mod CSW_GATE; ids are sequential, so they spread). A task whose
+ * cgroup's slot is 0 is in no cgroup start and no fresh cgroup: the exec,
+ * fork and exit programs (and the socket ones) return after one load from
+ * .bss, with no hash lookup. A cgroup made before the program was loaded is
+ * never a cgroup start. */
+#define CSW_GATE (1 << 16)
+__u32 cg_gate[CSW_GATE];
+
+static __always_inline bool maybe_ours(__u64 cg) { return cg_gate[cg & (CSW_GATE - 1)] != 0; }
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -99,6 +122,27 @@ struct {
   __type(key, __u16);
   __type(value, __u64);
 } ports SEC(".maps");
+
+/* --match starts: listening AF_UNIX socket -> start (the listener of a
+ * connect is found by its struct sock; LRU like `ports`). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u64);
+  __type(value, __u64);
+} unix_listeners SEC(".maps");
+
+/* An overlay mount(2) in progress: thread -> (begin, lower layers). */
+struct mount_begin {
+  __u64 ts_ns;
+  __u64 layers;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u64);
+  __type(value, struct mount_begin);
+} mounts SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -127,6 +171,10 @@ static __always_inline struct csw_event* reserve(__u32 kind, __u64 key, __u32 pi
   e->throttled_ns = 0;
   e->aux = 0;
   e->aux2 = 0;
+  e->exe_ino = 0;
+  e->exe_dev = 0;
+  e->pad = 0;
+  e->mount_ns = 0;
   e->comm[0] = 0;
   e->data[0] = 0;
   e->args[0] = 0;
@@ -158,9 +206,16 @@ static __always_inline void snapshot(struct csw_event* e, struct start* st, stru
 }
 
 /* The start the current task belongs to (and its key), or 0. */
+static __always_inline struct start* cgroup_start(__u64 cg) {
+  return maybe_ours(cg) ? bpf_map_lookup_elem(&starts, &cg) : 0;
+}
+
+/* The state of cgroup `cg` in `fresh` (0 if not there). */
+static __always_inline __u32* fresh_state(__u64 cg) { return maybe_ours(cg) ? bpf_map_lookup_elem(&fresh, &cg) : 0; }
+
 static __always_inline struct start* current_start(__u64* key) {
   __u64 cg = bpf_get_current_cgroup_id();
-  struct start* st = bpf_map_lookup_elem(&starts, &cg);
+  struct start* st = cgroup_start(cg);
   if (st) {
     *key = cg;
     return st;
@@ -178,11 +233,12 @@ SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(on_cgroup_mkdir, struct cgroup* cgrp, const char* path) {
   if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0) return 0; /* 0: the unified hierarchy */
   __u64 id = BPF_CORE_READ(cgrp, kn, id);
-  __u8 one = 1;
-  if (bpf_map_update_elem(&fresh, &id, &one, BPF_ANY) != 0) {
+  __u32 state = CG_FRESH;
+  if (bpf_map_update_elem(&fresh, &id, &state, BPF_NOEXIST) != 0) {
     __sync_fetch_and_add(&lost_cgroups, 1);
     return 0;
   }
+  __sync_fetch_and_add(&cg_gate[id & (CSW_GATE - 1)], 1);
   struct csw_event* e = reserve(CSW_MKDIR, id, 0);
   if (!e) return 0;
   bpf_probe_read_kernel_str(e->data, sizeof(e->data), path);
@@ -195,6 +251,7 @@ int BPF_PROG(on_cgroup_rmdir, struct cgroup* cgrp, const char* path) {
   if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0) return 0;
   __u64 id = BPF_CORE_READ(cgrp, kn, id);
   if (bpf_map_delete_elem(&fresh, &id) != 0) return 0; /* not one we watched */
+  __sync_fetch_and_add(&cg_gate[id & (CSW_GATE - 1)], -1);
   bpf_map_delete_elem(&starts, &id);
   struct csw_event* e = reserve(CSW_RMDIR, id, 0);
   if (e) submit(e);
@@ -202,10 +259,13 @@ int BPF_PROG(on_cgroup_rmdir, struct cgroup* cgrp, const char* path) {
 }
 
 static __always_inline void emit_exec(__u32 kind, __u64 key, struct task_struct* p, struct linux_binprm* bprm,
-                                      __u32 provisional) {
+                                      __u32 flags) {
   struct csw_event* e = reserve(kind, key, p->tgid);
   if (!e) return;
-  e->aux = provisional;
+  e->aux = flags;
+  struct inode* ino = BPF_CORE_READ(bprm, file, f_inode);
+  e->exe_ino = BPF_CORE_READ(ino, i_ino);
+  e->exe_dev = BPF_CORE_READ(ino, i_sb, s_dev);
   bpf_get_current_comm(e->comm, sizeof(e->comm));
   bpf_probe_read_kernel_str(e->data, sizeof(e->data), BPF_CORE_READ(bprm, filename));
   unsigned long a = BPF_CORE_READ(p, mm, arg_start), b = BPF_CORE_READ(p, mm, arg_end);
@@ -218,9 +278,10 @@ static __always_inline void emit_exec(__u32 kind, __u64 key, struct task_struct*
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm* bprm) {
   __u32 tgid = p->tgid;
-  __u64 cg = bpf_get_current_cgroup_id();
+  __u64 cg = p->cgroups->dfl_cgrp->kn->id; /* p is current; BTF loads, no helper call */
+  if (!match_mode && !maybe_ours(cg)) return 0; /* the common case: nothing to do */
   __u64 key = cg;
-  struct start* st = bpf_map_lookup_elem(&starts, &cg);
+  struct start* st = cgroup_start(cg);
   if (!st && match_mode) {
     __u64* k = bpf_map_lookup_elem(&procs, &tgid);
     if (k) {
@@ -229,13 +290,16 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
     }
   }
   if (st) {
-    if (st->root == tgid) emit_exec(CSW_EXEC, key, p, bprm, 0);
+    if (st->root == tgid) {
+      __sync_fetch_and_and(&st->seen, ~(__u32)(SEEN_ENTRY | SEEN_MAIN)); /* a new image: its own entry and main */
+      emit_exec(CSW_EXEC, key, p, bprm, 0);
+    }
     return 0;
   }
   __u32 provisional = 0;
-  if (bpf_map_lookup_elem(&fresh, &cg)) {
+  __u32* state = fresh_state(cg);
+  if (state && __sync_val_compare_and_swap(state, CG_FRESH, CG_STARTED) == CG_FRESH) {
     key = cg;
-    bpf_map_delete_elem(&fresh, &cg);
   } else if (match_mode) {
     key = CSW_KEY_TGID | tgid;
     provisional = 1;
@@ -256,15 +320,18 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
     bpf_map_delete_elem(&starts, &key);
     return 0;
   }
-  emit_exec(CSW_START, key, p, bprm, provisional);
+  __u32 flags = provisional ? CSW_START_PROVISIONAL : 0;
+  __u32 ns = BPF_CORE_READ(p, nsproxy, mnt_ns, ns.inum), parent_ns = BPF_CORE_READ(p, real_parent, nsproxy, mnt_ns, ns.inum);
+  if (ns && parent_ns && ns != parent_ns) flags |= CSW_START_NEW_MNTNS;
+  emit_exec(CSW_START, key, p, bprm, flags);
   return 0;
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct* parent, struct task_struct* child) {
   if (child->pid != child->tgid) return 0; /* a thread */
-  __u64 cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
-  struct start* st = bpf_map_lookup_elem(&starts, &cg);
+  __u64 cg = child->cgroups->dfl_cgrp->kn->id; /* BTF loads, no helper calls */
+  struct start* st = cgroup_start(cg);
   if (st) {
     __sync_fetch_and_add(&st->live, 1);
     return 0;
@@ -291,8 +358,8 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct* p) {
   if (p->pid != p->tgid) return 0; /* a thread: its process goes with its leader */
   __u32 tgid = p->tgid;
-  __u64 key = bpf_get_current_cgroup_id();
-  struct start* st = bpf_map_lookup_elem(&starts, &key);
+  __u64 key = p->cgroups->dfl_cgrp->kn->id; /* p is current */
+  struct start* st = cgroup_start(key);
   if (!st && match_mode) {
     __u64* k = bpf_map_lookup_elem(&procs, &tgid);
     if (!k) return 0;
@@ -316,8 +383,8 @@ int BPF_PROG(on_exit, struct task_struct* p) {
   }
   bpf_map_delete_elem(&starts, &key);
   if (!(key & CSW_KEY_TGID)) {
-    __u8 one = 1; /* empty again: the next exec in it is a new start */
-    if (bpf_map_update_elem(&fresh, &key, &one, BPF_ANY) != 0) __sync_fetch_and_add(&lost_cgroups, 1);
+    __u32* state = fresh_state(key); /* empty again: the next exec in it is a new start */
+    if (state) *state = CG_FRESH;
   }
   return 0;
 }
@@ -364,7 +431,7 @@ int BPF_PROG(on_sock_state, const struct sock* sk, const int oldstate, const int
   }
   if (newstate != CS_TCP_ESTABLISHED || oldstate != CS_TCP_SYN_RECV) return 0;
   __u64 key = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-  struct start* st = bpf_map_lookup_elem(&starts, &key);
+  struct start* st = cgroup_start(key);
   if (!st && match_mode) {
     __u64* k = bpf_map_lookup_elem(&ports, &port);
     if (!k) return 0;
@@ -372,7 +439,181 @@ int BPF_PROG(on_sock_state, const struct sock* sk, const int oldstate, const int
     st = bpf_map_lookup_elem(&starts, &key);
   }
   if (!st) return 0;
-  milestone(CSW_ACCEPT, SEEN_ACCEPT, key, st, 0, 0, port);
+  milestone(CSW_ACCEPT, SEEN_ACCEPT, key, st, 0, BPF_CORE_READ(sk, __sk_common.skc_family), port);
+  return 0;
+}
+
+/* AF_UNIX stream (and seqpacket) sockets have no state-change tracepoint,
+ * and this kernel has no kprobes (CONFIG_KPROBES off) and refuses fentry:
+ *  - first connection: tp_btf/sk_data_ready, which sock_def_readable() fires
+ *    on the listener when connect(2) has queued a connection on it for
+ *    accept(2) (the counterpart of TCP's completed handshake). A unix
+ *    listener is in TCP_LISTEN state; data on connected sockets is skipped
+ *    by that test. The start is found through the listener: its cgroup
+ *    (sk_cgrp_data), or for --match starts `unix_listeners`.
+ *  - LISTEN: a uprobe on the C library's listen(fd, backlog), attached by
+ *    user space to the host's libc (see libc_probes.cc), in the caller's
+ *    context: the fd is looked up in the task's file table; only a bound
+ *    AF_UNIX stream/seqpacket socket is recorded (TCP has its tracepoint).
+ *    Programs that make the syscall themselves (Go) are not seen. */
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(on_sk_data_ready, const struct sock* sk) {
+  if (BPF_CORE_READ(sk, __sk_common.skc_family) != CS_AF_UNIX ||
+      BPF_CORE_READ(sk, __sk_common.skc_state) != CS_TCP_LISTEN)
+    return 0;
+  __u64 key = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+  struct start* st = cgroup_start(key);
+  if (!st && match_mode) {
+    __u64 skp = (__u64)sk;
+    __u64* k = bpf_map_lookup_elem(&unix_listeners, &skp);
+    if (!k) return 0;
+    key = *k;
+    st = bpf_map_lookup_elem(&starts, &key);
+  }
+  if (!st) return 0;
+  milestone(CSW_ACCEPT, SEEN_ACCEPT, key, st, 0, CS_AF_UNIX, 0);
+  return 0;
+}
+
+#define CS_S_IFMT 0170000
+#define CS_S_IFSOCK 0140000
+
+SEC("uprobe")
+int BPF_KPROBE(on_libc_listen, int fd, int backlog) {
+  __u64 key = 0;
+  struct start* st = current_start(&key);
+  if (!st || fd < 0) return 0;
+  struct task_struct* t = bpf_get_current_task_btf();
+  struct fdtable* fdt = BPF_CORE_READ(t, files, fdt);
+  if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds)) return 0;
+  struct file** fds = BPF_CORE_READ(fdt, fd);
+  struct file* f = 0;
+  if (bpf_probe_read_kernel(&f, sizeof f, &fds[fd]) != 0 || !f) return 0;
+  if ((BPF_CORE_READ(f, f_inode, i_mode) & CS_S_IFMT) != CS_S_IFSOCK) return 0;
+  struct socket* sock = BPF_CORE_READ(f, private_data);
+  struct sock* sk = BPF_CORE_READ(sock, sk);
+  if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != CS_AF_UNIX) return 0;
+  __u16 type = BPF_CORE_READ(sk, sk_type);
+  if (type != CS_SOCK_STREAM && type != CS_SOCK_SEQPACKET) return 0;
+  struct unix_address* addr = BPF_CORE_READ((struct unix_sock*)sk, addr);
+  if (!addr) return 0; /* not bound: listen(2) fails */
+  if (match_mode && (key & CSW_KEY_TGID)) {
+    __u64 skp = (__u64)sk;
+    bpf_map_update_elem(&unix_listeners, &skp, &key, BPF_ANY);
+  }
+  if (st->seen & SEEN_LISTEN) return 0;
+  __sync_fetch_and_or(&st->seen, SEEN_LISTEN);
+  struct csw_event* e = reserve(CSW_LISTEN, key, bpf_get_current_pid_tgid() >> 32);
+  if (!e) return 0;
+  e->aux = CS_AF_UNIX;
+  snapshot(e, st, t);
+  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  int len = BPF_CORE_READ(addr, len); /* sizeof(sa_family_t) + path bytes */
+  const char* path = (const char*)addr + bpf_core_field_offset(struct unix_address, name) + 2;
+  char first = 0;
+  bpf_probe_read_kernel(&first, 1, path);
+  if (first != 0) {
+    bpf_probe_read_kernel_str(e->data, sizeof(e->data), path);
+  } else if (len > 3) { /* abstract: a NUL, then len - 3 name bytes, not NUL-terminated */
+    __u32 n = (__u32)(len - 3);
+    if (n > CSW_DATA - 2) n = CSW_DATA - 2;
+    e->data[0] = '@';
+    bpf_probe_read_kernel(e->data + 1, n & (CSW_DATA - 1), path + 1);
+    e->data[(n + 1) & (CSW_DATA - 1)] = 0;
+  }
+  submit(e);
+  return 0;
+}
+
+/* Loader done and main, per start: uprobes that user space attaches to the
+ * ELF entry point and to main / main.main of a start's executable (one pair
+ * per distinct executable, see phase_probes.cc). They fire for every process
+ * on the host that runs that binary; only the root of a start, once per
+ * image (on_exec clears the bits when the root execs again), is recorded. */
+static __always_inline int phase(__u32 kind, __u32 seen) {
+  __u64 key = 0;
+  struct start* st = current_start(&key);
+  if (!st) return 0;
+  if (st->root != (__u32)(bpf_get_current_pid_tgid() >> 32)) return 0;
+  milestone(kind, seen, key, st, bpf_get_current_task_btf(), 0, 0);
+  return 0;
+}
+
+SEC("uprobe")
+int on_entry(struct pt_regs* ctx) { return phase(CSW_ENTRY, SEEN_ENTRY); }
+
+SEC("uprobe")
+int on_main(struct pt_regs* ctx) { return phase(CSW_MAIN, SEEN_MAIN); }
+
+
+/* Overlay mounts, by mount(2) through the C library: a uprobe and a
+ * uretprobe on libc's mount(source, target, fstype, flags, data), attached
+ * to the host's libc like listen's (container runtimes written in C, mount(8),
+ * coldstart's mount(2) path). Only calls with fstype "overlay" by a task of
+ * a start or of a fresh cgroup (a runtime preparing a container's root
+ * before its first exec) are followed; user space keeps the latter until the
+ * cgroup's start. The lower layers are counted in the option string (the
+ * ':'-separated lowerdir=, first 256 bytes). The new mount API
+ * (fsopen/fsconfig/fsmount) and raw syscalls (Go runtimes) are not seen. */
+#define CSW_MOUNT_SCAN 256
+SEC("uprobe")
+int BPF_KPROBE(on_libc_mount, const char* source, const char* target, const char* fstype, unsigned long flags,
+               const char* data) {
+  char type[8] = {};
+  if (bpf_probe_read_user_str(type, sizeof type, fstype) != 8) return 0;
+  if (type[0] != 'o' || type[1] != 'v' || type[2] != 'e' || type[3] != 'r' || type[4] != 'l' || type[5] != 'a' ||
+      type[6] != 'y')
+    return 0;
+  __u64 key = 0;
+  if (!current_start(&key)) {
+    key = bpf_get_current_cgroup_id();
+    __u32* state = fresh_state(key);
+    if (!state || *state != CG_FRESH) return 0;
+  }
+  struct mount_begin b = {};
+  char opts[CSW_MOUNT_SCAN] = {};
+  if (data && bpf_probe_read_user_str(opts, sizeof opts, data) > 0) {
+    /* lowerdir=a:b:c -> 3 */
+    for (int i = 0; i + 9 < CSW_MOUNT_SCAN; i++) {
+      if ((i == 0 || opts[i - 1] == ',') && opts[i] == 'l' && opts[i + 1] == 'o' && opts[i + 2] == 'w' &&
+          opts[i + 3] == 'e' && opts[i + 4] == 'r' && opts[i + 5] == 'd' && opts[i + 6] == 'i' && opts[i + 7] == 'r' &&
+          opts[i + 8] == '=') {
+        b.layers = 1;
+        for (int j = i + 9; j < CSW_MOUNT_SCAN; j++) {
+          if (opts[j] == 0 || opts[j] == ',') break;
+          if (opts[j] == ':') b.layers++;
+        }
+        break;
+      }
+      if (opts[i] == 0) break;
+    }
+  }
+  b.ts_ns = bpf_ktime_get_ns();
+  __u64 tid = bpf_get_current_pid_tgid();
+  bpf_map_update_elem(&mounts, &tid, &b, BPF_ANY);
+  return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(on_libc_mount_done, int ret) {
+  __u64 tid = bpf_get_current_pid_tgid();
+  struct mount_begin* b = bpf_map_lookup_elem(&mounts, &tid);
+  if (!b) return 0;
+  __u64 begin = b->ts_ns, layers = b->layers;
+  bpf_map_delete_elem(&mounts, &tid);
+  if (ret != 0) return 0;
+  __u64 key = 0;
+  if (!current_start(&key)) {
+    key = bpf_get_current_cgroup_id();
+    __u32* state = fresh_state(key);
+    if (!state || *state != CG_FRESH) return 0;
+  }
+  struct csw_event* e = reserve(CSW_MOUNT, key, tid >> 32);
+  if (!e) return 0;
+  e->aux = (__u32)layers;
+  e->mount_ns = e->ts_ns - begin;
+  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  submit(e);
   return 0;
 }
 

@@ -23,13 +23,22 @@
 enum csw_kind {
   CSW_START = 1,  /* the first exec of a start: data = path, args = argv, aux = 1 if provisional (--match) */
   CSW_EXEC = 2,   /* a later exec of the start's root process: data = path, args = argv */
-  CSW_LISTEN = 3, /* first TCP socket of the start in LISTEN: aux = family, aux2 = port */
+  CSW_LISTEN = 3, /* first TCP or AF_UNIX stream socket of the start in LISTEN: aux = family,
+                     aux2 = port (TCP), data = bound path (AF_UNIX; "@name" for an abstract one) */
   CSW_NOTIFY = 4, /* first READY=1 datagram sent on an AF_UNIX socket */
-  CSW_ACCEPT = 5, /* first TCP connection completed on a listening socket of the start: aux2 = port */
+  CSW_ACCEPT = 5, /* first connection queued on a listening socket of the start: aux = family, aux2 = port */
   CSW_END = 6,    /* the start's last followed process exited: aux = exit code (wait status) */
   CSW_MKDIR = 7,  /* a cgroup was made in the unified hierarchy: key = its id, data = its path */
   CSW_RMDIR = 8,  /* ... and removed */
+  CSW_ENTRY = 9,  /* the root's current executable reached its ELF entry point (uprobe): the loader is done */
+  CSW_MAIN = 10,  /* ... and its main / main.main (uprobe) */
+  CSW_MOUNT = 11, /* an overlay mount(2) by a task of a start or of a fresh cgroup (libc uprobes):
+                     aux = lower layers, mount_ns = duration of the call */
 };
+
+/* aux bits of CSW_START. */
+#define CSW_START_PROVISIONAL 1u /* a --match candidate */
+#define CSW_START_NEW_MNTNS 2u   /* its mount namespace is not its parent's */
 
 struct csw_event {
   __u32 kind;
@@ -41,6 +50,10 @@ struct csw_event {
   __u64 throttled_ns;
   __u32 aux;
   __u32 aux2;
+  __u64 exe_ino;  /* START, EXEC: inode of the executable (bprm->file) */
+  __u32 exe_dev;  /* ... and its superblock's device, kernel encoding (MAJOR << 20 | MINOR) */
+  __u32 pad;
+  __u64 mount_ns; /* MOUNT: duration of the mount(2) call */
   char comm[CSW_COMM];
   char data[CSW_DATA];
   char args[CSW_ARGS];

@@ -1,0 +1,175 @@
+// What the watch end-to-end tests share: owners of the processes and cgroups
+// they start (killed, reaped and removed on destruction, also when an
+// assertion fails) and small waits and readers.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "test_util.h"
+
+namespace coldstart::test::watch_e2e {
+
+using Clock = std::chrono::steady_clock;
+using Env = std::vector<std::string>;
+
+/// A child process we started; killed (SIGKILL) and reaped on destruction
+/// unless stop() already reaped it.
+class Child {
+ public:
+  Child() = default;
+  /// Forks and execs `argv` with `env` added; stdout/stderr to `log` (or /dev/null).
+  /// `cgroup_procs`: a cgroup.procs file the child writes itself into before exec.
+  Child(const std::vector<std::string>& argv, const Env& env, const std::string& log,
+        const std::string& cgroup_procs = "") {
+    pid_ = ::fork();
+    if (pid_ < 0) std::abort();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (!cgroup_procs.empty()) {
+        int fd = ::open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
+        std::string me = std::to_string(::getpid());
+        if (fd < 0 || ::write(fd, me.data(), me.size()) < 0) _exit(126);
+        ::close(fd);
+      }
+      int out =
+          ::open(log.empty() ? "/dev/null" : log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      for (const std::string& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
+      std::vector<char*> args;
+      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execvp(args[0], args.data());
+      _exit(127);
+    }
+  }
+  Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+  Child& operator=(Child&& o) noexcept {
+    std::swap(pid_, o.pid_);
+    return *this;
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  /// After the caller reaped it itself.
+  void forget() { pid_ = -1; }
+  /// Sends `sig` (0: none), waits up to `timeout_s` (then SIGKILL), reaps; returns the wait status.
+  int stop(int sig, double timeout_s = 10) {
+    if (pid_ <= 0) return -1;
+    if (sig != 0) ::kill(pid_, sig);
+    int status = 0;
+    auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (Clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    pid_ = -1;
+    return status;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+inline bool put_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+inline bool wait_for(const std::function<bool()>& ok, double timeout_s) {
+  auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  while (Clock::now() < deadline) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return ok();
+}
+
+inline bool tcp_connects(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
+
+/// One service start the way a service manager makes it: a fresh cgroup
+/// <parent>/<name>, a child that joins it and execs. Stopping kills the
+/// cgroup (cgroup.kill), reaps the child, waits until the cgroup is empty and
+/// removes it.
+class ManagedStart {
+ public:
+  ManagedStart(const std::string& parent, const std::string& name, const std::vector<std::string>& argv,
+               const Env& env)
+      : path_(parent + "/" + name) {
+    made_ = ::mkdir(path_.c_str(), 0755) == 0;
+    if (made_) child_ = Child(argv, env, "", path_ + "/cgroup.procs");
+  }
+  ~ManagedStart() { stop(); }
+  bool made() const { return made_; }
+  pid_t pid() const { return child_.pid(); }
+  /// Waits for the child to exit by itself (killed after `timeout_s`); its wait status.
+  int wait_exit(double timeout_s) { return child_.stop(0, timeout_s); }
+  int stop() {
+    if (!made_) return -1;
+    put_file(path_ + "/cgroup.kill", "1");
+    int status = child_.stop(SIGKILL);
+    wait_for([&] { return read_text(path_ + "/cgroup.events").find("populated 0") != std::string::npos; }, 5);
+    wait_for([&] { return ::rmdir(path_.c_str()) == 0 || errno == ENOENT; }, 5);
+    made_ = false;
+    return status;
+  }
+
+ private:
+  std::string path_;
+  bool made_ = false;
+  Child child_;
+};
+
+/// The records of an event log (one JSON object per line).
+inline std::vector<nlohmann::json> read_records(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(read_text(path));
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+inline double median(std::vector<double> v) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+inline bool is_root_with_bpf() { return ::geteuid() == 0; }
+
+}  // namespace coldstart::test::watch_e2e
