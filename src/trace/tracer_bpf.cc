@@ -116,9 +116,12 @@ class BpfTracer final : public Tracer {
     if (rb_ == nullptr) throw BackendUnavailable(why("ring buffer", errno));
   }
 
-  void follow(pid_t pid) override {
+  void follow(pid_t pid, uint64_t cgroup_id) override {
     log_.root_pid = pid;
     skel_->bss->root_tgid = static_cast<uint32_t>(pid);
+    // In the kernel, the cgroup test (one helper call) comes before any map
+    // lookup; the tgid map is the fallback without a cgroup.
+    skel_->bss->target_cgid = cgroup_id;
     skel_->bss->cur_phase = 0;
     uint32_t key = static_cast<uint32_t>(pid);
     uint8_t one = 1;
