@@ -12,7 +12,7 @@
  * sched_process_fork adds every new process whose parent is tracked, so
  * daemons and helpers stay in view.
  *
- * Per thread (`tstate`, task-local storage: no hash lookup) we remember the syscall in progress and
+ * Per thread (`cs_tstate` in trace_events.h, task-local storage: no hash lookup) we remember the syscall in progress and
  * when the thread left the CPU, so that:
  *  - sys_exit emits one record per syscall with its duration (and the path
  *    for calls that name a file, read at exit when the kernel has already
@@ -59,24 +59,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFMT_BITS 0170000
 #define S_IFSOCK_BITS 0140000
 
-struct tstate {
-  __u64 off_ts;
-  __u64 wake_ts;
-  __u64 sys_ts;
-  __u64 args[4];
-  __u64 fault_ts;
-  __u64 fault_addr;
-  __u64 maj_snap;
-  __u64 min_snap;
-  __s32 nr;
-  __u32 sys_phase; /* cur_phase when the syscall entered (execve ends in the next one) */
-  __s32 off_nr;    /* the syscall it blocked in when it left the CPU (-1: none) */
-  __u32 execed;    /* summary detail: exec done, its execve's exit still to come */
-  __u32 off_flags;
-  __u32 sys_flags;
-  __u32 in_fault;
-  __u32 fault_phase; /* cur_phase when the fault began: where a minor one counts */
-};
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -89,7 +71,7 @@ struct {
   __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, int);
-  __type(value, struct tstate);
+  __type(value, struct cs_tstate);
 } tstates SEC(".maps");
 
 struct {
@@ -124,14 +106,14 @@ static __always_inline bool task_in_target(struct task_struct* p) {
   return is_tracked(p->tgid);
 }
 
-static __always_inline struct tstate* state_find(struct task_struct* task) {
+static __always_inline struct cs_tstate* state_find(struct task_struct* task) {
   return bpf_task_storage_get(&tstates, task, 0, 0);
 }
 
-static __always_inline struct tstate* state_of(struct task_struct* task) {
-  struct tstate* st = bpf_task_storage_get(&tstates, task, 0, 0);
+static __always_inline struct cs_tstate* state_of(struct task_struct* task) {
+  struct cs_tstate* st = bpf_task_storage_get(&tstates, task, 0, 0);
   if (st) return st;
-  struct tstate zero = {};
+  struct cs_tstate zero = {};
   zero.nr = -1;
   zero.off_nr = -1;
   return bpf_task_storage_get(&tstates, task, &zero, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -175,7 +157,7 @@ static __always_inline struct cs_path_event* reserve_path(__u32 kind, __u32 tid,
  * fault counts in the phase it began in, however late it is settled; a major
  * fault's end is when it was noticed (nothing reports it; its disk wait is
  * the off-CPU interval that starts inside it). */
-static __always_inline void settle_fault(struct task_struct* task, struct tstate* st, bool force) {
+static __always_inline void settle_fault(struct task_struct* task, struct cs_tstate* st, bool force) {
   if (!st->in_fault) return;
   __u64 maj = task->maj_flt, min = task->min_flt;
   if (maj == st->maj_snap && min == st->min_snap) {
@@ -275,7 +257,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
   if (!current_in_target()) return 0;
   struct task_struct* task = bpf_get_current_task_btf();
-  struct tstate* st = state_of(task);
+  struct cs_tstate* st = state_of(task);
   if (!st) return 0;
   settle_fault(task, st, true);
   st->nr = id;
@@ -294,7 +276,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
   if (!current_in_target()) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-  struct tstate* st = state_find(bpf_get_current_task_btf());
+  struct cs_tstate* st = state_find(bpf_get_current_task_btf());
   if (!st || st->nr < 0) return 0;
   long nr = st->nr;
   st->nr = -1;
@@ -334,7 +316,7 @@ int BPF_PROG(on_sys_exit_counted, struct pt_regs* regs, long ret) {
   struct task_struct* task = bpf_get_current_task_btf();
   __u32 phase = cur_phase;
   if (nr == NR_execve || nr == NR_execveat) {
-    struct tstate* st = state_find(task);
+    struct cs_tstate* st = state_find(task);
     if (st && st->execed) { /* the execve that ended in a new phase started in the one before */
       phase = st->sys_phase;
       st->execed = 0;
@@ -388,8 +370,8 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct task_struct* next,
              unsigned int prev_state) {
   __u64 now = bpf_ktime_get_ns();
-  if (task_in_target(prev)) {
-    struct tstate* st = state_of(prev);
+  if (current_in_target()) { /* prev is current: the helper, not four dependent loads */
+    struct cs_tstate* st = state_of(prev);
     if (st) {
       settle_fault(prev, st, false);
       __u32 flags = 0;
@@ -434,7 +416,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct tas
   }
   if (task_in_target(next)) {
     __u32 tid = next->pid;
-    struct tstate* st = state_find(next);
+    struct cs_tstate* st = state_find(next);
     if (st && st->off_ts) {
       struct cs_event* e = reserve(CS_EV_OFFCPU, tid, next->tgid);
       if (e) {
@@ -454,7 +436,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct tas
 
 static __always_inline void note_wakeup(struct task_struct* p) {
   if (!task_in_target(p)) return;
-  struct tstate* st = state_find(p);
+  struct cs_tstate* st = state_find(p);
   if (st && st->off_ts && !st->wake_ts) st->wake_ts = bpf_ktime_get_ns();
 }
 
@@ -480,7 +462,7 @@ int BPF_PROG(on_fork, struct task_struct* parent, struct task_struct* child) {
     bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
   }
   __u64 now = bpf_ktime_get_ns();
-  struct tstate* st = state_of(child);
+  struct cs_tstate* st = state_of(child);
   if (st) {
     st->nr = -1;
     st->off_ts = now; /* created runnable: waits for its first CPU */
@@ -501,7 +483,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm* bprm) {
   __u32 tgid = p->tgid;
   if (!task_in_target(p)) return 0;
-  struct tstate* st = state_of(p);
+  struct cs_tstate* st = state_of(p);
   if (st) {
     st->execed = 1;  /* summary detail: count this execve in the phase it began in */
     st->sys_phase = cur_phase;
@@ -519,7 +501,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct* p) {
   __u32 tgid = p->tgid, tid = p->pid;
   if (!task_in_target(p)) return 0;
-  struct tstate* st = state_find(p);
+  struct cs_tstate* st = state_find(p);
   if (st) settle_fault(p, st, true);
   struct cs_event* e = reserve(CS_EV_EXIT, tid, tgid);
   if (e) {
@@ -535,7 +517,7 @@ SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs* regs, unsigned long error_code) {
   if (!current_in_target()) return 0;
   struct task_struct* task = bpf_get_current_task_btf();
-  struct tstate* st = state_of(task);
+  struct cs_tstate* st = state_of(task);
   if (!st) return 0;
   settle_fault(task, st, true);
   st->in_fault = 1;
