@@ -33,7 +33,7 @@ std::unique_ptr<Tracer> choose_backend(const std::string& name, const TraceTarge
       std::fprintf(stderr, "coldstart: note: bpf backend unavailable (%s); using ptrace\n", e.what());
     }
   }
-  auto ptrace = make_ptrace_tracer();
+  auto ptrace = make_ptrace_tracer(detail);
   try {
     ptrace->prepare(target);
   } catch (const BackendUnavailable& e) {
@@ -48,7 +48,7 @@ TracedRun traced_run(Tracer& tracer, launch::LaunchOptions options) {
   options.child_hook_arg = &tracer;
   launch::Launch l(options);
   try {
-    tracer.follow(l.pid());
+    tracer.follow(l.pid(), l.cgroup_id());
   } catch (const BackendUnavailable& e) {
     throw UserError(std::string(tracer.backend()) + " backend: " + e.what());
   }

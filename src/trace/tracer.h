@@ -2,7 +2,7 @@
 // a launch through the shared launcher and calls the tracer at each step:
 //   prepare(target)      before spawning: load and attach what needs no pid
 //   child_pre_exec()     in the forked child, just before execve
-//   follow(pid)          the child exists, paused before exec: start watching it
+//   follow(pid, cgroup)  the child exists, paused before exec: start watching it
 //   finish(...)          readiness seen (or the target ended): stop, detach,
 //                        return the TraceLog
 #pragma once
@@ -70,8 +70,9 @@ class Tracer {
   /// Runs in the forked child before execve; async-signal-safe only. Returns
   /// an errno value (0 on success) that the launcher reports as a spawn failure.
   virtual int child_pre_exec() noexcept { return 0; }
-  /// `pid` is the paused child, not yet resumed.
-  virtual void follow(pid_t pid) = 0;
+  /// `pid` is the paused child, not yet resumed; `cgroup_id` the v2 cgroup
+  /// that holds its tree (the launcher's), or 0 when there is none.
+  virtual void follow(pid_t pid, uint64_t cgroup_id) = 0;
   /// Stops tracing and detaches. `t0_ns` is the launch's start instant (the
   /// resume of the paused child), `end_ns` the end of the window, `ready_ns`
   /// set when readiness was observed; `outcome` is "ready" or why not.
@@ -84,13 +85,14 @@ class Tracer {
 /// a disagreement (the main boundary is then not trusted: dropped).
 void check_libc_argument(const TraceTarget& target, TraceLog& log);
 
-/// How much the bpf backend records. kSummary: syscalls counted in the
+/// How much a backend records. bpf, kSummary: syscalls counted in the
 /// kernel, records only for what the output lists one by one; kFull: one
-/// record per syscall too (the Chrome trace's syscall slices). ptrace records
-/// the same at both.
+/// record per syscall too (the Chrome trace's syscall slices). ptrace,
+/// kSummary: no stops on file reads; kFull: stops on them too (bytes read,
+/// read waits).
 enum class Detail { kSummary, kFull };
 
 std::unique_ptr<Tracer> make_bpf_tracer(Detail detail = Detail::kSummary);
-std::unique_ptr<Tracer> make_ptrace_tracer();
+std::unique_ptr<Tracer> make_ptrace_tracer(Detail detail = Detail::kSummary);
 
 }  // namespace coldstart::trace

@@ -19,12 +19,17 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "core/log_capture.h"
@@ -116,9 +121,12 @@ class BpfTracer final : public Tracer {
     if (rb_ == nullptr) throw BackendUnavailable(why("ring buffer", errno));
   }
 
-  void follow(pid_t pid) override {
+  void follow(pid_t pid, uint64_t cgroup_id) override {
     log_.root_pid = pid;
     skel_->bss->root_tgid = static_cast<uint32_t>(pid);
+    // In the kernel, the cgroup test (one helper call) comes before any map
+    // lookup; the tgid map is the fallback without a cgroup.
+    skel_->bss->target_cgid = cgroup_id;
     skel_->bss->cur_phase = 0;
     uint32_t key = static_cast<uint32_t>(pid);
     uint8_t one = 1;
@@ -136,9 +144,16 @@ class BpfTracer final : public Tracer {
                   const std::string& outcome) override {
     // Past the last phase: what runs from here on lands in the counters' spare slot.
     if (skel_ != nullptr) skel_->bss->cur_phase = CS_PHASES;
+    std::vector<cs_event> open_waits = waits_open_at(end_ns);
     stop_.store(true);
     if (drainer_.joinable()) drainer_.join();
     if (rb_ != nullptr) ring_buffer__consume(rb_);
+    // A thread back on a CPU since the look-up wrote its interval itself.
+    for (const cs_event& e : open_waits) {
+      bool written = false;
+      for (const OffCpu& o : log_.off_cpu) written = written || (o.tid == static_cast<pid_t>(e.tid) && o.start_ns == static_cast<int64_t>(e.start_ns));
+      if (!written) add(e, {});
+    }
     if (skel_ != nullptr) {
       for (size_t i = 0; i < kBackendPhases; ++i) log_.minor_faults[i] = skel_->bss->minor_faults[i];
       if (log_.syscalls_counted)
@@ -165,6 +180,44 @@ class BpfTracer final : public Tracer {
   }
 
  private:
+  // The threads of the tree still off the CPU at `end_ns` (Go's idle threads
+  // parked in futex, a worker waiting for work): their interval is written
+  // only when they are back on a CPU, so without this they would count as
+  // on-CPU up to the end. Their task-local state is looked up by pidfd (task
+  // storage's key from user space; PIDFD_THREAD for a thread, Linux 6.9+).
+  std::vector<cs_event> waits_open_at(int64_t end_ns) {
+    std::vector<cs_event> out;
+    if (skel_ == nullptr) return out;
+    std::set<pid_t> tids{log_.root_pid};
+    std::map<pid_t, pid_t> tgid{{log_.root_pid, log_.root_pid}};
+    for (const TaskEvent& t : log_.tasks) {
+      if (t.kind == TaskEvent::Kind::kThread) tids.insert(t.child_tid), tgid[t.child_tid] = t.pid;
+      if (t.kind == TaskEvent::Kind::kProcess) tids.insert(t.child_tid), tgid[t.child_tid] = t.child_tid;
+      if (t.kind == TaskEvent::Kind::kExit) tids.erase(t.tid);
+    }
+    int map = bpf_map__fd(skel_->maps.tstates);
+    for (pid_t tid : tids) {
+      constexpr unsigned kPidfdThread = O_EXCL;  // PIDFD_THREAD
+      int fd = static_cast<int>(::syscall(SYS_pidfd_open, tid, tid == tgid[tid] ? 0u : kPidfdThread));
+      if (fd < 0) continue;
+      cs_tstate st{};
+      if (bpf_map_lookup_elem(map, &fd, &st) == 0 && st.off_ts != 0 && static_cast<int64_t>(st.off_ts) < end_ns) {
+        cs_event e{};
+        e.kind = CS_EV_OFFCPU;
+        e.tid = static_cast<uint32_t>(tid);
+        e.pid = static_cast<uint32_t>(tgid[tid]);
+        e.start_ns = st.off_ts;
+        e.end_ns = static_cast<uint64_t>(end_ns);
+        e.wake_ns = st.wake_ts;
+        e.flags = st.off_flags;
+        e.blocked_nr = static_cast<uint32_t>(st.off_nr);
+        out.push_back(e);
+      }
+      ::close(fd);
+    }
+    return out;
+  }
+
   void attach_uprobe(bpf_program* prog, bpf_link** slot, const std::string& path,
                      std::optional<uint64_t> offset, const std::string& what) {
     if (!offset) {

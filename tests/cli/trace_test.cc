@@ -57,6 +57,30 @@ double off_cpu_total(const json& j, const std::string& cause) {
   return sum;
 }
 
+// A thread still blocked when ready comes has written no off-CPU interval yet
+// (the bpf program writes one when the thread is back on a CPU): the tracer
+// reads it from the thread's state at the end, so it is sleeping, not on-CPU.
+// Here both threads sleep 0.2 s before ready: 0.4 s asleep in all (0.2 s
+// without the open interval, which then showed as 0.2 s more on-CPU).
+TEST(CliTrace, ThreadBlockedAtReadyIsOffCpu) {
+  TempDir dir;
+  std::string script = write_file(dir.path() + "/blocked.py",
+                                  "import os, socket, threading, time\n"
+                                  "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n"
+                                  "time.sleep(0.2)\n"
+                                  "a = os.environ['NOTIFY_SOCKET']\n"
+                                  "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+                                  "s.sendto(b'READY=1', '\\0' + a[1:] if a[0] == '@' else a)\n"
+                                  "time.sleep(5)\n");
+  CommandResult r = trace("--backend bpf --ready notify --json -- /usr/bin/python3 " + script);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_GT(off_cpu_total(j, "sleeping"), 0.35) << r.out;
+  double on_cpu = 0;
+  for (const auto& p : j["phases"]) on_cpu += p["on_cpu_s"].get<double>();
+  EXPECT_LT(on_cpu, 0.15) << r.out;
+}
+
 // Under a 2% CPU quota the Go runtime's start is throttled for tens of ms;
 // without one, nothing is. The bpf backend tells it from a run-queue wait.
 TEST(CliTrace, CpuQuotaShowsAsThrottledTime) {

@@ -31,7 +31,7 @@ inline trace::TraceLog trace_to_exit(trace::Tracer& tracer, const std::vector<st
   options.hook = run_tracer_hook;
   options.hook_arg = &tracer;
   ChildProcess child = spawn(options);
-  tracer.follow(child.pid());
+  tracer.follow(child.pid(), 0);  // no cgroup: the bpf backend follows the tgid tree
   int64_t t0 = monotonic_ns();
   child.resume();
   // A blocking wait of a child that our own tracer thread ptraces would take

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The in-kernel half of `coldstart trace --backend bpf`.
  *
- * Filtering: `tracked` holds the tgids of the target's tree. User space puts
- * the paused root in it before the root runs; sched_process_fork adds every
- * new process whose parent is tracked, so daemons and helpers stay in view.
- * Every other program returns at once for an untracked task.
+ * Filtering: every program runs for every task on the machine, so the first
+ * test is the cheapest one. With a launch cgroup (the launcher's v2 cgroup,
+ * `target_cgid`, set by user space before the root runs) that is one helper
+ * call and a compare: bpf_get_current_cgroup_id() for the current task, the
+ * task's css_set for another (sched_switch's next, a woken task); no map
+ * lookup for a task outside it. Without one (the process-group fallback,
+ * tests that spawn directly) `tracked` holds the tgids of the target's tree:
+ * user space puts the paused root in it before the root runs;
+ * sched_process_fork adds every new process whose parent is tracked, so
+ * daemons and helpers stay in view.
  *
- * Per thread (`tstate`, keyed by tid) we remember the syscall in progress and
+ * Per thread (`cs_tstate` in trace_events.h, task-local storage: no hash lookup) we remember the syscall in progress and
  * when the thread left the CPU, so that:
  *  - sys_exit emits one record per syscall with its duration (and the path
  *    for calls that name a file, read at exit when the kernel has already
@@ -53,23 +59,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFMT_BITS 0170000
 #define S_IFSOCK_BITS 0140000
 
-struct tstate {
-  __u64 off_ts;
-  __u64 wake_ts;
-  __u64 sys_ts;
-  __u64 args[4];
-  __u64 fault_ts;
-  __u64 fault_addr;
-  __u64 maj_snap;
-  __u64 min_snap;
-  __s32 nr;
-  __u32 sys_phase; /* cur_phase when the syscall entered (execve ends in the next one) */
-  __s32 off_nr;    /* the syscall it blocked in when it left the CPU (-1: none) */
-  __u32 execed;    /* summary detail: exec done, its execve's exit still to come */
-  __u32 off_flags;
-  __u32 sys_flags;
-  __u32 in_fault;
-};
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -79,10 +68,10 @@ struct {
 } tracked SEC(".maps");
 
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 32768);
-  __type(key, __u32);
-  __type(value, struct tstate);
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct cs_tstate);
 } tstates SEC(".maps");
 
 struct {
@@ -92,6 +81,7 @@ struct {
 
 const volatile __u32 full_detail = 0;
 volatile __u32 root_tgid;
+volatile __u64 target_cgid; /* the launch's v2 cgroup id; 0: filter by `tracked` */
 volatile __u32 cur_phase;
 __u64 minor_faults[CS_PHASES];
 __u64 dropped;
@@ -100,14 +90,33 @@ __u64 read_bytes[CS_COUNT_PHASES];
 
 static __always_inline bool is_tracked(__u32 tgid) { return bpf_map_lookup_elem(&tracked, &tgid) != 0; }
 
-static __always_inline struct tstate* state_of(__u32 tid) {
-  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+/* Is the current task one of the target's? (No pid lookup on the cgroup path.) */
+static __always_inline bool current_in_target(void) {
+  __u64 cg = target_cgid;
+  if (cg) return bpf_get_current_cgroup_id() == cg;
+  return is_tracked(bpf_get_current_pid_tgid() >> 32);
+}
+
+/* The same for any task: its default-hierarchy (v2) cgroup, read through
+ * BTF pointers (no helper call), which is what bpf_get_current_cgroup_id
+ * returns for current. */
+static __always_inline bool task_in_target(struct task_struct* p) {
+  __u64 cg = target_cgid;
+  if (cg) return p->cgroups->dfl_cgrp->kn->id == cg;
+  return is_tracked(p->tgid);
+}
+
+static __always_inline struct cs_tstate* state_find(struct task_struct* task) {
+  return bpf_task_storage_get(&tstates, task, 0, 0);
+}
+
+static __always_inline struct cs_tstate* state_of(struct task_struct* task) {
+  struct cs_tstate* st = bpf_task_storage_get(&tstates, task, 0, 0);
   if (st) return st;
-  struct tstate zero = {};
+  struct cs_tstate zero = {};
   zero.nr = -1;
   zero.off_nr = -1;
-  bpf_map_update_elem(&tstates, &tid, &zero, BPF_NOEXIST);
-  return bpf_map_lookup_elem(&tstates, &tid);
+  return bpf_task_storage_get(&tstates, task, &zero, BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
 static __always_inline struct cs_event* reserve(__u32 kind, __u32 tid, __u32 tgid) {
@@ -141,9 +150,14 @@ static __always_inline struct cs_path_event* reserve_path(__u32 kind, __u32 tid,
  * maj_flt or min_flt when it finishes (mm_account_fault; never for a
  * VM_FAULT_RETRY pass). So a fault is still running while both counters
  * equal their values at the fault's start, and the first counter that moved
- * says whether it was major. We settle at the task's next fault, syscall,
- * switch-out and exit; `force` ends an unaccounted (spurious) fault. */
-static __always_inline void settle_fault(struct task_struct* task, struct tstate* st, bool force) {
+ * says whether it was major. We settle at the task's next fault, switch-out
+ * and exit (and, with full detail, syscall entry; the summary's sys_exit
+ * program does not look at the thread's state at all: that lookup was a
+ * third of its cost); `force` ends an unaccounted (spurious) fault. A minor
+ * fault counts in the phase it began in, however late it is settled; a major
+ * fault's end is when it was noticed (nothing reports it; its disk wait is
+ * the off-CPU interval that starts inside it). */
+static __always_inline void settle_fault(struct task_struct* task, struct cs_tstate* st, bool force) {
   if (!st->in_fault) return;
   __u64 maj = task->maj_flt, min = task->min_flt;
   if (maj == st->maj_snap && min == st->min_snap) {
@@ -152,7 +166,7 @@ static __always_inline void settle_fault(struct task_struct* task, struct tstate
   }
   st->in_fault = 0;
   if (maj == st->maj_snap) {
-    __u32 phase = cur_phase;
+    __u32 phase = st->fault_phase;
     if (phase < CS_PHASES) __sync_fetch_and_add(&minor_faults[phase], 1);
     return;
   }
@@ -164,23 +178,29 @@ static __always_inline void settle_fault(struct task_struct* task, struct tstate
   bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
+extern void* bpf_rdonly_cast(const void* obj, __u32 btf_id) __ksym;
+
+/* Runs for every file read of the target, so: direct loads through BTF
+ * pointers (the verifier makes them fault-safe), and one probe read for the
+ * variable array index, whose result bpf_rdonly_cast makes a BTF pointer
+ * again (no probe reads for f_inode and i_mode). */
 static __always_inline bool fd_is_socket(struct task_struct* task, __u64 fd) {
-  struct fdtable* fdt = BPF_CORE_READ(task, files, fdt);
+  struct fdtable* fdt = task->files->fdt;
   if (!fdt) return false;
-  unsigned int max = BPF_CORE_READ(fdt, max_fds);
-  if (fd >= max) return false;
-  struct file** fds = BPF_CORE_READ(fdt, fd);
-  struct file* f = 0;
-  bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-  if (!f) return false;
-  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+  if (fd >= fdt->max_fds) return false;
+  struct file** fds = fdt->fd;
+  struct file* raw = 0;
+  bpf_probe_read_kernel(&raw, sizeof(raw), &fds[fd]);
+  if (!raw) return false;
+  struct file* f = bpf_rdonly_cast(raw, bpf_core_type_id_kernel(struct file));
+  umode_t mode = f->f_inode->i_mode;
   return (mode & S_IFMT_BITS) == S_IFSOCK_BITS;
 }
 
 /* x86-64 syscall numbers the classification needs. */
 enum {
   NR_read = 0, NR_write = 1, NR_open = 2, NR_writev = 20, NR_stat = 4, NR_lstat = 6, NR_poll = 7, NR_pread64 = 17, NR_readv = 19,
-  NR_access = 21, NR_select = 23, NR_nanosleep = 35, NR_connect = 42, NR_accept = 43, NR_sendto = 44,
+  NR_access = 21, NR_select = 23, NR_nanosleep = 35, NR_connect = 42, NR_execve = 59, NR_execveat = 322, NR_accept = 43, NR_sendto = 44,
   NR_recvfrom = 45, NR_sendmsg = 46, NR_recvmsg = 47, NR_listen = 50, NR_sendmmsg = 307, NR_readlink = 89, NR_futex = 202,
   NR_clock_nanosleep = 230, NR_epoll_wait = 232, NR_openat = 257, NR_newfstatat = 262,
   NR_readlinkat = 267, NR_faccessat = 269, NR_pselect6 = 270, NR_ppoll = 271, NR_epoll_pwait = 281,
@@ -235,29 +255,28 @@ static __always_inline bool is_file_read(long nr) {
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  if (!is_tracked(pid_tgid >> 32)) return 0;
-  struct tstate* st = state_of((__u32)pid_tgid);
-  if (!st) return 0;
+  if (!current_in_target()) return 0;
   struct task_struct* task = bpf_get_current_task_btf();
+  struct cs_tstate* st = state_of(task);
+  if (!st) return 0;
   settle_fault(task, st, true);
   st->nr = id;
   st->sys_ts = bpf_ktime_get_ns();
   st->sys_phase = cur_phase;
-  st->args[0] = BPF_CORE_READ(regs, di);
-  st->args[1] = BPF_CORE_READ(regs, si);
-  st->args[2] = BPF_CORE_READ(regs, dx);
-  st->args[3] = BPF_CORE_READ(regs, r10);
+  st->args[0] = regs->di;
+  st->args[1] = regs->si;
+  st->args[2] = regs->dx;
+  st->args[3] = regs->r10;
   st->sys_flags = syscall_flags(task, id, st->args);
   return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
+  if (!current_in_target()) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-  if (!is_tracked(tgid)) return 0;
-  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+  struct cs_tstate* st = state_find(bpf_get_current_task_btf());
   if (!st || st->nr < 0) return 0;
   long nr = st->nr;
   st->nr = -1;
@@ -291,30 +310,28 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
  * record made here has start == end. */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit_counted, struct pt_regs* regs, long ret) {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  __u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-  if (!is_tracked(tgid)) return 0;
-  long nr = BPF_CORE_READ(regs, orig_ax);
+  if (!current_in_target()) return 0;
+  long nr = regs->orig_ax;
   if (nr < 0 || nr >= CS_MAX_SYSCALL) return 0;
-  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+  struct task_struct* task = bpf_get_current_task_btf();
   __u32 phase = cur_phase;
-  if (st) {
-    settle_fault(bpf_get_current_task_btf(), st, true);
-    if (st->execed) { /* the execve that ended in a new phase started in the one before */
+  if (nr == NR_execve || nr == NR_execveat) {
+    struct cs_tstate* st = state_find(task);
+    if (st && st->execed) { /* the execve that ended in a new phase started in the one before */
       phase = st->sys_phase;
       st->execed = 0;
     }
   }
   if (phase > CS_PHASES) phase = CS_PHASES;
   __sync_fetch_and_add(&sys_counts[phase][nr], 1);
-  __u64 args[4] = {BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx), 0};
+  __u64 args[4] = {regs->di, regs->si, regs->dx, 0};
   bool read = is_file_read(nr);
-  __u32 flags = (read && ret > 0) || nr == NR_write || nr == NR_writev
-                    ? syscall_flags(bpf_get_current_task_btf(), nr, args)
-                    : 0;
+  __u32 flags = (read && ret > 0) || nr == NR_write || nr == NR_writev ? syscall_flags(task, nr, args) : 0;
   if (read && ret > 0 && !(flags & CS_OFF_SOCKET)) __sync_fetch_and_add(&read_bytes[phase], ret);
   if (!is_listed(nr, flags)) return 0;
   if (nr == NR_sendto || nr == NR_sendmsg || nr == NR_sendmmsg || nr == NR_connect) flags |= CS_OFF_SOCKET;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
   __u64 now = bpf_ktime_get_ns();
   int which = path_arg(nr);
   struct cs_event* e;
@@ -353,8 +370,8 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct task_struct* next,
              unsigned int prev_state) {
   __u64 now = bpf_ktime_get_ns();
-  if (is_tracked(prev->tgid)) {
-    struct tstate* st = state_of(prev->pid);
+  if (current_in_target()) { /* prev is current: the helper, not four dependent loads */
+    struct cs_tstate* st = state_of(prev);
     if (st) {
       settle_fault(prev, st, false);
       __u32 flags = 0;
@@ -397,9 +414,9 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct tas
       st->off_flags = flags;
     }
   }
-  if (is_tracked(next->tgid)) {
+  if (task_in_target(next)) {
     __u32 tid = next->pid;
-    struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+    struct cs_tstate* st = state_find(next);
     if (st && st->off_ts) {
       struct cs_event* e = reserve(CS_EV_OFFCPU, tid, next->tgid);
       if (e) {
@@ -418,9 +435,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct* prev, struct tas
 }
 
 static __always_inline void note_wakeup(struct task_struct* p) {
-  if (!is_tracked(p->tgid)) return;
-  __u32 tid = p->pid;
-  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+  if (!task_in_target(p)) return;
+  struct cs_tstate* st = state_find(p);
   if (st && st->off_ts && !st->wake_ts) st->wake_ts = bpf_ktime_get_ns();
 }
 
@@ -439,14 +455,14 @@ int BPF_PROG(on_sched_wakeup_new, struct task_struct* p) {
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct* parent, struct task_struct* child) {
   __u32 ptgid = parent->tgid;
-  if (!is_tracked(ptgid)) return 0;
+  if (!task_in_target(parent)) return 0;
   __u32 ctgid = child->tgid, ctid = child->pid;
   if (ctgid != ptgid) {
     __u8 one = 1;
     bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
   }
   __u64 now = bpf_ktime_get_ns();
-  struct tstate* st = state_of(ctid);
+  struct cs_tstate* st = state_of(child);
   if (st) {
     st->nr = -1;
     st->off_ts = now; /* created runnable: waits for its first CPU */
@@ -466,8 +482,8 @@ int BPF_PROG(on_fork, struct task_struct* parent, struct task_struct* child) {
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm* bprm) {
   __u32 tgid = p->tgid;
-  if (!is_tracked(tgid)) return 0;
-  struct tstate* st = state_of(p->pid);
+  if (!task_in_target(p)) return 0;
+  struct cs_tstate* st = state_of(p);
   if (st) {
     st->execed = 1;  /* summary detail: count this execve in the phase it began in */
     st->sys_phase = cur_phase;
@@ -484,8 +500,8 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct* p) {
   __u32 tgid = p->tgid, tid = p->pid;
-  if (!is_tracked(tgid)) return 0;
-  struct tstate* st = bpf_map_lookup_elem(&tstates, &tid);
+  if (!task_in_target(p)) return 0;
+  struct cs_tstate* st = state_find(p);
   if (st) settle_fault(p, st, true);
   struct cs_event* e = reserve(CS_EV_EXIT, tid, tgid);
   if (e) {
@@ -493,21 +509,20 @@ int BPF_PROG(on_exit, struct task_struct* p) {
     e->aux = p->exit_code;
     bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
   }
-  bpf_map_delete_elem(&tstates, &tid);
+  bpf_task_storage_delete(&tstates, p);
   return 0;
 }
 
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs* regs, unsigned long error_code) {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  __u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-  if (!is_tracked(tgid)) return 0;
-  struct tstate* st = state_of(tid);
-  if (!st) return 0;
+  if (!current_in_target()) return 0;
   struct task_struct* task = bpf_get_current_task_btf();
+  struct cs_tstate* st = state_of(task);
+  if (!st) return 0;
   settle_fault(task, st, true);
   st->in_fault = 1;
   st->fault_ts = bpf_ktime_get_ns();
+  st->fault_phase = cur_phase;
   st->fault_addr = address;
   st->maj_snap = task->maj_flt;
   st->min_snap = task->min_flt;
@@ -562,7 +577,7 @@ int BPF_KPROBE(on_libc_start, __u64 main_addr) {
 static __always_inline void gc_mark(__u32 which) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32;
-  if (!is_tracked(tgid)) return;
+  if (!current_in_target()) return;
   struct cs_event* e = reserve(CS_EV_MARK, (__u32)pid_tgid, tgid);
   if (!e) return;
   e->start_ns = e->end_ns = bpf_ktime_get_ns();

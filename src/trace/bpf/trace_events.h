@@ -65,6 +65,28 @@ struct cs_event {
   __u32 blocked_nr; /* off-CPU: syscall in progress (or -1) */
 };
 
+/* Per-thread state of the BPF tracer (task-local storage). User space reads
+ * it once, at the end of the window, for the threads still off the CPU: an
+ * off-CPU interval is written only when the thread is back on a CPU. */
+struct cs_tstate {
+  __u64 off_ts;
+  __u64 wake_ts;
+  __u64 sys_ts;
+  __u64 args[4];
+  __u64 fault_ts;
+  __u64 fault_addr;
+  __u64 maj_snap;
+  __u64 min_snap;
+  __s32 nr;
+  __u32 sys_phase; /* cur_phase when the syscall entered (execve ends in the next one) */
+  __s32 off_nr;    /* the syscall it blocked in when it left the CPU (-1: none) */
+  __u32 execed;    /* summary detail: exec done, its execve's exit still to come */
+  __u32 off_flags;
+  __u32 sys_flags;
+  __u32 in_fault;
+  __u32 fault_phase; /* cur_phase when the fault began: where a minor one counts */
+};
+
 /* Syscalls that name a file and exec carry the path. */
 struct cs_path_event {
   struct cs_event base;
