@@ -48,7 +48,7 @@ struct RunArgs {
 
 std::optional<int64_t> duration_ns(const std::string& text, const char* flag) {
   if (text.empty()) return std::nullopt;
-  return s_to_ns(duration_flag(flag, text));
+  return duration_flag(flag, text).count();
 }
 
 // The flags, applied over whatever the unit file set.
@@ -109,10 +109,10 @@ nlohmann::json to_json(const supervise::SupervisorReport& r, const std::vector<s
     j["end"] = s.end_ns ? nlohmann::json(rel(s.end_ns, r.begin_ns)) : nlohmann::json(nullptr);
     j["end_status"] = s.end;
     j["stopped_for"] = s.stop_reason;
-    j["cpu_s"] = s.at_end.user_s + s.at_end.system_s;
+    j["cpu_s"] = to_seconds(s.at_end.user_time + s.at_end.system_time);
     j["cpu_periods"] = s.at_end.cpu_periods;
     j["throttled_periods"] = s.at_end.throttled_periods;
-    j["throttled_s"] = s.at_end.throttled_s;
+    j["throttled_s"] = to_seconds(s.at_end.throttled_time);
     starts.push_back(std::move(j));
   }
   return {{"command", "run"}, {"exit_code", r.exit_code}, {"restarts", r.restarts}, {"final_reason", r.final_reason},

@@ -39,14 +39,15 @@ void must(Result<void> r) {
 // The one writer of each limit: `v2` when it has the controller, else `v1`.
 Result<void> write_cpu_max(const CgroupDir& v2, const CgroupDir& v1_cpu, const std::optional<CpuMax>& limit) {
   if (cgroup_layout().v2_has("cpu") && v2.valid()) {
-    return v2.write("cpu.max", limit ? fmt::format("{} {}", limit->quota_us, limit->period_us) : std::string("max"));
+    return v2.write("cpu.max",
+                    limit ? fmt::format("{} {}", to_usec(limit->quota), to_usec(limit->period)) : std::string("max"));
   }
   if (!v1_cpu.valid()) return unexpected("no cpu cgroup for this launch (start it with a CPU limit)");
   if (limit) {
-    auto r = v1_cpu.write("cpu.cfs_period_us", std::to_string(limit->period_us));
+    auto r = v1_cpu.write("cpu.cfs_period_us", std::to_string(to_usec(limit->period)));
     if (!r) return r;
   }
-  return v1_cpu.write("cpu.cfs_quota_us", limit ? std::to_string(limit->quota_us) : std::string("-1"));
+  return v1_cpu.write("cpu.cfs_quota_us", limit ? std::to_string(to_usec(limit->quota)) : std::string("-1"));
 }
 
 Result<void> write_memory(const CgroupDir& v2, const CgroupDir& v1_memory, const char* v2_file, const char* v1_file,
@@ -61,21 +62,21 @@ Result<void> write_memory(const CgroupDir& v2, const CgroupDir& v1_memory, const
 }  // namespace
 
 CpuMax CpuMax::parse(const std::string& text) {
-  auto part = [&](std::string_view p) -> uint64_t {
+  auto part = [&](std::string_view p) -> Duration {
     std::string_view t = trim(p);
     bool bare = !t.empty() && t.find_first_not_of("0123456789") == std::string_view::npos;
     std::optional<double> s = bare ? parse_duration(std::string(t) + "us") : parse_duration(t);
     if (!s || *s <= 0) throw UserError("'" + std::string(p) + "' is not a duration");
-    return s_to_us(*s);
+    return std::chrono::microseconds(s_to_us(*s));  // cpu.max holds whole µs
   };
   CpuMax c;
   size_t slash = text.find('/');
-  c.quota_us = part(std::string_view(text).substr(0, slash));
-  if (slash != std::string::npos) c.period_us = part(std::string_view(text).substr(slash + 1));
-  if (c.period_us < 1000 || c.period_us > 1000000) {
+  c.quota = part(std::string_view(text).substr(0, slash));
+  if (slash != std::string::npos) c.period = part(std::string_view(text).substr(slash + 1));
+  if (c.period < std::chrono::milliseconds(1) || c.period > std::chrono::seconds(1)) {
     throw UserError("the cpu.max period must be between 1ms and 1s");
   }
-  if (c.quota_us < 1000) throw UserError("the cpu.max quota must be at least 1ms");
+  if (c.quota < std::chrono::milliseconds(1)) throw UserError("the cpu.max quota must be at least 1ms");
   return c;
 }
 
@@ -255,8 +256,8 @@ void TreeContainment::kill() {
   }
 }
 
-bool TreeContainment::wait_empty(double timeout_s, const std::function<void(int64_t ns)>& wait_for) {
-  const int64_t deadline = monotonic_ns() + s_to_ns(timeout_s);
+bool TreeContainment::wait_empty(Duration timeout, const std::function<void(int64_t ns)>& wait_for) {
+  const int64_t deadline = after(monotonic_ns(), timeout);
   const int64_t tick = events_ ? 50000000 : 1000000;
   for (;;) {
     if (!populated()) return true;

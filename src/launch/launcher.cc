@@ -151,7 +151,7 @@ void Launch::State::spawn_child() {
     }
     throw;
   }
-  record.attach_s = ns_to_s(attach_ns);
+  record.attach_time = Duration(attach_ns);
   output.spawned();
   tree.spawned(&child);
 }
@@ -168,9 +168,9 @@ void Launch::State::image_timing() {
   if (!options.rootfs) return;
   image::RootfsTiming t = options.rootfs->timing();
   if (t.exec_ns == 0) return;
-  record.mount_s = ns_to_s(t.exec_ns - t.begin_ns);
-  record.overlay_mount_s = ns_to_s(t.overlay_ns - t.namespace_ns);
-  if (record.ready) record.exec_to_ready_s = ns_to_s(std::max<int64_t>(record.ready_ns - t.exec_ns, 0));
+  record.mount_time = between(t.begin_ns, t.exec_ns);
+  record.overlay_mount_time = between(t.namespace_ns, t.overlay_ns);
+  if (record.ready) record.exec_to_ready = std::max(between(t.exec_ns, record.ready_ns), Duration(0));
 }
 
 Launch::Launch(const LaunchOptions& options) {
@@ -182,7 +182,7 @@ Launch::Launch(const LaunchOptions& options) {
   State& s = *s_;
   if (options.ready.kind == ProbeKind::kNotify) s.notify = NotifySocket::create();
   if (options.ready.polled()) s.polled.emplace(options.ready);
-  if (s.polled && s.polled->answers_already(0.5)) {
+  if (s.polled && s.polled->answers_already(std::chrono::milliseconds(500))) {
     throw UserError(fmt::format("{}:{} answers before the start: another process holds it ({})",
                                 options.ready.host, options.ready.port, options.ready.text));
   }
@@ -263,22 +263,22 @@ const RunRecord& Launch::wait_ready() {
   s.waited = true;
   RunRecord& r = s.record;
   const ProbeKind kind = s.options.ready.kind;
-  int64_t deadline = r.t0_ns + s_to_ns(s.options.ready_timeout_s);
+  int64_t deadline = after(r.t0_ns, s.options.ready_timeout);
   int64_t backoff = kFirstPollNs;
   int64_t next_poll = r.t0_ns + backoff;
   auto tree = [this] { return tree_pids(); };
   auto mark_ready = [&](int64_t at) {
     r.ready = true;
     r.ready_ns = at;
-    r.time_to_ready_s = ns_to_s(at - r.t0_ns);
+    r.time_to_ready = between(r.t0_ns, at);
   };
   epoll_event events[8];
   while (!r.ready && r.failure.empty()) {
     throw_if_interrupted();
     int64_t now = monotonic_ns();
     if (s.polled && now >= next_poll) {
-      double left = ns_to_s(std::max<int64_t>(deadline - now, 0));
-      if (s.polled->check(tree, std::min(left, 1.0))) {
+      Duration left = std::max(between(now, deadline), Duration(0));
+      if (s.polled->check(tree, std::min<Duration>(left, std::chrono::seconds(1)))) {
         mark_ready(monotonic_ns());
         break;
       }
@@ -287,7 +287,7 @@ const RunRecord& Launch::wait_ready() {
       backoff = std::min<int64_t>(backoff * 3 / 2, kMaxPollNs);
     }
     if (now >= deadline) {
-      r.failure = fmt::format("not ready after {} (waiting for {})", format_duration(s.options.ready_timeout_s),
+      r.failure = fmt::format("not ready after {} (waiting for {})", format_duration(s.options.ready_timeout),
                               s.options.ready.text);
       break;
     }
@@ -389,9 +389,9 @@ const RunRecord& Launch::stop() {
   auto wait = [&s](int64_t ns) { s.wait_while_stopping(ns); };
   if (s.tree.populated()) {
     s.tree.signal(SIGTERM);  // each process once, also those an owner already sent it to
-    if (!s.tree.wait_empty(s.options.stop_grace_s, wait)) {
+    if (!s.tree.wait_empty(s.options.stop_grace, wait)) {
       s.tree.kill();
-      s.tree.wait_empty(5.0, wait);
+      s.tree.wait_empty(std::chrono::seconds(5), wait);
     }
   }
   if (s.child.pid() > 0) {

@@ -163,8 +163,9 @@ UnitRunConfig unit_to_options(const UnitFile& unit, const UnitFile* socket_unit)
   lc.restart_delay_max = std::max(lc.restart_delay, lc.restart_delay_max);
   if (svc.cpu_quota_usec_per_sec.value != kUsecInfinity) {
     launch::CpuMax c;
-    c.period_us = 100000;
-    c.quota_us = std::max<uint64_t>(svc.cpu_quota_usec_per_sec.value / 10, 1000);  // systemd's minimum is 1 ms
+    c.period = std::chrono::milliseconds(100);
+    // CPUQuota= is µs per second; systemd's minimum is 1 ms per period.
+    c.quota = std::max<Duration>(usec(svc.cpu_quota_usec_per_sec.value / 10), std::chrono::milliseconds(1));
     o.launch.limits.cpu_max = c;
   }
   if (svc.memory_max.is_set() && !svc.memory_max.value.unlimited) o.launch.limits.memory_max = svc.memory_max.value.bytes;

@@ -22,7 +22,6 @@
 // start timeout.
 #include "supervise/supervisor.h"
 
-#include <limits>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -50,8 +49,8 @@ namespace {
 using Kind = Action::Kind;
 
 std::string describe_cpu(const launch::CpuMax& c) {
-  return fmt::format("{}/{} ({:.0f}% of a CPU)", format_duration(us_to_s(c.quota_us)),
-                     format_duration(us_to_s(c.period_us)), c.cpus() * 100);
+  return fmt::format("{}/{} ({:.0f}% of a CPU)", format_duration(c.quota),
+                     format_duration(c.period), c.cpus() * 100);
 }
 
 /// One supervision in progress: the state the loop and the action handlers share.
@@ -194,7 +193,7 @@ std::optional<ExitStatus> run_pre_commands(const SupervisorOptions& options, con
     launch::LaunchOptions lo = options.launch;
     lo.argv = pre.argv;
     lo.ready = launch::ReadySpec::parse("exit");
-    lo.ready_timeout_s = options.lifecycle.timeout_start ? ns_to_s(*options.lifecycle.timeout_start) : std::numeric_limits<double>::infinity();
+    lo.ready_timeout = options.lifecycle.timeout_start ? Duration(*options.lifecycle.timeout_start) : kForever;
     lo.limits = {};
     lo.env = last_wins(lo.env);
     launch::RunRecord r = launch::launch_once(lo);
@@ -256,10 +255,10 @@ launch::LaunchOptions Supervision::launch_options() const {
     // The boost: a CPU cgroup from the start (so the limit can be set later)
     // whose quota is every CPU of the host, i.e. no limit in effect.
     launch::CpuMax all = *options_.cpu_max_after_ready;
-    all.quota_us = all.period_us * static_cast<uint64_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+    all.quota = all.period * std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
     lo.limits.cpu_max = all;
   }
-  lo.stop_grace_s = ns_to_s(options_.lifecycle.timeout_stop);
+  lo.stop_grace = Duration(options_.lifecycle.timeout_stop);
   // As systemd: WATCHDOG_PID names the main process (the launcher's child
   // writes its own pid), so a child that inherits the variables does not ping.
   if (options_.lifecycle.watchdog) {
@@ -269,7 +268,7 @@ launch::LaunchOptions Supervision::launch_options() const {
   lo.env.insert(lo.env.begin(), go_env_.begin(), go_env_.end());  // never over a --env of the user
   lo.env = last_wins(lo.env);
   if (lo.ready.polled() || lo.ready.kind == launch::ProbeKind::kLog) {
-    lo.ready_timeout_s = options_.lifecycle.timeout_start ? ns_to_s(*options_.lifecycle.timeout_start) : std::numeric_limits<double>::infinity();
+    lo.ready_timeout = options_.lifecycle.timeout_start ? Duration(*options_.lifecycle.timeout_start) : kForever;
   }
   return lo;
 }
@@ -290,8 +289,8 @@ void Supervision::finish_launch() {
     s.at_end = launch_->usage_now();
     if (s.at_end.cpu_periods > 0)
       log_(monotonic_ns(), fmt::format("cpu: {} used, throttled in {} of {} periods ({})",
-                                       format_duration(s.at_end.user_s + s.at_end.system_s), s.at_end.throttled_periods,
-                                       s.at_end.cpu_periods, format_duration(s.at_end.throttled_s)));
+                                       format_duration(s.at_end.user_time + s.at_end.system_time), s.at_end.throttled_periods,
+                                       s.at_end.cpu_periods, format_duration(s.at_end.throttled_time)));
   }
   const launch::RunRecord& r = launch_->stop();  // the rest of the tree, then rmdir of the cgroups
   followed_main_.reset();
