@@ -256,14 +256,14 @@ void TreeContainment::kill() {
   }
 }
 
-bool TreeContainment::wait_empty(Duration timeout, const std::function<void(int64_t ns)>& wait_for) {
+bool TreeContainment::wait_empty(Duration timeout, const std::function<void(Duration)>& wait_for) {
   const int64_t deadline = after(monotonic_ns(), timeout);
-  const int64_t tick = events_ ? 50000000 : 1000000;
+  const Duration tick = events_ ? std::chrono::milliseconds(50) : std::chrono::milliseconds(1);
   for (;;) {
     if (!populated()) return true;
     int64_t now = monotonic_ns();
     if (now >= deadline) return false;
-    wait_for(std::min(deadline - now, tick));
+    wait_for(std::min(between(now, deadline), tick));
   }
 }
 

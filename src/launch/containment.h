@@ -79,11 +79,11 @@ class TreeContainment {
   void signal_one(pid_t pid, int sig);
   /// SIGKILL to the whole tree: cgroup.kill where there is one, else kill(-pgid).
   void kill();
-  /// Waits up to `timeout` for the tree to be empty. `wait_for(ns)` sleeps
-  /// up to ns until something happens (the owner's epoll, which includes
+  /// Waits up to `timeout` for the tree to be empty. `wait_for(d)` sleeps
+  /// up to d until something happens (the owner's epoll, which includes
   /// events_fd() and calls rearm_events()); it is called with at most 50 ms
   /// (1 ms without cgroup.events, where emptiness is only seen by looking).
-  bool wait_empty(Duration timeout, const std::function<void(int64_t ns)>& wait_for);
+  bool wait_empty(Duration timeout, const std::function<void(Duration)>& wait_for);
   /// Kills what is left and removes every cgroup. The first error, if any.
   Result<void> remove();
 

@@ -110,7 +110,7 @@ struct Launch::State {
 
   void spawn_child();
   bool trusted_sender(const NotifyMessage& m);
-  void wait_while_stopping(int64_t ns);
+  void wait_while_stopping(Duration d);
 };
 
 void Launch::State::spawn_child() {
@@ -312,7 +312,7 @@ const RunRecord& Launch::wait_ready() {
             // it notifies): the kernel's credentials say whether it is ours.
             if (m->ready && !r.ready && s.trusted_sender(*m)) mark_ready(std::clamp(m->sent_ns, r.t0_ns, t_event));
             if (m->extend_timeout_usec) {
-              deadline = std::max(deadline, m->received_ns + service_usec_to_ns(*m->extend_timeout_usec));
+              deadline = std::max(deadline, after(m->received_ns, usec(*m->extend_timeout_usec)));
             }
             r.notifications.push_back(std::move(*m));
           }
@@ -355,11 +355,11 @@ bool Launch::State::trusted_sender(const NotifyMessage& m) {
   return std::find(pids.begin(), pids.end(), m.sender_pid) != pids.end();
 }
 
-// While the tree ends: up to `ns` of the launch's epoll, reading output so
+// While the tree ends: up to `d` of the launch's epoll, reading output so
 // that no task blocks on a full pipe while shutting down.
-void Launch::State::wait_while_stopping(int64_t ns) {
+void Launch::State::wait_while_stopping(Duration d) {
   epoll_event evs[8];
-  int n = epoll_wait_ns(epoll.get(), evs, 8, ns);
+  int n = epoll_wait_ns(epoll.get(), evs, 8, d.count());
   for (int i = 0; i < n; ++i) {
     if (evs[i].data.u64 == kTagEvents) tree.rearm_events();
     if (evs[i].data.u64 == kTagExit) {
@@ -386,7 +386,7 @@ const RunRecord& Launch::stop() {
   }
   // The interrupt pipe stays readable after Ctrl-C: stop waiting on it.
   if (int fd = interrupt_fd(); fd >= 0) ::epoll_ctl(s.epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
-  auto wait = [&s](int64_t ns) { s.wait_while_stopping(ns); };
+  auto wait = [&s](Duration d) { s.wait_while_stopping(d); };
   if (s.tree.populated()) {
     s.tree.signal(SIGTERM);  // each process once, also those an owner already sent it to
     if (!s.tree.wait_empty(s.options.stop_grace, wait)) {

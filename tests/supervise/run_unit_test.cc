@@ -11,7 +11,7 @@
 namespace coldstart::supervise {
 namespace {
 
-constexpr int64_t kS = 1'000'000'000;
+constexpr Duration kS = std::chrono::seconds(1);
 
 UnitFile parse(const std::string& text, const std::string& name) {
   UnitFile u;
