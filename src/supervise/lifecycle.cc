@@ -48,7 +48,6 @@ std::optional<int64_t> parse_u64(std::string_view v) {
   return n;
 }
 
-
 void earliest(std::optional<int64_t>& acc, const std::optional<int64_t>& t) {
   if (t && (!acc || *t < *acc)) acc = t;
 }
