@@ -63,7 +63,7 @@ Sample coldstart_once(const std::string& fixture, const char* mode, int d) {
     std::exit(2);
   }
   const NotifyMessage& m = r.notifications.back();
-  return {r.time_to_ready_s * 1e3, (field(m, "X_FIXTURE_SENT_NS") - field(m, "X_FIXTURE_MAIN_NS")) / 1e6};
+  return {coldstart::to_seconds(r.time_to_ready) * 1e3, (field(m, "X_FIXTURE_SENT_NS") - field(m, "X_FIXTURE_MAIN_NS")) / 1e6};
 }
 
 // The hand-made loop: a plain datagram socket, blocking recv, the clock read

@@ -115,7 +115,7 @@ void bench_service(const std::string& coldstart, const std::string& service, uns
         std::exit(2);
       }
       if (r == 0) continue;
-      s[mode].ready.push_back(rec.time_to_ready_s);
+      s[mode].ready.push_back(to_seconds(rec.time_to_ready));
       s[mode].load_s.push_back(load_s);
       s[mode].load_bytes.push_back(load_bytes);
     }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "launch/launcher.h"
 #include "pagecache/apply.h"
 #include "pagecache/evict.h"
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "prewarm_misses: not ready: %s\n", r.failure.c_str());
       return 1;
     }
-    double ready_ms = r.time_to_ready_s * 1e3;
+    double ready_ms = to_seconds(r.time_to_ready) * 1e3;
     uint64_t dropped = 0, unnamed = 0;
     auto folded = (*tracer)->collect(dropped);
     auto traced = traced_by_path(folded, paths, unnamed);

@@ -25,9 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   LifecycleConfig c;
-  c.timeout_start = 1'000'000'000;
-  c.watchdog = 500'000'000;
-  c.runtime_max = 2'000'000'000;
+  c.timeout_start = std::chrono::seconds(1);
+  c.watchdog = std::chrono::milliseconds(500);
+  c.runtime_max = std::chrono::seconds(2);
   c.notify_access = static_cast<NotifyAccess>(data[0] % 4);
   c.restart = RestartPolicy::kAlways;
   ServiceLifecycle lc(c, [](int64_t, std::string_view) {});

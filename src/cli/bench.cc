@@ -162,7 +162,7 @@ launch::LaunchOptions common_launch_options(const BenchOptions& o) {
   l.ready = launch::ReadySpec::parse("exit");
   apply_launch_flags(o.launch, l);
   l.output = launch::OutputMode::kCapture;
-  l.stop_grace_s = 2;
+  l.stop_grace = std::chrono::seconds(2);
   // Under --contend the target's cpu cgroup is a sibling of the load's (v1 here).
   if (o.contend > 0 && l.limits.containment == launch::Containment::kAuto && !cgroup_layout().v2_has("cpu"))
     l.limits.containment = launch::Containment::kV2Cpu;
@@ -226,9 +226,10 @@ report::BenchRun run_once(Plan& plan, const std::string& mode, const std::option
     }
   }
   launch::RunRecord r = launch::launch_once(plan.launch);
-  run.mount_s = r.mount_s;
-  run.overlay_mount_s = r.overlay_mount_s;
-  run.exec_to_ready_s = r.exec_to_ready_s;
+  auto secs = [](const std::optional<Duration>& d) { return d ? std::optional<double>(to_seconds(*d)) : std::nullopt; };
+  run.mount_s = secs(r.mount_time);
+  run.overlay_mount_s = secs(r.overlay_mount_time);
+  run.exec_to_ready_s = secs(r.exec_to_ready);
   run.isolation = r.isolation;
   if (plan.learn_cold_set) {
     // What the wrapper exec'd: evicted before the next runs (a set that only grows).
@@ -237,7 +238,7 @@ report::BenchRun run_once(Plan& plan, const std::string& mode, const std::option
     }
   }
   run.ready = r.ready;
-  run.time_s = r.time_to_ready_s;
+  run.time_s = to_seconds(r.time_to_ready);
   run.usage = r.usage;
   if (r.exit) {
     if (r.exit->signal != 0) run.exit_signal = r.exit->signal;

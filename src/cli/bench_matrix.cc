@@ -63,9 +63,9 @@ std::optional<launch::CpuMax> cpu_max_value(const std::string& v) {
     if (end != v.c_str() + v.size() || !(cpus > 0) || cpus > 1024)
       throw UserError("'" + v + "' is not a CPU count above 0");
     launch::CpuMax c;
-    c.period_us = 100000;
-    c.quota_us = static_cast<uint64_t>(std::llround(cpus * 100000));
-    if (c.quota_us < 1000) throw UserError("'" + v + "' CPUs is below the 1ms-per-100ms minimum");
+    c.period = std::chrono::milliseconds(100);
+    c.quota = std::chrono::microseconds(std::llround(cpus * 100000));
+    if (c.quota < std::chrono::milliseconds(1)) throw UserError("'" + v + "' CPUs is below the 1ms-per-100ms minimum");
     return c;
   }
   return launch::CpuMax::parse(v);
@@ -240,7 +240,7 @@ int run_bench_matrix(const MatrixRequest& req) {
     if (load) load->stop();
     report::BenchRun run;
     run.ready = r.ready;
-    run.time_s = r.time_to_ready_s;
+    run.time_s = to_seconds(r.time_to_ready);
     run.usage = r.usage;
     if (r.exit) {
       if (r.exit->signal != 0) run.exit_signal = r.exit->signal;
@@ -257,8 +257,8 @@ int run_bench_matrix(const MatrixRequest& req) {
     }
     if (measured) {
       report::MatrixCell& c = report.cells[i];
-      c.gc.push_back(report.gctrace && r.ready ? gc_before_ready(r.stderr_tail, r.time_to_ready_s) : report::RunGc{});
-      c.attach_s.push_back(r.attach_s);
+      c.gc.push_back(report.gctrace && r.ready ? gc_before_ready(r.stderr_tail, to_seconds(r.time_to_ready)) : report::RunGc{});
+      c.attach_s.push_back(to_seconds(r.attach_time));
       c.runs.push_back(std::move(run));
     }
     return ok || req.ignore_failure;

@@ -17,11 +17,11 @@ void throw_bad_flag(std::string_view flag, std::string_view text, std::string_vi
   throw UserError(fmt::format("bad {} '{}': {}", flag, text, reason));
 }
 
-double duration_flag(std::string_view flag, const std::string& text, bool allow_zero) {
+Duration duration_flag(std::string_view flag, const std::string& text, bool allow_zero) {
   auto s = parse_duration(text);
   if (!s) throw_bad_flag(flag, text, "want a duration like 250ms, 10s, 1min 30s or bare seconds");
   if (*s <= 0 && !allow_zero) throw_bad_flag(flag, text, "want a duration above 0");
-  return *s;
+  return seconds(*s);
 }
 
 uint64_t size_flag(std::string_view flag, const std::string& text) {
@@ -63,7 +63,7 @@ void add_launch_flags(CLI::App& app, LaunchFlags& f, const LaunchFlagSet& set) {
 
 void apply_launch_flags(const LaunchFlags& f, launch::LaunchOptions& o) {
   if (!f.ready.empty()) o.ready = with_flag("--ready", f.ready, [&] { return launch::ReadySpec::parse(f.ready); });
-  if (!f.ready_timeout.empty()) o.ready_timeout_s = duration_flag("--ready-timeout", f.ready_timeout);
+  if (!f.ready_timeout.empty()) o.ready_timeout = duration_flag("--ready-timeout", f.ready_timeout);
   for (const auto& kv : f.env) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) throw_bad_flag("--env", kv, "want K=V");

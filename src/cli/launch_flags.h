@@ -48,7 +48,7 @@ void apply_launch_flags(const LaunchFlags& flags, launch::LaunchOptions& options
 
 /// A duration flag ("10s", "250ms", "1min 30s", bare seconds) in seconds,
 /// above 0 unless `allow_zero`. Throws UserError naming `flag`.
-double duration_flag(std::string_view flag, const std::string& text, bool allow_zero = false);
+Duration duration_flag(std::string_view flag, const std::string& text, bool allow_zero = false);
 
 /// A size flag ("512M", "2G", bare bytes), above 0. Throws UserError naming `flag`.
 uint64_t size_flag(std::string_view flag, const std::string& text);

@@ -27,7 +27,6 @@
 namespace coldstart::cli {
 namespace {
 
-using supervise::kNsPerSec;
 
 struct RunArgs {
   std::string unit;
@@ -47,9 +46,9 @@ struct RunArgs {
   std::vector<std::string> command;
 };
 
-std::optional<int64_t> duration_ns(const std::string& text, const char* flag) {
+std::optional<Duration> duration_flag_if_set(const std::string& text, const char* flag) {
   if (text.empty()) return std::nullopt;
-  return s_to_ns(duration_flag(flag, text));
+  return duration_flag(flag, text);
 }
 
 // The flags, applied over whatever the unit file set.
@@ -62,11 +61,11 @@ void apply_flags(const RunArgs& a, supervise::SupervisorOptions& o) {
   if (!a.fdnames.empty()) o.fdnames = a.fdnames;
   auto& lc = o.lifecycle;
   lc.lazy = lc.lazy || a.lazy;
-  if (auto d = duration_ns(a.idle_stop, "--idle-stop")) lc.idle_stop = d;
-  if (auto d = duration_ns(a.timeout_start, "--timeout-start")) lc.timeout_start = d;
-  if (auto d = duration_ns(a.runtime_max, "--runtime-max")) lc.runtime_max = d;
-  if (auto d = duration_ns(a.watchdog, "--watchdog")) lc.watchdog = d;
-  if (auto d = duration_ns(a.timeout_stop, "--timeout-stop")) lc.timeout_stop = *d;
+  if (auto d = duration_flag_if_set(a.idle_stop, "--idle-stop")) lc.idle_stop = d;
+  if (auto d = duration_flag_if_set(a.timeout_start, "--timeout-start")) lc.timeout_start = d;
+  if (auto d = duration_flag_if_set(a.runtime_max, "--runtime-max")) lc.runtime_max = d;
+  if (auto d = duration_flag_if_set(a.watchdog, "--watchdog")) lc.watchdog = d;
+  if (auto d = duration_flag_if_set(a.timeout_stop, "--timeout-stop")) lc.timeout_stop = *d;
   if (!a.restart.empty()) {
     auto r = supervise::parse_restart_policy(a.restart);
     if (!r) throw UserError("--restart " + a.restart + ": expected no, on-failure or always");

@@ -130,7 +130,7 @@ int run_trace(const TraceArgs& a) {
     if (target.is_go && !gc_uprobes) log.gc_cycles = from_gctrace;
     TraceSummary sum = summarize(log);
     std::optional<double> tree_cpu;
-    if (r.usage.user_s + r.usage.system_s > 0) tree_cpu = r.usage.user_s + r.usage.system_s;
+    if (Duration cpu = r.usage.user_time + r.usage.system_time; cpu.count() > 0) tree_cpu = to_seconds(cpu);
     GcSummary gc = summarize_gc(log.gc_cycles, tree_cpu);
     if (!a.chrome_trace.empty()) write_file_atomic(a.chrome_trace, report::write_chrome_trace(report::chrome_trace_of(log, sum)));
     if (a.json) {
@@ -147,9 +147,9 @@ int run_trace(const TraceArgs& a) {
                  stdout);
     }
     if (!r.ready && !a.json) print_stderr_tail(final_record);
-    if (img && r.mount_s && !a.json) {
+    if (img && r.mount_time && !a.json) {
       std::printf("image %s: entering it %s (overlayfs mount %s) inside the traced window\n", a.image.c_str(),
-                  ms(*r.mount_s).c_str(), ms(r.overlay_mount_s.value_or(0)).c_str());
+                  ms(to_seconds(*r.mount_time)).c_str(), ms(to_seconds(r.overlay_mount_time.value_or(Duration(0)))).c_str());
     }
     return r.ready ? kExitOk : kExitCheckFailed;
   } catch (const Interrupted& e) {

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace coldstart {
@@ -165,6 +166,8 @@ std::string format_duration(double seconds) {
   if (a < 1) return fmt::format("{:.3f} ms", seconds * 1e3);
   return fmt::format("{:.3f} s", seconds);
 }
+
+std::string format_duration(std::chrono::nanoseconds d) { return format_duration(to_seconds(d)); }
 
 std::string format_bytes(uint64_t bytes) {
   if (bytes < 1024) return fmt::format("{} B", bytes);

@@ -3,6 +3,7 @@
 // command-line contract (durations in µs/ms/s, sizes in K/M/G).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@ std::optional<uint64_t> parse_size(std::string_view text);
 
 /// Formats seconds for humans: "812 µs", "3.42 ms", "1.250 s".
 std::string format_duration(double seconds);
+std::string format_duration(std::chrono::nanoseconds d);
 
 /// Formats bytes for humans: "812 B", "3.4 KiB", "12.0 MiB".
 std::string format_bytes(uint64_t bytes);

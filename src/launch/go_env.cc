@@ -28,7 +28,7 @@ bool user_set(const std::vector<std::string>& user_env, const std::string& key) 
 }  // namespace
 
 unsigned go_maxprocs_for(const CpuMax& cpu) {
-  uint64_t n = cpu.period_us == 0 ? 1 : cpu.quota_us / cpu.period_us;
+  int64_t n = cpu.period.count() <= 0 ? 1 : cpu.quota / cpu.period;
   return static_cast<unsigned>(n < 1 ? 1 : n);
 }
 

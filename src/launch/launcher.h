@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/process.h"
 #include "core/result.h"
 #include "launch/notify.h"
@@ -46,15 +47,16 @@ enum class Isolation {
   kProcessGroup,  ///< no cgroup (the unprivileged fallback): setpgid + kill(-pgid)
 };
 
-/// A CPU bandwidth limit: `quota_us` of CPU time per `period_us` (cpu.max).
+/// A CPU bandwidth limit: `quota` of CPU time per `period` (cpu.max; written
+/// in whole microseconds).
 struct CpuMax {
-  uint64_t quota_us = 0;
-  uint64_t period_us = 100000;
+  Duration quota{0};
+  Duration period = std::chrono::milliseconds(100);
   /// Parses "QUOTA[/PERIOD]" like cgroup's cpu.max: each part a duration
   /// ("50ms/100ms") or bare microseconds ("50000/100000"); PERIOD defaults to
   /// 100ms. Throws UserError naming the bad part.
   static CpuMax parse(const std::string& text);
-  double cpus() const { return static_cast<double>(quota_us) / static_cast<double>(period_us); }
+  double cpus() const { return static_cast<double>(quota.count()) / static_cast<double>(period.count()); }
 };
 
 /// Which cgroups hold the launch: what a service manager's accounting
@@ -91,8 +93,8 @@ struct LaunchOptions {
   std::vector<std::string> env;  ///< "K=V" added to (or replacing in) our environment
   std::string cwd;
   ReadySpec ready;
-  double ready_timeout_s = 10;
-  double stop_grace_s = 2;  ///< SIGTERM, then SIGKILL after this long
+  Duration ready_timeout = std::chrono::seconds(10);  ///< kForever: no limit
+  Duration stop_grace = std::chrono::seconds(2);      ///< SIGTERM, then SIGKILL after this long
   OutputMode output = OutputMode::kCapture;
   size_t stderr_tail_lines = 10;  ///< of stdout and of stderr
   Limits limits;
@@ -120,8 +122,8 @@ struct LaunchOptions {
 
 /// Resource figures of the whole tree, from spawn up to one instant.
 struct ResourceUsage {
-  double user_s = 0;
-  double system_s = 0;
+  Duration user_time{0};
+  Duration system_time{0};
   /// The largest single-process peak after exec: VmHWM of live processes, and
   /// for exited ones the kernel's exit statistics (exit_stats.h); never
   /// ru_maxrss, which counts the launcher's memory before the exec.
@@ -136,18 +138,18 @@ struct ResourceUsage {
   uint64_t involuntary_switches = 0;
   uint64_t cpu_periods = 0;      ///< under a CPU limit: enforcement periods
   uint64_t throttled_periods = 0;
-  double throttled_s = 0;
+  Duration throttled_time{0};
   std::string cpu_source;  ///< "cgroup cpu.stat", "rusage" (the reaped tree) or "proc" (clock ticks)
-  /// False when user_s/system_s are /proc tick counts of live processes (no
+  /// False when user_time/system_time are /proc tick counts of live processes (no
   /// cgroup: the process-group fallback): at 4 ms a tick a start shows 0 or
   /// one tick, so the figure is unavailable, not zero.
   bool cpu_known = true;
 };
 
-/// What one launch measured. Durations in seconds; instants in CLOCK_MONOTONIC ns.
+/// What one launch measured. Instants in CLOCK_MONOTONIC ns.
 struct RunRecord {
   bool ready = false;
-  double time_to_ready_s = 0;  ///< ready_ns - t0_ns, when ready
+  Duration time_to_ready{0};  ///< ready_ns - t0_ns, when ready
   int64_t t0_ns = 0;           ///< just before clone3 (or before resume() of a paused start)
   int64_t ready_ns = 0;        ///< when the probe observed readiness
   std::optional<ExitStatus> exit;  ///< the main process's end, if it ended before/at stop
@@ -158,10 +160,10 @@ struct RunRecord {
   std::vector<NotifyMessage> notifications;  ///< sd_notify datagrams up to ready
   /// Inside an image: entering it (namespace + overlayfs + pivot), inside the
   /// timed window; of which the overlayfs mount; and execve to ready.
-  std::optional<double> mount_s;
-  std::optional<double> overlay_mount_s;
-  std::optional<double> exec_to_ready_s;
-  double attach_s = 0;          ///< how long the v1 cgroup attach took (0 without one)
+  std::optional<Duration> mount_time;
+  std::optional<Duration> overlay_mount_time;
+  std::optional<Duration> exec_to_ready;
+  Duration attach_time{0};      ///< how long the v1 cgroup attach took (0 without one)
   std::vector<std::string> mapped_files;  ///< with collect_mapped_files: the tree's files at ready
   std::string isolation;        ///< "cgroup v2 /sys/fs/cgroup/unified/coldstart/..." or "process group (...)"
 };
@@ -223,7 +225,7 @@ class Launch {
   /// Reads pending captured output (keeps the target from blocking on a full pipe).
   void drain_output();
 
-  /// SIGTERM to the tree, up to stop_grace_s, SIGKILL, reap everything, remove
+  /// SIGTERM to the tree, up to stop_grace, SIGKILL, reap everything, remove
   /// the cgroups. Idempotent. Returns the final record (exit status filled in).
   const RunRecord& stop();
 

@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -44,16 +45,20 @@
 namespace coldstart::launch {
 namespace {
 
-int to_ms(double s) { return s <= 0 ? 0 : static_cast<int>(s * 1000) + 1; }
+// poll(2)'s milliseconds, rounded up.
+int to_ms(Duration d) {
+  if (d.count() <= 0) return 0;
+  return static_cast<int>(std::min<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count(), 1 << 30)) + 1;
+}
 
-// Connects without blocking longer than max_wait_s; an fd on success.
-UniqueFd connect_within(const sockaddr_storage& addr, socklen_t len, double max_wait_s) {
+// Connects without blocking longer than max_wait; an fd on success.
+UniqueFd connect_within(const sockaddr_storage& addr, socklen_t len, Duration max_wait) {
   UniqueFd fd(::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return {};
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), len) == 0) return fd;
   if (errno != EINPROGRESS) return {};
   pollfd p{fd.get(), POLLOUT, 0};
-  if (::poll(&p, 1, to_ms(max_wait_s)) != 1) return {};
+  if (::poll(&p, 1, to_ms(max_wait)) != 1) return {};
   int err = 0;
   socklen_t el = sizeof err;
   if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) return {};
@@ -145,31 +150,31 @@ PolledProbe::PolledProbe(const ReadySpec& spec) : spec_(spec) {
   local_ = address_is_local(addr_);
 }
 
-bool PolledProbe::answers_already(double max_wait_s) const {
+bool PolledProbe::answers_already(Duration max_wait) const {
   if (spec_.kind != ProbeKind::kTcp && spec_.kind != ProbeKind::kHttp) return false;
-  if (!tcp_connects(max_wait_s)) return false;
+  if (!tcp_connects(max_wait)) return false;
   // A socket we pass to the target (run --listen) answers before it starts, and is its own.
   return !(local_ && tree_listens_on_port({::getpid()}, spec_.port));
 }
 
-bool PolledProbe::tcp_connects(double max_wait_s) const {
-  return connect_within(addr_, addr_len_, max_wait_s).valid();
+bool PolledProbe::tcp_connects(Duration max_wait) const {
+  return connect_within(addr_, addr_len_, max_wait).valid();
 }
 
-bool PolledProbe::http_ok(double max_wait_s) const {
-  UniqueFd fd = connect_within(addr_, addr_len_, max_wait_s);
+bool PolledProbe::http_ok(Duration max_wait) const {
+  UniqueFd fd = connect_within(addr_, addr_len_, max_wait);
   if (!fd) return false;
   std::string req = "GET " + spec_.http_path + " HTTP/1.0\r\nHost: " + spec_.host + "\r\nUser-Agent: coldstart\r\n" +
                     "Connection: close\r\n\r\n";
   pollfd p{fd.get(), POLLOUT, 0};
-  if (::poll(&p, 1, to_ms(max_wait_s)) != 1) return false;
+  if (::poll(&p, 1, to_ms(max_wait)) != 1) return false;
   if (::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return false;
   // "HTTP/1.x 200 ..." : the status code starts at byte 9.
   char buf[64];
   size_t got = 0;
   while (got < 12) {
     p = {fd.get(), POLLIN, 0};
-    if (::poll(&p, 1, to_ms(max_wait_s)) != 1) return false;
+    if (::poll(&p, 1, to_ms(max_wait)) != 1) return false;
     ssize_t n = ::recv(fd.get(), buf + got, sizeof buf - got, 0);
     if (n <= 0) return false;
     got += static_cast<size_t>(n);
@@ -177,11 +182,11 @@ bool PolledProbe::http_ok(double max_wait_s) const {
   return std::memcmp(buf, "HTTP/1.", 7) == 0 && buf[9] == '2';
 }
 
-bool PolledProbe::check(const std::function<std::vector<pid_t>()>& tree, double max_wait_s) {
+bool PolledProbe::check(const std::function<std::vector<pid_t>()>& tree, Duration max_wait) {
   switch (spec_.kind) {
     case ProbeKind::kTcp:
     case ProbeKind::kHttp: {
-      bool answered = spec_.kind == ProbeKind::kTcp ? tcp_connects(max_wait_s) : http_ok(max_wait_s);
+      bool answered = spec_.kind == ProbeKind::kTcp ? tcp_connects(max_wait) : http_ok(max_wait);
       // A foreign process that took the port after our check must not make a failed start look ready.
       return answered && (!local_ || tree_listens_on_port(tree(), spec_.port));
     }

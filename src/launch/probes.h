@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/unique_fd.h"
 #include "launch/ready_spec.h"
 
@@ -32,18 +33,18 @@ class PolledProbe {
   explicit PolledProbe(const ReadySpec& spec);
 
   /// One attempt. `tree` returns the pids of the target's tree (listen).
-  /// Waits at most `max_wait_s` for a network answer.
+  /// Waits at most `max_wait` for a network answer.
   /// For tcp:/http: on a local address, an answer counts only if the
   /// listening socket belongs to `tree` (probe_owner.h).
-  bool check(const std::function<std::vector<pid_t>()>& tree, double max_wait_s);
+  bool check(const std::function<std::vector<pid_t>()>& tree, Duration max_wait);
 
   /// tcp:/http: before the spawn: does anything answer on HOST:PORT already?
   /// (Then another process holds it and a connect proves nothing.)
-  bool answers_already(double max_wait_s) const;
+  bool answers_already(Duration max_wait) const;
 
  private:
-  bool tcp_connects(double max_wait_s) const;
-  bool http_ok(double max_wait_s) const;
+  bool tcp_connects(Duration max_wait) const;
+  bool http_ok(Duration max_wait) const;
   bool tree_listens(const std::vector<pid_t>& pids);
   int accepts_connections(const TreeSocket& t);
   ReadySpec spec_;

@@ -38,7 +38,7 @@ uint64_t to_u64(std::string_view v) {
   return out;
 }
 
-void add_proc_stat(pid_t pid, ResourceUsage& u, double tick) {
+void add_proc_stat(pid_t pid, ResourceUsage& u, Duration tick) {
   auto stat = read_text_file("/proc/" + std::to_string(pid) + "/stat");
   if (!stat) return;
   size_t close = stat->rfind(')');
@@ -48,8 +48,8 @@ void add_proc_stat(pid_t pid, ResourceUsage& u, double tick) {
   if (f.size() < 15) return;
   u.minor_faults += to_u64(f[10 - 3]) + to_u64(f[11 - 3]);
   u.major_faults += to_u64(f[12 - 3]) + to_u64(f[13 - 3]);
-  u.user_s += static_cast<double>(to_u64(f[14 - 3]) + to_u64(f[16 - 3])) * tick;
-  u.system_s += static_cast<double>(to_u64(f[15 - 3]) + to_u64(f[17 - 3])) * tick;
+  u.user_time += static_cast<int64_t>(to_u64(f[14 - 3]) + to_u64(f[16 - 3])) * tick;
+  u.system_time += static_cast<int64_t>(to_u64(f[15 - 3]) + to_u64(f[17 - 3])) * tick;
 }
 
 void add_proc_status(pid_t pid, ResourceUsage& u) {
@@ -68,15 +68,16 @@ void add_proc_status(pid_t pid, ResourceUsage& u) {
 ResourceUsage tree_usage(const std::vector<pid_t>& live, const rusage* reaped_main, const CgroupDir* v2,
                          const CgroupDir* v1_cpu) {
   ResourceUsage u;
-  const double tick = 1.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const Duration tick = Duration(kNsPerSecond / ::sysconf(_SC_CLK_TCK));
   for (pid_t pid : live) {
     add_proc_stat(pid, u, tick);
     add_proc_status(pid, u);
   }
   if (reaped_main != nullptr) {
     const rusage& r = *reaped_main;
-    u.user_s += static_cast<double>(r.ru_utime.tv_sec) + us_to_s(static_cast<double>(r.ru_utime.tv_usec));
-    u.system_s += static_cast<double>(r.ru_stime.tv_sec) + us_to_s(static_cast<double>(r.ru_stime.tv_usec));
+    auto time = [](const timeval& tv) { return std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec); };
+    u.user_time += time(r.ru_utime);
+    u.system_time += time(r.ru_stime);
     u.minor_faults += static_cast<uint64_t>(r.ru_minflt);
     u.major_faults += static_cast<uint64_t>(r.ru_majflt);
     u.voluntary_switches += static_cast<uint64_t>(r.ru_nvcsw);
@@ -92,21 +93,21 @@ ResourceUsage tree_usage(const std::vector<pid_t>& live, const rusage* reaped_ma
     if (auto s = v2->read("cpu.stat")) {
       auto user = cgroup_stat_value(*s, "user_usec"), sys = cgroup_stat_value(*s, "system_usec");
       if (user && sys) {
-        u.user_s = us_to_s(*user);
-        u.system_s = us_to_s(*sys);
+        u.user_time = usec(*user);
+        u.system_time = usec(*sys);
         u.cpu_source = "cgroup cpu.stat";
         u.cpu_known = true;
       }
       if (auto p = cgroup_stat_value(*s, "nr_periods")) u.cpu_periods = *p;
       if (auto t = cgroup_stat_value(*s, "nr_throttled")) u.throttled_periods = *t;
-      if (auto t = cgroup_stat_value(*s, "throttled_usec")) u.throttled_s = us_to_s(*t);
+      if (auto t = cgroup_stat_value(*s, "throttled_usec")) u.throttled_time = usec(*t);
     }
   }
   if (v1_cpu != nullptr && v1_cpu->valid()) {
     if (auto s = v1_cpu->read("cpu.stat")) {
       if (auto p = cgroup_stat_value(*s, "nr_periods")) u.cpu_periods = *p;
       if (auto t = cgroup_stat_value(*s, "nr_throttled")) u.throttled_periods = *t;
-      if (auto t = cgroup_stat_value(*s, "throttled_time")) u.throttled_s = ns_to_s(*t);
+      if (auto t = cgroup_stat_value(*s, "throttled_time")) u.throttled_time = nsec(*t);
     }
   }
   return u;

@@ -85,8 +85,8 @@ json bench_json(const BenchReport& report) {
                   {"time_to_ready", r.ready ? json(r.time_s) : json(nullptr)},
                   {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
                   {"signal", r.exit_signal},
-                  {"user", r.usage.cpu_known ? json(r.usage.user_s) : json(nullptr)},
-                  {"system", r.usage.cpu_known ? json(r.usage.system_s) : json(nullptr)},
+                  {"user", r.usage.cpu_known ? json(to_seconds(r.usage.user_time)) : json(nullptr)},
+                  {"system", r.usage.cpu_known ? json(to_seconds(r.usage.system_time)) : json(nullptr)},
                   {"peak_rss_bytes", r.usage.peak_rss_known ? json(r.usage.peak_rss_bytes) : json(nullptr)},
                   {"major_faults", r.usage.major_faults},
                   {"minor_faults", r.usage.minor_faults},
@@ -94,7 +94,7 @@ json bench_json(const BenchReport& report) {
                   {"involuntary_context_switches", r.usage.involuntary_switches},
                   {"cpu_periods", r.usage.cpu_periods},
                   {"throttled_periods", r.usage.throttled_periods},
-                  {"throttled_time", r.usage.throttled_s}};
+                  {"throttled_time", to_seconds(r.usage.throttled_time)}};
       if (!r.failure.empty()) run["failure"] = r.failure;
       if (r.mount_s) run["mount_time"] = *r.mount_s;
       if (r.overlay_mount_s) run["overlay_mount_time"] = *r.overlay_mount_s;
@@ -179,11 +179,11 @@ std::string bench_csv(const BenchReport& report) {
       out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6f},{},{},{},{}\n", quote(c.command),
                          c.mode, quote(c.ready), i + 1, r.ready ? 1 : 0, r.ready ? fmt::format("{:.9f}", r.time_s) : "",
                          r.exit_code ? std::to_string(*r.exit_code) : "", r.exit_signal,
-                         r.usage.cpu_known ? fmt::format("{:.6f}", r.usage.user_s) : "",
-                         r.usage.cpu_known ? fmt::format("{:.6f}", r.usage.system_s) : "",
+                         r.usage.cpu_known ? fmt::format("{:.6f}", to_seconds(r.usage.user_time)) : "",
+                         r.usage.cpu_known ? fmt::format("{:.6f}", to_seconds(r.usage.system_time)) : "",
                          r.usage.peak_rss_known ? std::to_string(r.usage.peak_rss_bytes) : "", r.usage.major_faults, r.usage.minor_faults,
                          r.usage.voluntary_switches, r.usage.involuntary_switches, r.usage.throttled_periods,
-                         r.usage.throttled_s, r.residency_known ? std::to_string(r.resident_before_pages) : "",
+                         to_seconds(r.usage.throttled_time), r.residency_known ? std::to_string(r.resident_before_pages) : "",
                          r.residency_known ? std::to_string(r.resident_at_start_pages) : "", r.file_pages,
                          quote(r.failure));
     }
@@ -226,7 +226,7 @@ std::string bench_text(const BenchReport& report) {
         vcs += static_cast<double>(r.usage.voluntary_switches);
         ics += static_cast<double>(r.usage.involuntary_switches);
         thr += static_cast<double>(r.usage.throttled_periods);
-        thr_s += r.usage.throttled_s;
+        thr_s += to_seconds(r.usage.throttled_time);
       }
       const double n = static_cast<double>(s.count);
       out += fmt::format("  Up to ready (mean per run):  user {}, system {}, peak RSS {}, faults {:.0f} major / {:.0f} "

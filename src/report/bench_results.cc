@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "report/bench_model.h"
 #include "report/comparison_words.h"
 #include "report/two_sample.h"
@@ -43,8 +44,8 @@ RunStats compute_stats(std::span<const BenchRun> runs) {
     if (!r.ready) continue;
     t.push_back(r.time_s);
     if (!r.usage.cpu_known) continue;
-    s.user_mean += r.usage.user_s;
-    s.system_mean += r.usage.system_s;
+    s.user_mean += to_seconds(r.usage.user_time);
+    s.system_mean += to_seconds(r.usage.system_time);
     ++cpu_runs;
   }
   s.count = t.size();

@@ -86,14 +86,14 @@ void finish_matrix(MatrixReport& report) {
       const BenchRun& r = c.runs[i];
       if (!r.ready) continue;
       times.push_back(r.time_s);
-      throttled.push_back(r.usage.throttled_s);
+      throttled.push_back(to_seconds(r.usage.throttled_time));
       if (i < c.attach_s.size()) attach.push_back(c.attach_s[i]);
       if (i < c.gc.size()) {
         const RunGc& g = c.gc[i];
         pauses.insert(pauses.end(), g.pauses_s.begin(), g.pauses_s.end());
         walls.push_back(g.wall_s);
         s.gc_cycles_mean += static_cast<double>(g.cycles);
-        double cpu = r.usage.user_s + r.usage.system_s;
+        double cpu = to_seconds(r.usage.user_time + r.usage.system_time);
         shares.push_back(cpu > 0 ? std::min(1.0, g.cpu_s / cpu) : 0);
       }
     }
@@ -172,8 +172,8 @@ nlohmann::json matrix_json(const MatrixReport& r) {
       const BenchRun& run = c.runs[i];
       if (run.ready) times.push_back(run.time_s);
       codes.push_back(run.exit_code.value_or(run.exit_signal ? 128 + run.exit_signal : 0));
-      json one = {{"ready", run.ready}, {"time_to_ready", run.time_s}, {"user", run.usage.user_s},
-                  {"system", run.usage.system_s}, {"throttled_time", run.usage.throttled_s},
+      json one = {{"ready", run.ready}, {"time_to_ready", run.time_s}, {"user", to_seconds(run.usage.user_time)},
+                  {"system", to_seconds(run.usage.system_time)}, {"throttled_time", to_seconds(run.usage.throttled_time)},
                   {"throttled_periods", run.usage.throttled_periods}};
       if (i < c.attach_s.size()) one["attach_time"] = c.attach_s[i];
       if (i < c.gc.size()) {

@@ -25,10 +25,10 @@ nlohmann::json run_json(const supervise::SupervisorReport& r, const std::vector<
     j["end"] = s.end_ns ? nlohmann::json(rel(s.end_ns, r.begin_ns)) : nlohmann::json(nullptr);
     j["end_status"] = s.end;
     j["stopped_for"] = s.stop_reason;
-    j["cpu_s"] = s.at_end.user_s + s.at_end.system_s;
+    j["cpu_s"] = to_seconds(s.at_end.user_time + s.at_end.system_time);
     j["cpu_periods"] = s.at_end.cpu_periods;
     j["throttled_periods"] = s.at_end.throttled_periods;
-    j["throttled_s"] = s.at_end.throttled_s;
+    j["throttled_s"] = to_seconds(s.at_end.throttled_time);
     starts.push_back(std::move(j));
   }
   return {{"command", "run"}, {"exit_code", r.exit_code}, {"restarts", r.restarts}, {"final_reason", r.final_reason},

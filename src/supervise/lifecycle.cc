@@ -48,8 +48,6 @@ std::optional<int64_t> parse_u64(std::string_view v) {
   return n;
 }
 
-std::string dur(int64_t ns) { return format_duration(ns_to_s(ns)); }
-
 void earliest(std::optional<int64_t>& acc, const std::optional<int64_t>& t) {
   if (t && (!acc || *t < *acc)) acc = t;
 }
@@ -122,10 +120,10 @@ void ServiceLifecycle::on_started(int64_t now, pid_t pid) {
   started_at_ = now;
   ready_at_ = 0;
   start_deadline_.reset();
-  if (config_.timeout_start) start_deadline_ = now + *config_.timeout_start;
+  if (config_.timeout_start) start_deadline_ = after(now, *config_.timeout_start);
   watchdog_interval_ = config_.watchdog;
   watchdog_deadline_.reset();
-  if (watchdog_interval_) watchdog_deadline_ = now + *watchdog_interval_;
+  if (watchdog_interval_) watchdog_deadline_ = after(now, *watchdog_interval_);
   log(now, fmt::format("started main pid {}", pid));
 }
 
@@ -143,9 +141,9 @@ void ServiceLifecycle::become_ready(int64_t now, std::string_view how) {
   state_ = State::kRunning;
   ready_at_ = now;
   start_deadline_.reset();
-  if (config_.runtime_max) runtime_deadline_ = now + *config_.runtime_max;
+  if (config_.runtime_max) runtime_deadline_ = after(now, *config_.runtime_max);
   idle_since_.reset();
-  log(now, fmt::format("ready ({}) {} after start", how, dur(now - started_at_)));
+  log(now, fmt::format("ready ({}) {} after start", how, format_duration(between(started_at_, now))));
   if (config_.boost_until_ready) push({Action::Kind::kEndBoost});
 }
 
@@ -204,7 +202,7 @@ void ServiceLifecycle::apply_field(int64_t now, std::string_view key, std::strin
     if (!active) return;
     state_ = State::kStopping;
     start_deadline_.reset(), runtime_deadline_.reset(), watchdog_deadline_.reset();
-    stop_deadline_ = now + config_.timeout_stop;
+    stop_deadline_ = after(now, config_.timeout_stop);
     log(now, "service is stopping (STOPPING=1)");
   } else if (key == "READY" && value == "1") {
     if (state_ == State::kStarting && !config_.ready_by_notify) return;  // another probe decides
@@ -226,15 +224,15 @@ void ServiceLifecycle::apply_field(int64_t now, std::string_view key, std::strin
   } else if (key == "EXTEND_TIMEOUT_USEC") {
     auto us = parse_u64(value);
     if (!us) return;
-    const int64_t extension = service_usec_to_ns(static_cast<uint64_t>(*us));
-    int64_t until = now + extension;
+    const Duration extension = usec(*us);
+    int64_t until = after(now, extension);
     std::optional<int64_t>* t = state_ == State::kStarting  ? &start_deadline_
                                 : state_ == State::kStopping ? &stop_deadline_
                                 : active                     ? &runtime_deadline_
                                                              : nullptr;
     if (t != nullptr && t->has_value() && **t < until) {
       **t = until;
-      log(now, fmt::format("timeout extended by the service to {} from now", dur(extension)));
+      log(now, fmt::format("timeout extended by the service to {} from now", format_duration(extension)));
     }
   } else if (key == "WATCHDOG_USEC") {
     auto us = parse_u64(value);
@@ -243,9 +241,9 @@ void ServiceLifecycle::apply_field(int64_t now, std::string_view key, std::strin
       watchdog_interval_.reset(), watchdog_deadline_.reset();
       log(now, "watchdog disabled by the service (WATCHDOG_USEC=0)");
     } else {
-      watchdog_interval_ = service_usec_to_ns(static_cast<uint64_t>(*us));
-      watchdog_deadline_ = now + *watchdog_interval_;
-      log(now, fmt::format("watchdog interval set by the service to {}", dur(*watchdog_interval_)));
+      watchdog_interval_ = usec(*us);
+      watchdog_deadline_ = after(now, *watchdog_interval_);
+      log(now, fmt::format("watchdog interval set by the service to {}", format_duration(*watchdog_interval_)));
     }
   } else if (key == "WATCHDOG") {
     if (!active) return;
@@ -253,7 +251,7 @@ void ServiceLifecycle::apply_field(int64_t now, std::string_view key, std::strin
       log(now, "watchdog triggered by the service (WATCHDOG=trigger); sending SIGABRT");
       stop(now, Reason::kWatchdog, SIGABRT, false);
     } else if (value == "1" && watchdog_interval_) {
-      watchdog_deadline_ = now + *watchdog_interval_;
+      watchdog_deadline_ = after(now, *watchdog_interval_);
     }
   }
 }
@@ -262,7 +260,7 @@ void ServiceLifecycle::stop(int64_t now, Reason reason, int signo, bool whole_tr
   state_ = State::kStopping;
   reason_ = reason;
   start_deadline_.reset(), runtime_deadline_.reset(), watchdog_deadline_.reset();
-  stop_deadline_ = now + config_.timeout_stop;
+  stop_deadline_ = after(now, config_.timeout_stop);
   push({whole_tree ? Action::Kind::kSignalTree : Action::Kind::kSignalMain, signo, 0, main_pid_});
 }
 
@@ -294,8 +292,8 @@ void ServiceLifecycle::on_connection_count(int64_t now, size_t open) {
     return;
   }
   if (!idle_since_) idle_since_ = now;
-  if (now - *idle_since_ >= *config_.idle_stop) {
-    log(now, fmt::format("no open connection for {}; stopping (the listeners stay open)", dur(now - *idle_since_)));
+  if (between(*idle_since_, now) >= *config_.idle_stop) {
+    log(now, fmt::format("no open connection for {}; stopping (the listeners stay open)", format_duration(between(*idle_since_, now))));
     stop(now, Reason::kIdle, SIGTERM, true);
   }
 }
@@ -303,20 +301,20 @@ void ServiceLifecycle::on_connection_count(int64_t now, size_t open) {
 void ServiceLifecycle::on_tick(int64_t now) {
   auto due = [now](const std::optional<int64_t>& t) { return t && *t <= now; };
   if (state_ == State::kStarting && due(start_deadline_)) {
-    log(now, fmt::format("not ready {} after start (start timeout); stopping", dur(now - started_at_)));
+    log(now, fmt::format("not ready {} after start (start timeout); stopping", format_duration(between(started_at_, now))));
     stop(now, Reason::kStartTimeout, SIGTERM, true);
   } else if ((state_ == State::kRunning || state_ == State::kReloading) && due(runtime_deadline_)) {
-    log(now, fmt::format("ran {} after ready (runtime limit); stopping", dur(now - ready_at_)));
+    log(now, fmt::format("ran {} after ready (runtime limit); stopping", format_duration(between(ready_at_, now))));
     stop(now, Reason::kRuntimeMax, SIGTERM, true);
   }
   if ((state_ == State::kStarting || state_ == State::kRunning || state_ == State::kReloading) &&
       due(watchdog_deadline_)) {
     log(now, fmt::format("watchdog timeout: no WATCHDOG=1 within {}; sending SIGABRT to pid {}",
-                         dur(*watchdog_interval_), main_pid_));
+                         format_duration(*watchdog_interval_), main_pid_));
     stop(now, Reason::kWatchdog, SIGABRT, false);
   }
   if (state_ == State::kStopping && due(stop_deadline_)) {
-    log(now, fmt::format("still running {} after the stop signal; killing the cgroup", dur(config_.timeout_stop)));
+    log(now, fmt::format("still running {} after the stop signal; killing the cgroup", format_duration(config_.timeout_stop)));
     stop_deadline_.reset();
     push({Action::Kind::kKillTree});
   }
@@ -329,7 +327,7 @@ void ServiceLifecycle::on_tick(int64_t now) {
 
 void ServiceLifecycle::on_main_exit(int64_t now, const ExitStatus& wait_status) {
   if (state_ == State::kDone || state_ == State::kWaitingForConnection || state_ == State::kRestartWait) return;
-  log(now, fmt::format("main pid {} ended: {}, {} after start", main_pid_, wait_status.describe(), dur(now - started_at_)));
+  log(now, fmt::format("main pid {} ended: {}, {} after start", main_pid_, wait_status.describe(), format_duration(between(started_at_, now))));
   push({Action::Kind::kKillTree});  // what the main process left behind goes with it
   after_run(now, wait_status);
 }
@@ -365,7 +363,7 @@ void ServiceLifecycle::after_run(int64_t now, const ExitStatus& status) {
     push({Action::Kind::kFinish, 0, final_code});
     return;
   }
-  if (was_ready && now - ready_at_ >= config_.restart_reset_after) consecutive_restarts_ = 0;
+  if (was_ready && between(ready_at_, now) >= config_.restart_reset_after) consecutive_restarts_ = 0;
   if (consecutive_restarts_ >= config_.restart_limit) {
     log(now, fmt::format("start limit hit: {} restarts in a row; giving up", consecutive_restarts_));
     reason_ = Reason::kStartLimit;
@@ -373,13 +371,13 @@ void ServiceLifecycle::after_run(int64_t now, const ExitStatus& status) {
     push({Action::Kind::kFinish, 0, final_code});
     return;
   }
-  int64_t delay = config_.restart_delay;
+  Duration delay = config_.restart_delay;
   for (int i = 0; i < consecutive_restarts_ && delay < config_.restart_delay_max; ++i) delay *= 2;
   delay = std::min(delay, config_.restart_delay_max);
   ++consecutive_restarts_, ++restarts_total_;
-  restart_at_ = now + delay;
+  restart_at_ = after(now, delay);
   state_ = State::kRestartWait;
-  log(now, fmt::format("restarting in {} (restart {} of at most {} in a row)", dur(delay), consecutive_restarts_,
+  log(now, fmt::format("restarting in {} (restart {} of at most {} in a row)", format_duration(delay), consecutive_restarts_,
                        config_.restart_limit));
 }
 

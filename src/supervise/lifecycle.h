@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/process.h"
 #include "launch/notify.h"
 
@@ -30,23 +31,21 @@ std::optional<RestartPolicy> parse_restart_policy(std::string_view text);
 std::string_view to_string(NotifyAccess a);
 std::string_view to_string(RestartPolicy r);
 
-inline constexpr int64_t kNsPerSec = 1'000'000'000;
-
-/// What the supervisor was told to enforce. Durations in ns; nullopt = none.
+/// What the supervisor was told to enforce; nullopt = none.
 struct LifecycleConfig {
   bool ready_by_notify = true;       // READY=1 makes it ready; else the driver's probe does
   NotifyAccess notify_access = NotifyAccess::kMain;
-  std::optional<int64_t> timeout_start{};
-  std::optional<int64_t> runtime_max{};  // counted from the ready instant, as systemd does
-  std::optional<int64_t> watchdog{};     // counted from spawn; WATCHDOG=1 re-arms it
-  int64_t timeout_stop = 5 * kNsPerSec;  // SIGTERM/SIGABRT -> SIGKILL of the tree
+  std::optional<Duration> timeout_start{};
+  std::optional<Duration> runtime_max{};  // counted from the ready instant, as systemd does
+  std::optional<Duration> watchdog{};     // counted from spawn; WATCHDOG=1 re-arms it
+  Duration timeout_stop = std::chrono::seconds(5);  // SIGTERM/SIGABRT -> SIGKILL of the tree
   RestartPolicy restart = RestartPolicy::kNo;
   int restart_limit = 5;                        // consecutive restarts before giving up
-  int64_t restart_delay = kNsPerSec / 10;       // first back-off (systemd's RestartSec=100ms)
-  int64_t restart_delay_max = 5 * kNsPerSec;    // the back-off doubles up to this
-  int64_t restart_reset_after = 10 * kNsPerSec; // a run this long after ready resets the count
+  Duration restart_delay = std::chrono::milliseconds(100);  // first back-off (systemd's RestartSec=100ms)
+  Duration restart_delay_max = std::chrono::seconds(5);     // the back-off doubles up to this
+  Duration restart_reset_after = std::chrono::seconds(10);  // a run this long after ready resets the count
   bool lazy = false;                   // start on the first connection
-  std::optional<int64_t> idle_stop{};    // stop after this long without open connections
+  std::optional<Duration> idle_stop{};  // stop after this long without open connections
   bool boost_until_ready = false;      // ask for the CPU limit at the ready instant
 };
 
@@ -141,7 +140,7 @@ class ServiceLifecycle {
   int64_t ready_at_ = 0;
   std::optional<int64_t> start_deadline_, runtime_deadline_, watchdog_deadline_, stop_deadline_,
       restart_at_, idle_since_;
-  std::optional<int64_t> watchdog_interval_;
+  std::optional<Duration> watchdog_interval_;
   int consecutive_restarts_ = 0;
   int restarts_total_ = 0;
   ExitStatus last_status_;

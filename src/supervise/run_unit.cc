@@ -48,9 +48,10 @@ const std::set<std::string> kSupported = {
   throw UserError(fmt::format("{}: {}", to_string(pos), msg));
 }
 
-std::optional<int64_t> finite_ns(const Located<uint64_t>& v) {
+// A unit file's time span (µs; kUsecInfinity = none) as a Duration, saturated.
+std::optional<Duration> finite(const Located<uint64_t>& v) {
   if (v.value == kUsecInfinity) return std::nullopt;
-  return static_cast<int64_t>(v.value) * 1000;
+  return usec(v.value);
 }
 
 void list_unsupported(const UnitFile& unit, std::vector<std::string>& out) {
@@ -153,20 +154,21 @@ UnitRunConfig unit_to_options(const UnitFile& unit, const UnitFile* socket_unit)
     if (!a) refuse(*svc.notify_access.pos, "NotifyAccess=" + svc.notify_access.value + " is not main, exec, all or none");
     lc.notify_access = *a;
   }
-  lc.timeout_start = finite_ns(svc.timeout_start_usec);
-  if (auto stop = finite_ns(svc.timeout_stop_usec)) lc.timeout_stop = *stop;
-  lc.runtime_max = finite_ns(svc.runtime_max_usec);
+  lc.timeout_start = finite(svc.timeout_start_usec);
+  if (auto stop = finite(svc.timeout_stop_usec)) lc.timeout_stop = *stop;
+  lc.runtime_max = finite(svc.runtime_max_usec);
   if (svc.watchdog_usec.value != 0 && svc.watchdog_usec.value != kUsecInfinity)
-    lc.watchdog = static_cast<int64_t>(svc.watchdog_usec.value) * 1000;
+    lc.watchdog = usec(svc.watchdog_usec.value);
   auto restart = parse_restart_policy(svc.restart.value);
   if (!restart) refuse(*svc.restart.pos, "Restart=" + svc.restart.value + " is not supported (no, on-failure, always are)");
   lc.restart = *restart;
-  lc.restart_delay = std::max<int64_t>(static_cast<int64_t>(svc.restart_usec.value) * 1000, 1);
+  lc.restart_delay = std::max(usec(svc.restart_usec.value), Duration(1));
   lc.restart_delay_max = std::max(lc.restart_delay, lc.restart_delay_max);
   if (svc.cpu_quota_usec_per_sec.value != kUsecInfinity) {
     launch::CpuMax c;
-    c.period_us = 100000;
-    c.quota_us = std::max<uint64_t>(svc.cpu_quota_usec_per_sec.value / 10, 1000);  // systemd's minimum is 1 ms
+    c.period = std::chrono::milliseconds(100);
+    // CPUQuota= is µs per second; systemd's minimum is 1 ms per period.
+    c.quota = std::max<Duration>(usec(svc.cpu_quota_usec_per_sec.value / 10), std::chrono::milliseconds(1));
     o.launch.limits.cpu_max = c;
   }
   if (svc.memory_max.is_set() && !svc.memory_max.value.unlimited) o.launch.limits.memory_max = svc.memory_max.value.bytes;

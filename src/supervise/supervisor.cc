@@ -22,7 +22,6 @@
 // start timeout.
 #include "supervise/supervisor.h"
 
-#include <limits>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -50,8 +49,8 @@ namespace {
 using Kind = Action::Kind;
 
 std::string describe_cpu(const launch::CpuMax& c) {
-  return fmt::format("{}/{} ({:.0f}% of a CPU)", format_duration(us_to_s(c.quota_us)),
-                     format_duration(us_to_s(c.period_us)), c.cpus() * 100);
+  return fmt::format("{}/{} ({:.0f}% of a CPU)", format_duration(c.quota),
+                     format_duration(c.period), c.cpus() * 100);
 }
 
 /// One supervision in progress: the state the loop and the action handlers share.
@@ -194,7 +193,7 @@ std::optional<ExitStatus> run_pre_commands(const SupervisorOptions& options, con
     launch::LaunchOptions lo = options.launch;
     lo.argv = pre.argv;
     lo.ready = launch::ReadySpec::parse("exit");
-    lo.ready_timeout_s = options.lifecycle.timeout_start ? ns_to_s(*options.lifecycle.timeout_start) : std::numeric_limits<double>::infinity();
+    lo.ready_timeout = options.lifecycle.timeout_start.value_or(kForever);
     lo.limits = {};
     lo.env = last_wins(lo.env);
     launch::RunRecord r = launch::launch_once(lo);
@@ -256,20 +255,20 @@ launch::LaunchOptions Supervision::launch_options() const {
     // The boost: a CPU cgroup from the start (so the limit can be set later)
     // whose quota is every CPU of the host, i.e. no limit in effect.
     launch::CpuMax all = *options_.cpu_max_after_ready;
-    all.quota_us = all.period_us * static_cast<uint64_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+    all.quota = all.period * std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
     lo.limits.cpu_max = all;
   }
-  lo.stop_grace_s = ns_to_s(options_.lifecycle.timeout_stop);
+  lo.stop_grace = options_.lifecycle.timeout_stop;
   // As systemd: WATCHDOG_PID names the main process (the launcher's child
   // writes its own pid), so a child that inherits the variables does not ping.
   if (options_.lifecycle.watchdog) {
-    lo.env.push_back(fmt::format("WATCHDOG_USEC={}", *options_.lifecycle.watchdog / 1000));
+    lo.env.push_back(fmt::format("WATCHDOG_USEC={}", to_usec(*options_.lifecycle.watchdog)));
     lo.env.push_back("WATCHDOG_PID=");
   }
   lo.env.insert(lo.env.begin(), go_env_.begin(), go_env_.end());  // never over a --env of the user
   lo.env = last_wins(lo.env);
   if (lo.ready.polled() || lo.ready.kind == launch::ProbeKind::kLog) {
-    lo.ready_timeout_s = options_.lifecycle.timeout_start ? ns_to_s(*options_.lifecycle.timeout_start) : std::numeric_limits<double>::infinity();
+    lo.ready_timeout = options_.lifecycle.timeout_start.value_or(kForever);
   }
   return lo;
 }
@@ -290,8 +289,8 @@ void Supervision::finish_launch() {
     s.at_end = launch_->usage_now();
     if (s.at_end.cpu_periods > 0)
       log_(monotonic_ns(), fmt::format("cpu: {} used, throttled in {} of {} periods ({})",
-                                       format_duration(s.at_end.user_s + s.at_end.system_s), s.at_end.throttled_periods,
-                                       s.at_end.cpu_periods, format_duration(s.at_end.throttled_s)));
+                                       format_duration(s.at_end.user_time + s.at_end.system_time), s.at_end.throttled_periods,
+                                       s.at_end.cpu_periods, format_duration(s.at_end.throttled_time)));
   }
   const launch::RunRecord& r = launch_->stop();  // the rest of the tree, then rmdir of the cgroups
   followed_main_.reset();
@@ -355,14 +354,14 @@ void Supervision::wait_and_dispatch() {
   int64_t now = monotonic_ns();
   std::optional<int64_t> until = lifecycle_.next_deadline();
   if (lifecycle_.wants_connection_census()) {
-    if (next_census_ <= now) next_census_ = now + options_.census_interval_ns;
+    if (next_census_ <= now) next_census_ = after(now, options_.census_interval);
     until = until ? std::min(*until, next_census_) : next_census_;
   }
   timespec ts{};
   timespec* timeout = nullptr;
   if (until) {
     int64_t left = std::max<int64_t>(*until - now, 0);
-    ts.tv_sec = left / kNsPerSec, ts.tv_nsec = left % kNsPerSec;
+    ts.tv_sec = left / kNsPerSecond, ts.tv_nsec = left % kNsPerSecond;
     timeout = &ts;
   }
   int n = ::ppoll(fds.data(), fds.size(), timeout, nullptr);
@@ -406,7 +405,7 @@ void Supervision::wait_and_dispatch() {
   }
   if (lifecycle_.wants_connection_census() && now >= next_census_) {
     lifecycle_.on_connection_count(now, count_open_connections(listeners_));
-    next_census_ = now + options_.census_interval_ns;
+    next_census_ = after(now, options_.census_interval);
   }
   lifecycle_.on_tick(now);
 }

@@ -35,7 +35,7 @@ struct SupervisorOptions {
   /// --prewarm: a pagecache manifest loaded before each start.
   std::string prewarm_manifest;
   /// How often the open-connection census runs for --idle-stop.
-  int64_t census_interval_ns = 200'000'000;
+  Duration census_interval = std::chrono::milliseconds(200);
 };
 
 /// One start of the service, in CLOCK_MONOTONIC ns (0 = did not happen).

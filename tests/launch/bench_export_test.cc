@@ -108,8 +108,8 @@ namespace coldstart::launch {
 namespace {
 
 TEST(GoEnv, AutomaxprocsAndAutomemlimitRules) {
-  EXPECT_EQ(go_maxprocs_for(CpuMax{50000, 100000}), 1u);
-  EXPECT_EQ(go_maxprocs_for(CpuMax{250000, 100000}), 2u);
+  EXPECT_EQ(go_maxprocs_for(CpuMax{std::chrono::milliseconds(50), std::chrono::milliseconds(100)}), 1u);
+  EXPECT_EQ(go_maxprocs_for(CpuMax{std::chrono::milliseconds(250), std::chrono::milliseconds(100)}), 2u);
   EXPECT_EQ(go_memlimit_for(1000), 900u);
   EXPECT_FALSE(go_sets_maxprocs_from_cgroup("go1.19.8"));
   EXPECT_TRUE(go_sets_maxprocs_from_cgroup("go1.25"));
@@ -118,7 +118,7 @@ TEST(GoEnv, AutomaxprocsAndAutomemlimitRules) {
 
 TEST(GoEnv, NonGoProgramsGetNothing) {
   Limits l;
-  l.cpu_max = CpuMax{50000, 100000};
+  l.cpu_max = CpuMax{std::chrono::milliseconds(50), std::chrono::milliseconds(100)};
   GoRuntimeEnv g = go_runtime_env("/bin/sh", l, {});
   EXPECT_FALSE(g.is_go);
   EXPECT_TRUE(g.env.empty());

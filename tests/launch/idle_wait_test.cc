@@ -41,7 +41,7 @@ TEST_P(IdleWait, OneSecondWaitUsesAFewPercentOfACpu) {
   LaunchOptions o;
   for (const auto& a : c.argv) o.argv.push_back(a == "{fixture}" ? test::launch_fixture() : a);
   o.ready = ReadySpec::parse(c.ready);
-  o.ready_timeout_s = 1.0;
+  o.ready_timeout = std::chrono::seconds(1);
   Launch l(o);
   double cpu0 = thread_cpu_s();
   int64_t t0 = monotonic_ns();
@@ -69,7 +69,7 @@ TEST(IdleStop, GracePeriodWaitSleeps) {
   LaunchOptions o;
   o.argv = {test::launch_fixture(), "stubborn"};
   o.ready = ReadySpec::parse("notify");
-  o.stop_grace_s = 1.0;
+  o.stop_grace = std::chrono::seconds(1);
   Launch l(o);
   ASSERT_TRUE(l.wait_ready().ready);
   double cpu0 = thread_cpu_s();

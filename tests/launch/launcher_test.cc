@@ -19,12 +19,14 @@
 namespace coldstart::launch {
 namespace {
 
+using namespace std::chrono_literals;
+
 LaunchOptions fixture_options(std::vector<std::string> args, const std::string& ready) {
   LaunchOptions o;
   o.argv = {test::launch_fixture()};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.ready = ReadySpec::parse(ready);
-  o.ready_timeout_s = 5;
+  o.ready_timeout = 5s;
   return o;
 }
 
@@ -46,8 +48,8 @@ TEST(Launcher, NotifyReadyThenStopRemovesEverything) {
   EXPECT_NE(l.cgroup_id(), 0u);
   const RunRecord& r = l.wait_ready();
   ASSERT_TRUE(r.ready) << r.failure;
-  EXPECT_GE(r.time_to_ready_s, 0.005);
-  EXPECT_LT(r.time_to_ready_s, 2.0);
+  EXPECT_GE(r.time_to_ready, 5ms);
+  EXPECT_LT(r.time_to_ready, 2s);
   ASSERT_FALSE(r.notifications.empty());
   EXPECT_TRUE(r.notifications.back().ready);
   EXPECT_EQ(r.notifications.back().sender_pid, l.pid());
@@ -63,8 +65,8 @@ TEST(Launcher, NotifyReadyThenStopRemovesEverything) {
 TEST(Launcher, ExitProbeReportsResources) {
   RunRecord r = launch_once(fixture_options({"exit", "0"}, "exit"));
   ASSERT_TRUE(r.ready) << r.failure;
-  EXPECT_GT(r.time_to_ready_s, 0);
-  EXPECT_LT(r.time_to_ready_s, 1.0);
+  EXPECT_GT(r.time_to_ready, Duration(0));
+  EXPECT_LT(r.time_to_ready, 1s);
   ASSERT_TRUE(r.exit);
   EXPECT_EQ(r.exit->code, 0);
   EXPECT_GT(r.usage.minor_faults, 0u);
@@ -94,7 +96,7 @@ TEST(Launcher, CrashBeforeReadyKeepsTheStderrTail) {
 
 TEST(Launcher, NeverReadyTimesOutAndIsKilled) {
   LaunchOptions o = fixture_options({"never"}, "notify");
-  o.ready_timeout_s = 0.2;
+  o.ready_timeout = 200ms;
   Launch l(o);
   std::string cg = l.cgroup_path();
   pid_t pid = l.pid();
@@ -108,7 +110,7 @@ TEST(Launcher, NeverReadyTimesOutAndIsKilled) {
 
 TEST(Launcher, GrandchildIgnoringSigtermIsKilledAfterTheGrace) {
   LaunchOptions o = fixture_options({"stubborn"}, "notify");
-  o.stop_grace_s = 0.2;
+  o.stop_grace = 200ms;
   Launch l(o);
   std::string cg = l.cgroup_path();
   ASSERT_TRUE(l.wait_ready().ready);
@@ -134,7 +136,7 @@ TEST(Launcher, DestructorStopsARunningLaunch) {
 TEST(Launcher, LogProbeMatchesCapturedStdout) {
   RunRecord r = launch_once(fixture_options({"log", "3"}, "log:ready to s.rve"));
   ASSERT_TRUE(r.ready) << r.failure;
-  EXPECT_GE(r.time_to_ready_s, 0.003);
+  EXPECT_GE(r.time_to_ready, 3ms);
 }
 
 // Perl syntax (\d, \b), and neither a 60 KiB line nor a catastrophic
@@ -144,11 +146,11 @@ TEST(Launcher, LogProbeTakesPerlSyntaxAndLongLines) {
   o.argv = {"/bin/sh", "-c", "head -c 61440 /dev/zero | tr '\\0' a; echo; echo 'listening on :8081'; sleep 30"};
   o.output = OutputMode::kCapture;
   o.ready = ReadySpec::parse("log:\\blistening on :\\d+$");
-  o.ready_timeout_s = 10;
+  o.ready_timeout = 10s;
   RunRecord r = launch_once(o);
   EXPECT_TRUE(r.ready) << r.failure;
   o.ready = ReadySpec::parse("log:^(a+)+$b");  // exponential backtracking on the long line
-  o.ready_timeout_s = 1;
+  o.ready_timeout = 1s;
   r = launch_once(o);
   EXPECT_FALSE(r.ready);
   EXPECT_NE(r.failure.find("not ready after"), std::string::npos) << r.failure;
@@ -156,10 +158,10 @@ TEST(Launcher, LogProbeTakesPerlSyntaxAndLongLines) {
 
 TEST(Launcher, NotifyHonoursStatusAndExtendTimeout) {
   LaunchOptions o = fixture_options({"status", "400"}, "notify");
-  o.ready_timeout_s = 0.2;  // EXTEND_TIMEOUT_USEC=5s keeps it waiting
+  o.ready_timeout = 200ms;  // EXTEND_TIMEOUT_USEC=5s keeps it waiting
   RunRecord r = launch_once(o);
   ASSERT_TRUE(r.ready) << r.failure;
-  EXPECT_GE(r.time_to_ready_s, 0.4);
+  EXPECT_GE(r.time_to_ready, 400ms);
   ASSERT_GE(r.notifications.size(), 3u);
   EXPECT_TRUE(r.notifications[0].reloading);
   EXPECT_EQ(r.notifications[0].status, "loading");
@@ -181,7 +183,7 @@ TEST(Launcher, PausedStartExposesPidAndCgroupBeforeExec) {
 TEST(Launcher, ProcessGroupFallbackStopsTheTree) {
   LaunchOptions o = fixture_options({"stubborn"}, "notify");
   o.isolation = Isolation::kProcessGroup;
-  o.stop_grace_s = 0.2;
+  o.stop_grace = 200ms;
   Launch l(o);
   EXPECT_TRUE(l.cgroup_path().empty());
   ASSERT_TRUE(l.wait_ready().ready);
@@ -202,7 +204,7 @@ TEST(Launcher, TcpListenAndHttpProbesOnTheUserService) {
       o.argv = {test::fixture(service)};
       o.env = {"ADDR=127.0.0.1:" + std::to_string(port)};
       o.ready = ReadySpec::parse(s);
-      o.ready_timeout_s = 5;
+      o.ready_timeout = 5s;
       RunRecord r = launch_once(o);
       EXPECT_TRUE(r.ready) << service << " " << s << ": " << r.failure << r.stderr_tail;
       ASSERT_TRUE(r.exit);
@@ -223,10 +225,10 @@ TEST(Launcher, ListenProbeSeesAUnixSocket) {
             "s.listen()\n"
             "time.sleep(30)\n"};
   o.ready = ReadySpec::parse("listen");
-  o.ready_timeout_s = 10;
+  o.ready_timeout = 10s;
   RunRecord r = launch_once(o);
   EXPECT_TRUE(r.ready) << r.failure << r.stderr_tail;
-  EXPECT_GE(r.time_to_ready_s, 0.05);
+  EXPECT_GE(r.time_to_ready, 50ms);
 }
 
 TEST(Launcher, CpuLimitIsAppliedAndCanBeLifted) {
@@ -236,7 +238,7 @@ TEST(Launcher, CpuLimitIsAppliedAndCanBeLifted) {
   ASSERT_TRUE(l.wait_ready().ready);
   std::string cg = l.cgroup_path();
   EXPECT_TRUE(l.set_cpu_max(std::nullopt));
-  EXPECT_TRUE(l.set_cpu_max(CpuMax{20000, 100000}));
+  EXPECT_TRUE(l.set_cpu_max(CpuMax{20ms, 100ms}));
   EXPECT_FALSE(l.set_memory_max(1 << 30));  // no memory cgroup was asked for
   l.stop();
   EXPECT_FALSE(test::path_exists(cg));
@@ -290,9 +292,9 @@ TEST(Launcher, MissingProgramThrowsAndLeavesNoCgroup) {
 }
 
 TEST(CpuMax, Parses) {
-  EXPECT_EQ(CpuMax::parse("50ms").quota_us, 50000u);
-  EXPECT_EQ(CpuMax::parse("50ms").period_us, 100000u);
-  EXPECT_EQ(CpuMax::parse("25000/50000").period_us, 50000u);
+  EXPECT_EQ(CpuMax::parse("50ms").quota, 50ms);
+  EXPECT_EQ(CpuMax::parse("50ms").period, 100ms);
+  EXPECT_EQ(CpuMax::parse("25000/50000").period, 50ms);
   EXPECT_THROW(CpuMax::parse("fast"), UserError);
   EXPECT_THROW(CpuMax::parse("50ms/5s"), UserError);
 }

@@ -40,7 +40,7 @@ struct Harness {
 };
 
 TEST(Lifecycle, ReadyByNotifyEndsBoostAndCancelsStartTimeout) {
-  Harness h({.timeout_start = 1 * kS, .boost_until_ready = true});
+  Harness h({.timeout_start = Duration(1 * kS), .boost_until_ready = true});
   h.lc.begin(0);
   EXPECT_EQ(h.act(), std::vector<Action>{{Action::Kind::kStart}});
   h.lc.on_started(0, 100);
@@ -113,7 +113,7 @@ TEST(Lifecycle, MainPidMovesNotifyAccessAndMustBeInTheService) {
 }
 
 TEST(Lifecycle, StartTimeoutStopsTheTreeAndFails) {
-  Harness h({.timeout_start = 1 * kS, .timeout_stop = 2 * kS});
+  Harness h({.timeout_start = Duration(1 * kS), .timeout_stop = Duration(2 * kS)});
   h.lc.begin(0);
   h.act();
   h.lc.on_started(0, 100);
@@ -132,14 +132,14 @@ TEST(Lifecycle, StartTimeoutStopsTheTreeAndFails) {
 }
 
 TEST(Lifecycle, StartTimeoutFailsEvenIfTheServiceExitsCleanly) {
-  Harness h({.timeout_start = 1 * kS});
+  Harness h({.timeout_start = Duration(1 * kS)});
   h.lc.begin(0), h.lc.on_started(0, 100), h.lc.on_tick(1 * kS), h.act();
   h.lc.on_main_exit(1 * kS + 5, exited(0));
   EXPECT_EQ(h.act().back(), (Action{Action::Kind::kFinish, 0, 1}));
 }
 
 TEST(Lifecycle, ExtendTimeoutMovesTheStartDeadlineButNeverShortensIt) {
-  Harness h({.timeout_start = 1 * kS});
+  Harness h({.timeout_start = Duration(1 * kS)});
   h.lc.begin(0), h.lc.on_started(0, 100);
   h.notify(500 * kMs, 100, {{"EXTEND_TIMEOUT_USEC", "100000"}});  // now+0.1 s < 1 s: no change
   EXPECT_EQ(h.lc.next_deadline(), 1 * kS);
@@ -150,7 +150,7 @@ TEST(Lifecycle, ExtendTimeoutMovesTheStartDeadlineButNeverShortensIt) {
 }
 
 TEST(Lifecycle, RuntimeMaxCountsFromReadyNotFromStart) {
-  Harness h({.runtime_max = 1 * kS});
+  Harness h({.runtime_max = Duration(1 * kS)});
   h.lc.begin(0), h.lc.on_started(0, 100);
   h.lc.on_tick(5 * kS);  // slow start: runtime-max is no start-up timeout
   EXPECT_EQ(h.lc.state(), ServiceLifecycle::State::kStarting);
@@ -163,7 +163,7 @@ TEST(Lifecycle, RuntimeMaxCountsFromReadyNotFromStart) {
 }
 
 TEST(Lifecycle, WatchdogAbortsWithoutPingsAndPingsKeepItAlive) {
-  Harness h({.watchdog = 1 * kS});
+  Harness h({.watchdog = Duration(1 * kS)});
   h.lc.begin(0), h.lc.on_started(0, 100), h.act();
   h.notify(100 * kMs, 100, {{"READY", "1"}});
   for (int64_t t = 800 * kMs; t < 5 * kS; t += 800 * kMs) {
@@ -179,7 +179,7 @@ TEST(Lifecycle, WatchdogAbortsWithoutPingsAndPingsKeepItAlive) {
 }
 
 TEST(Lifecycle, WatchdogTriggerAndUsecOverride) {
-  Harness h({.watchdog = 1 * kS});
+  Harness h({.watchdog = Duration(1 * kS)});
   h.lc.begin(0), h.lc.on_started(0, 100), h.act();
   h.notify(1, 100, {{"READY", "1"}, {"WATCHDOG_USEC", "3000000"}});
   EXPECT_EQ(h.lc.next_deadline(), 3 * kS + 1);
@@ -248,7 +248,7 @@ TEST(Lifecycle, UserStopSignalsTheTreeAndMirrorsTheExitWithoutRestart) {
 }
 
 TEST(Lifecycle, LazyStartThenIdleStopWaitsForTheNextConnection) {
-  Harness h({.lazy = true, .idle_stop = 2 * kS});
+  Harness h({.lazy = true, .idle_stop = Duration(2 * kS)});
   h.lc.begin(0);
   EXPECT_TRUE(h.act().empty());
   EXPECT_TRUE(h.lc.waiting_for_connection());
@@ -273,7 +273,7 @@ TEST(Lifecycle, LazyStartThenIdleStopWaitsForTheNextConnection) {
 }
 
 TEST(Lifecycle, ReloadingAndStoppingNotifications) {
-  Harness h({.timeout_stop = 1 * kS});
+  Harness h({.timeout_stop = Duration(1 * kS)});
   h.lc.begin(0), h.lc.on_started(0, 100);
   h.notify(1, 100, {{"RELOADING", "1"}});
   EXPECT_EQ(h.lc.state(), ServiceLifecycle::State::kStarting);

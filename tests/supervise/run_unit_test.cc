@@ -13,7 +13,7 @@ namespace {
 
 using unit::UnitFile;
 
-constexpr int64_t kS = 1'000'000'000;
+constexpr Duration kS = std::chrono::seconds(1);
 
 UnitFile parse(const std::string& text, const std::string& name) {
   UnitFile u;
@@ -64,8 +64,8 @@ TEST(RunUnit, EverySupportedKeyAsSystemdReadsIt) {
   EXPECT_EQ(o.lifecycle.restart, RestartPolicy::kOnFailure);
   EXPECT_EQ(o.lifecycle.restart_delay, kS / 5);
   ASSERT_TRUE(o.launch.limits.cpu_max.has_value());
-  EXPECT_EQ(o.launch.limits.cpu_max->quota_us, 20000u);  // 20% of systemd's 100 ms period
-  EXPECT_EQ(o.launch.limits.cpu_max->period_us, 100000u);
+  EXPECT_EQ(o.launch.limits.cpu_max->quota, std::chrono::milliseconds(20));  // 20% of systemd's 100 ms period
+  EXPECT_EQ(o.launch.limits.cpu_max->period, std::chrono::milliseconds(100));
   EXPECT_EQ(o.launch.limits.memory_high, 256u << 20);
   EXPECT_EQ(o.launch.limits.memory_max, 1u << 30);
   ASSERT_EQ(o.listen.size(), 3u);
