@@ -55,6 +55,18 @@ int listen_on(const std::string& addr) {
 }  // namespace
 
 int main() {
+  // A stop signal is taken by one thread with sigwait (blocked everywhere
+  // else, threads inherit the mask), which waits for the accept loop before
+  // stopping it: httplib's stop() does nothing before the loop runs, so a
+  // SIGTERM that came right after READY=1 used to be lost and only SIGKILL
+  // ended the service. Blocked before the socket listens: a tcp: probe is
+  // ready at listen(), and a stop right after it used to kill the service
+  // with the default action.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   FdServer server;
   server.Get(R"(/users/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
     const std::string& digits = req.matches[1].str();
@@ -82,16 +94,8 @@ int main() {
     }
   }
 
-  // A stop signal is taken by one thread with sigwait (blocked everywhere
-  // else, threads inherit the mask), which waits for the accept loop before
-  // stopping it: httplib's stop() does nothing before the loop runs, so a
-  // SIGTERM that came right after READY=1 used to be lost and only SIGKILL
-  // ended the service.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A stop signal is taken by one thread with sigwait, which waits for the
+  // accept loop before stopping it (see the top of main).
   std::thread([&server, stop_signals] {
     int sig = 0;
     sigwait(&stop_signals, &sig);

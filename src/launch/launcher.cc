@@ -278,8 +278,8 @@ const RunRecord& Launch::wait_ready() {
     int64_t now = monotonic_ns();
     if (s.polled && now >= next_poll) {
       Duration left = std::max(between(now, deadline), Duration(0));
-      if (s.polled->check(tree, std::min<Duration>(left, std::chrono::seconds(1)))) {
-        mark_ready(monotonic_ns());
+      if (auto at = s.polled->check(tree, std::min<Duration>(left, std::chrono::seconds(1)))) {
+        mark_ready(*at);
         break;
       }
       now = monotonic_ns();

@@ -182,16 +182,21 @@ bool PolledProbe::http_ok(Duration max_wait) const {
   return std::memcmp(buf, "HTTP/1.", 7) == 0 && buf[9] == '2';
 }
 
-bool PolledProbe::check(const std::function<std::vector<pid_t>()>& tree, Duration max_wait) {
+std::optional<int64_t> PolledProbe::check(const std::function<std::vector<pid_t>()>& tree, Duration max_wait) {
   switch (spec_.kind) {
     case ProbeKind::kTcp:
     case ProbeKind::kHttp: {
       bool answered = spec_.kind == ProbeKind::kTcp ? tcp_connects(max_wait) : http_ok(max_wait);
+      if (!answered) return std::nullopt;
+      const int64_t at = monotonic_ns();
       // A foreign process that took the port after our check must not make a failed start look ready.
-      return answered && (!local_ || tree_listens_on_port(tree(), spec_.port));
+      if (local_ && !tree_listens_on_port(tree(), spec_.port)) return std::nullopt;
+      return at;
     }
-    case ProbeKind::kListen: return tree_listens(tree());
-    default: return false;
+    case ProbeKind::kListen:
+      if (tree_listens(tree())) return monotonic_ns();
+      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
