@@ -1,6 +1,8 @@
 #include "core/log_capture.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <mutex>
 
@@ -25,6 +27,13 @@ void keep_last_log_line(const char* format, va_list args) {
 std::string last_log_line() {
   std::lock_guard lock(g_mu);
   return g_last;
+}
+
+std::string bpf_failure(const char* step, int err) {
+  std::string reason = std::string("BPF ") + step + ": " + std::strerror(err);
+  if (err == EPERM || err == EACCES) return reason + " (needs root, or CAP_BPF and CAP_PERFMON)";
+  if (std::string last = last_log_line(); !last.empty()) reason += " (libbpf: " + last + ")";
+  return reason;
 }
 
 }  // namespace coldstart

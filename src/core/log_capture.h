@@ -1,5 +1,5 @@
 // The last line a library's log callback printed (libbpf's print callback,
-// used by trace and watch), kept so that a failure is explained in one line
+// used by trace, watch and prewarm record's page tracer), kept so that a failure is explained in one line
 // instead of the library printing its whole log (a verifier dump) on our
 // stderr. One store for the process: the callback is process-wide too.
 #pragma once
@@ -15,5 +15,9 @@ void keep_last_log_line(const char* format, va_list args);
 
 /// The last kept line, "" if none.
 std::string last_log_line();
+
+/// Why loading a BPF program failed, in one line: "BPF STEP: strerror(err)"
+/// and either what privileges it needs (EPERM, EACCES) or libbpf's last line.
+std::string bpf_failure(const char* step, int err);
 
 }  // namespace coldstart

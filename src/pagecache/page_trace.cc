@@ -32,12 +32,7 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
   return 0;
 }
 
-std::string why(const char* step, int err) {
-  std::string reason = std::string("BPF ") + step + ": " + std::strerror(err);
-  if (err == EPERM || err == EACCES) return reason + " (needs root or CAP_BPF + CAP_PERFMON)";
-  if (std::string last = last_log_line(); !last.empty()) reason += " (libbpf: " + last + ")";
-  return reason;
-}
+std::string why(const char* step, int err) { return bpf_failure(step, err); }
 
 PageEvent::Kind kind_of(uint32_t k) {
   switch (k) {

@@ -48,12 +48,7 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
   return 0;
 }
 
-std::string why(const char* step, int err) {
-  std::string reason = std::string("BPF ") + step + ": " + std::strerror(err);
-  if (err == EPERM || err == EACCES) return reason + " (needs root or CAP_BPF + CAP_PERFMON)";
-  if (std::string last = last_log_line(); !last.empty()) reason += " (libbpf: " + last + ")";
-  return reason;
-}
+std::string why(const char* step, int err) { return bpf_failure(step, err); }
 
 WaitCause classify(uint32_t flags) {
   if (flags & CS_OFF_THROTTLED) return WaitCause::kThrottled;

@@ -43,12 +43,7 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
   return 0;
 }
 
-[[noreturn]] void fail(const char* step, int err) {
-  std::string reason = std::string("watch: BPF ") + step + ": " + std::strerror(err);
-  if (err == EPERM || err == EACCES) throw UserError(reason + " (needs root, or CAP_BPF and CAP_PERFMON)");
-  if (std::string last = last_log_line(); !last.empty()) reason += " (libbpf: " + last + ")";
-  throw UserError(reason);
-}
+[[noreturn]] void fail(const char* step, int err) { throw UserError("watch: " + bpf_failure(step, err)); }
 
 std::string bounded_string(const char* p, size_t max) { return std::string(p, strnlen(p, max)); }
 
