@@ -226,10 +226,9 @@ report::BenchRun run_once(Plan& plan, const std::string& mode, const std::option
     }
   }
   launch::RunRecord r = launch::launch_once(plan.launch);
-  auto secs = [](const std::optional<Duration>& d) { return d ? std::optional<double>(to_seconds(*d)) : std::nullopt; };
-  run.mount_s = secs(r.mount_time);
-  run.overlay_mount_s = secs(r.overlay_mount_time);
-  run.exec_to_ready_s = secs(r.exec_to_ready);
+  run.mount_time = r.mount_time;
+  run.overlay_mount_time = r.overlay_mount_time;
+  run.exec_to_ready = r.exec_to_ready;
   run.isolation = r.isolation;
   if (plan.learn_cold_set) {
     // What the wrapper exec'd: evicted before the next runs (a set that only grows).
@@ -238,7 +237,7 @@ report::BenchRun run_once(Plan& plan, const std::string& mode, const std::option
     }
   }
   run.ready = r.ready;
-  run.time_s = to_seconds(r.time_to_ready);
+  run.time_to_ready = r.time_to_ready;
   run.usage = r.usage;
   if (r.exit) {
     if (r.exit->signal != 0) run.exit_signal = r.exit->signal;

@@ -240,7 +240,7 @@ int run_bench_matrix(const MatrixRequest& req) {
     if (load) load->stop();
     report::BenchRun run;
     run.ready = r.ready;
-    run.time_s = to_seconds(r.time_to_ready);
+    run.time_to_ready = r.time_to_ready;
     run.usage = r.usage;
     if (r.exit) {
       if (r.exit->signal != 0) run.exit_signal = r.exit->signal;

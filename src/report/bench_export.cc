@@ -55,10 +55,10 @@ struct ImageMedians {
 std::optional<ImageMedians> image_medians(const BenchCommandResult& c) {
   std::vector<double> m, o, e;
   for (const auto& r : c.runs) {
-    if (!r.ready || !r.mount_s) continue;
-    m.push_back(*r.mount_s);
-    o.push_back(r.overlay_mount_s.value_or(0));
-    e.push_back(r.exec_to_ready_s.value_or(0));
+    if (!r.ready || !r.mount_time) continue;
+    m.push_back(to_seconds(*r.mount_time));
+    o.push_back(to_seconds(r.overlay_mount_time.value_or(Duration(0))));
+    e.push_back(to_seconds(r.exec_to_ready.value_or(Duration(0))));
   }
   if (m.empty()) return std::nullopt;
   auto median = [](std::vector<double> v) {
@@ -78,11 +78,11 @@ json bench_json(const BenchReport& report) {
     json times = json::array(), codes = json::array(), runs = json::array();
     for (const auto& r : c.runs) {
       if (r.ready) {
-        times.push_back(r.time_s);
+        times.push_back(to_seconds(r.time_to_ready));
         codes.push_back(r.exit_code.value_or(0));
       }
       json run = {{"ready", r.ready},
-                  {"time_to_ready", r.ready ? json(r.time_s) : json(nullptr)},
+                  {"time_to_ready", r.ready ? json(to_seconds(r.time_to_ready)) : json(nullptr)},
                   {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
                   {"signal", r.exit_signal},
                   {"user", r.usage.cpu_known ? json(to_seconds(r.usage.user_time)) : json(nullptr)},
@@ -96,9 +96,9 @@ json bench_json(const BenchReport& report) {
                   {"throttled_periods", r.usage.throttled_periods},
                   {"throttled_time", to_seconds(r.usage.throttled_time)}};
       if (!r.failure.empty()) run["failure"] = r.failure;
-      if (r.mount_s) run["mount_time"] = *r.mount_s;
-      if (r.overlay_mount_s) run["overlay_mount_time"] = *r.overlay_mount_s;
-      if (r.exec_to_ready_s) run["exec_to_ready"] = *r.exec_to_ready_s;
+      if (r.mount_time) run["mount_time"] = to_seconds(*r.mount_time);
+      if (r.overlay_mount_time) run["overlay_mount_time"] = to_seconds(*r.overlay_mount_time);
+      if (r.exec_to_ready) run["exec_to_ready"] = to_seconds(*r.exec_to_ready);
       if (r.file_pages > 0) {
         run["resident_before_pages"] = r.residency_known ? json(r.resident_before_pages) : json(nullptr);
         run["resident_at_start_pages"] = r.residency_known ? json(r.resident_at_start_pages) : json(nullptr);
@@ -177,7 +177,7 @@ std::string bench_csv(const BenchReport& report) {
     for (size_t i = 0; i < c.runs.size(); ++i) {
       const BenchRun& r = c.runs[i];
       out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6f},{},{},{},{}\n", quote(c.command),
-                         c.mode, quote(c.ready), i + 1, r.ready ? 1 : 0, r.ready ? fmt::format("{:.9f}", r.time_s) : "",
+                         c.mode, quote(c.ready), i + 1, r.ready ? 1 : 0, r.ready ? fmt::format("{:.9f}", to_seconds(r.time_to_ready)) : "",
                          r.exit_code ? std::to_string(*r.exit_code) : "", r.exit_signal,
                          r.usage.cpu_known ? fmt::format("{:.6f}", to_seconds(r.usage.user_time)) : "",
                          r.usage.cpu_known ? fmt::format("{:.6f}", to_seconds(r.usage.system_time)) : "",

@@ -31,7 +31,7 @@ double median_sorted_copy(std::vector<double> v) {
 std::vector<double> BenchCommandResult::ready_times() const {
   std::vector<double> t;
   for (const auto& r : runs) {
-    if (r.ready) t.push_back(r.time_s);
+    if (r.ready) t.push_back(to_seconds(r.time_to_ready));
   }
   return t;
 }
@@ -42,7 +42,7 @@ RunStats compute_stats(std::span<const BenchRun> runs) {
   size_t cpu_runs = 0;
   for (const auto& r : runs) {
     if (!r.ready) continue;
-    t.push_back(r.time_s);
+    t.push_back(to_seconds(r.time_to_ready));
     if (!r.usage.cpu_known) continue;
     s.user_mean += to_seconds(r.usage.user_time);
     s.system_mean += to_seconds(r.usage.system_time);

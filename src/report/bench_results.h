@@ -19,7 +19,7 @@ namespace coldstart::report {
 /// One run of one command.
 struct BenchRun {
   bool ready = false;
-  double time_s = 0;  ///< time to ready (valid when ready)
+  Duration time_to_ready{};  ///< valid when ready
   std::optional<int> exit_code;
   int exit_signal = 0;
   std::string failure;
@@ -30,8 +30,8 @@ struct BenchRun {
   uint64_t resident_at_start_pages = 0;
   uint64_t file_pages = 0;
   /// --image: entering the image (namespace + overlayfs + pivot, inside
-  /// time_s), the overlayfs mount alone, and execve to ready.
-  std::optional<double> mount_s, overlay_mount_s, exec_to_ready_s;
+  /// time_to_ready), the overlayfs mount alone, and execve to ready.
+  std::optional<Duration> mount_time, overlay_mount_time, exec_to_ready;
   bool residency_known = true;  ///< false: mincore could not see the files (unprivileged)
   std::string isolation;        ///< the launch's containment (RunRecord::isolation)
 };

@@ -85,7 +85,7 @@ void finish_matrix(MatrixReport& report) {
     for (size_t i = 0; i < c.runs.size(); ++i) {
       const BenchRun& r = c.runs[i];
       if (!r.ready) continue;
-      times.push_back(r.time_s);
+      times.push_back(to_seconds(r.time_to_ready));
       throttled.push_back(to_seconds(r.usage.throttled_time));
       if (i < c.attach_s.size()) attach.push_back(c.attach_s[i]);
       if (i < c.gc.size()) {
@@ -170,9 +170,9 @@ nlohmann::json matrix_json(const MatrixReport& r) {
     json times = json::array(), codes = json::array(), runs = json::array();
     for (size_t i = 0; i < c.runs.size(); ++i) {
       const BenchRun& run = c.runs[i];
-      if (run.ready) times.push_back(run.time_s);
+      if (run.ready) times.push_back(to_seconds(run.time_to_ready));
       codes.push_back(run.exit_code.value_or(run.exit_signal ? 128 + run.exit_signal : 0));
-      json one = {{"ready", run.ready}, {"time_to_ready", run.time_s}, {"user", to_seconds(run.usage.user_time)},
+      json one = {{"ready", run.ready}, {"time_to_ready", to_seconds(run.time_to_ready)}, {"user", to_seconds(run.usage.user_time)},
                   {"system", to_seconds(run.usage.system_time)}, {"throttled_time", to_seconds(run.usage.throttled_time)},
                   {"throttled_periods", run.usage.throttled_periods}};
       if (i < c.attach_s.size()) one["attach_time"] = c.attach_s[i];

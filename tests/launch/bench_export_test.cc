@@ -22,7 +22,7 @@ BenchCommandResult command(const std::string& name, std::vector<double> times) {
   for (double t : times) {
     BenchRun r;
     r.ready = true;
-    r.time_s = t;
+    r.time_to_ready = seconds(t);
     c.runs.push_back(r);
   }
   return c;
