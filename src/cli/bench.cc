@@ -226,25 +226,14 @@ report::BenchRun run_once(Plan& plan, const std::string& mode, const std::option
     }
   }
   launch::RunRecord r = launch::launch_once(plan.launch);
-  run.mount_time = r.mount_time;
-  run.overlay_mount_time = r.overlay_mount_time;
-  run.exec_to_ready = r.exec_to_ready;
-  run.isolation = r.isolation;
+  run = report::bench_run_of(r, std::move(run));
   if (plan.learn_cold_set) {
     // What the wrapper exec'd: evicted before the next runs (a set that only grows).
     for (auto& f : r.mapped_files) {
       if (std::find(plan.evict.begin(), plan.evict.end(), f) == plan.evict.end()) plan.evict.push_back(std::move(f));
     }
   }
-  run.ready = r.ready;
-  run.time_to_ready = r.time_to_ready;
-  run.usage = r.usage;
-  if (r.exit) {
-    if (r.exit->signal != 0) run.exit_signal = r.exit->signal;
-    else run.exit_code = r.exit->code;
-  }
   if (!r.ready) {
-    run.failure = r.failure;
     if (std::string tails = launch::output_tails(r); !tails.empty()) {
       tails.pop_back();  // the final newline: the printer adds its own
       run.failure += "\n" + tails;

@@ -238,15 +238,7 @@ int run_bench_matrix(const MatrixRequest& req) {
     if (req.contend > 0) load.emplace(req.contend);
     launch::RunRecord r = launch::launch_once(plans[i].launch);
     if (load) load->stop();
-    report::BenchRun run;
-    run.ready = r.ready;
-    run.time_to_ready = r.time_to_ready;
-    run.usage = r.usage;
-    if (r.exit) {
-      if (r.exit->signal != 0) run.exit_signal = r.exit->signal;
-      else run.exit_code = r.exit->code;
-    }
-    if (!r.ready) run.failure = r.failure;
+    report::BenchRun run = report::bench_run_of(r);
     bool ok = r.ready;
     if (!ok && !req.ignore_failure) {
       std::fprintf(stderr, "coldstart: bench: a %srun of cell '%s' failed: %s\n", measured ? "" : "warm-up ",

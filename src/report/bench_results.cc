@@ -28,6 +28,22 @@ double median_sorted_copy(std::vector<double> v) {
 
 }  // namespace
 
+BenchRun bench_run_of(const launch::RunRecord& r, BenchRun run) {
+  run.ready = r.ready;
+  run.time_to_ready = r.time_to_ready;
+  run.usage = r.usage;
+  if (r.exit) {
+    if (r.exit->signal != 0) run.exit_signal = r.exit->signal;
+    else run.exit_code = r.exit->code;
+  }
+  if (!r.ready) run.failure = r.failure;
+  run.mount_time = r.mount_time;
+  run.overlay_mount_time = r.overlay_mount_time;
+  run.exec_to_ready = r.exec_to_ready;
+  run.isolation = r.isolation;
+  return run;
+}
+
 std::vector<double> BenchCommandResult::ready_times() const {
   std::vector<double> t;
   for (const auto& r : runs) {

@@ -36,6 +36,12 @@ struct BenchRun {
   std::string isolation;        ///< the launch's containment (RunRecord::isolation)
 };
 
+/// The launcher's record of one launch as bench keeps it: readiness, time,
+/// resources, how it ended, the image timings and the containment, written
+/// into `run`, whose residency fields (bench's own, measured before the
+/// launch) are kept.
+BenchRun bench_run_of(const launch::RunRecord& r, BenchRun run = {});
+
 /// Statistics over the ready runs of one command (seconds).
 struct RunStats {
   size_t count = 0;
