@@ -8,10 +8,7 @@
 // printing median wall time and median CPU time (user+sys from wait4, robust
 // when the machine is loaded) with ratios to coldstart. The generated files
 // are removed on exit, also when a step fails.
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,40 +20,16 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "quiet_child.h"
 #include "elf/inspect.h"
-
-extern char** environ;
 
 namespace {
 
-struct Sample {
-  double wall = 0;
-  double cpu = 0;
-};
+using coldstart::bench::median;
+using coldstart::bench::Sample;
 
-// Runs argv with stdout/stderr on /dev/null; wall and child CPU seconds.
 Sample run(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  int64_t t0 = coldstart::monotonic_ns();
-  pid_t pid;
-  if (posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ) != 0)
-    throw coldstart::UserError("cannot run " + argv[0]);
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  rusage ru{};
-  while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
-  }
-  Sample s;
-  s.wall = coldstart::ns_to_s(coldstart::monotonic_ns() - t0);
-  s.cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw coldstart::UserError(argv[0] + " failed");
-  return s;
+  return coldstart::bench::run_quiet(argv, argv[0] + " failed");
 }
 
 Sample in_process(const std::string& path, const coldstart::elf::LoaderEnv& env) {
@@ -67,15 +40,10 @@ Sample in_process(const std::string& path, const coldstart::elf::LoaderEnv& env)
   Sample s;
   s.wall = coldstart::ns_to_s(coldstart::monotonic_ns() - t0);
   getrusage(RUSAGE_SELF, &b);
-  auto sec = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  s.cpu = sec(b.ru_utime) - sec(a.ru_utime) + sec(b.ru_stime) - sec(a.ru_stime);
+  using coldstart::bench::timeval_s;
+  s.cpu = timeval_s(b.ru_utime) - timeval_s(a.ru_utime) + timeval_s(b.ru_stime) - timeval_s(a.ru_stime);
   if (report.census.relocations.total() == 0) throw coldstart::UserError("inspect found no relocations");
   return s;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 /// Removes the scratch directory whatever happens.

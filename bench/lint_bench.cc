@@ -10,14 +10,10 @@
 // that ratio near 1 (the quadratic document split this replaced gave ~10 at
 // 10 MiB). Every run must exit 0 (the inputs are clean). The generated files
 // are removed on exit, also when a step fails.
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,45 +23,15 @@
 
 #include "core/clock.h"
 #include "core/error.h"
-
-extern char** environ;
+#include "quiet_child.h"
 
 namespace {
 
-struct Sample {
-  double wall = 0;
-  double cpu = 0;
-};
+using coldstart::bench::median;
+using coldstart::bench::Sample;
 
-// Runs argv with stdout/stderr on /dev/null; wall and child CPU seconds.
 Sample run(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  int64_t t0 = coldstart::monotonic_ns();
-  pid_t pid;
-  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw coldstart::UserError("cannot run " + argv[0]);
-  int status = 0;
-  rusage ru{};
-  while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
-  }
-  Sample s;
-  s.wall = coldstart::ns_to_s(coldstart::monotonic_ns() - t0);
-  s.cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw coldstart::UserError(argv[0] + " " + argv[1] + " " + argv.back() + " did not exit 0");
-  return s;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+  return coldstart::bench::run_quiet(argv, argv[0] + " " + argv[1] + " " + argv.back() + " did not exit 0");
 }
 
 /// A clean manifest of `mib` MiB: a ConfigMap blob, then Helm-style documents.
