@@ -16,24 +16,14 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "image/archive_handle.h"
 #include "image/digest.h"
 
 namespace coldstart::image {
 namespace {
 
-// libarchive's error text; it may be null (e.g. an empty input).
-std::string archive_error(archive* a) {
-  const char* e = archive_error_string(a);
-  return e != nullptr ? e : "unknown error";
-}
-
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
-
-ArchivePtr open_archive(const std::string& path) {
-  ArchivePtr a(archive_read_new());
+ArchiveReader open_archive(const std::string& path) {
+  ArchiveReader a(archive_read_new());
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
@@ -88,7 +78,7 @@ ImageSource ImageSource::open(const std::string& path) {
     return s;
   }
   s.archive_ = true;
-  ArchivePtr a = open_archive(path);
+  ArchiveReader a = open_archive(path);
   each_entry(a.get(), path, [&](const std::string& name, archive_entry* e) {
     s.entries_[name] = static_cast<uint64_t>(archive_entry_size(e));
     return false;
@@ -115,7 +105,7 @@ std::string ImageSource::read(const std::string& name, uint64_t max) const {
   }
   if (entries_.at(name) > max) throw UserError(path_ + ": " + name + " is too big for a JSON document");
   std::string out;
-  ArchivePtr a = open_archive(path_);
+  ArchiveReader a = open_archive(path_);
   bool found = false;
   each_entry(a.get(), path_, [&](const std::string& n, archive_entry*) {
     if (n != name) return false;
@@ -159,7 +149,7 @@ std::string ImageSource::copy_to(const std::string& name, int fd) const {
     }
     return hash.digest();
   }
-  ArchivePtr a = open_archive(path_);
+  ArchiveReader a = open_archive(path_);
   bool found = false;
   each_entry(a.get(), path_, [&](const std::string& n, archive_entry*) {
     if (n != name) return false;

@@ -34,25 +34,13 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/strings.h"
+#include "image/archive_handle.h"
 #include "image/digest.h"
 #include "image/image.h"
 #include "image/tree.h"
 
 namespace coldstart::image {
 namespace {
-
-// libarchive's error text; it may be null (e.g. an empty input).
-std::string archive_error(archive* a) {
-  const char* e = archive_error_string(a);
-  return e != nullptr ? e : "unknown error";
-}
-
-struct ReadFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-struct WriteFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
 
 void mkdirs(const std::string& path, mode_t mode) {
   if (path.empty()) return;
@@ -93,7 +81,7 @@ class Chdir {
 };
 
 std::string uncompressed_digest(const std::string& file, const std::string& what) {
-  std::unique_ptr<archive, ReadFree> a(archive_read_new());
+  ArchiveReader a(archive_read_new());
   archive_read_support_filter_all(a.get());
   archive_read_support_format_raw(a.get());
   if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) {
@@ -150,14 +138,14 @@ void make_opaque(const std::string& dir, const std::string& what) {
 
 // Step 2 and 3 (runs with the working directory in the layer's directory).
 LayerStats extract(const std::string& blob_file, const std::string& what) {
-  std::unique_ptr<archive, ReadFree> in(archive_read_new());
+  ArchiveReader in(archive_read_new());
   archive_read_support_filter_all(in.get());
   archive_read_support_format_tar(in.get());
   archive_read_support_format_gnutar(in.get());
   if (archive_read_open_filename(in.get(), blob_file.c_str(), 1 << 16) != ARCHIVE_OK) {
     throw UserError(what + ": not a tar: " + archive_error(in.get()));
   }
-  std::unique_ptr<archive, WriteFree> out(archive_write_disk_new());
+  ArchiveWriter out(archive_write_disk_new());
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
                                                 ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
