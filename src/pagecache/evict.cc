@@ -46,6 +46,23 @@ EvictOutcome evict_opened(Result<OpenedFile>& file, const std::string& path) {
   return out;
 }
 
+// Calls fn(path, opened) once per distinct path and once per file: one file,
+// one count: /lib/x86_64-linux-gnu/libc.so.6 (from the ELF's resolution) and
+// /usr/lib/x86_64-linux-gnu/libc.so.6 (from a manifest) are the same inode
+// where /lib is a symlink to usr/lib. A path that cannot be opened is passed
+// on (once) with its error.
+template <typename Fn>
+void for_each_distinct_file(std::span<const std::string> paths, Fn fn) {
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  std::set<std::string> named;
+  for (const std::string& path : paths) {
+    if (!named.insert(path).second) continue;
+    auto file = open_regular(path);
+    if (file && !seen.insert({file->identity.device, file->identity.inode}).second) continue;
+    fn(path, file);
+  }
+}
+
 }  // namespace
 
 EvictOutcome evict_file(const std::string& path) {
@@ -55,32 +72,20 @@ EvictOutcome evict_file(const std::string& path) {
 
 FilesResidency files_residency(std::span<const std::string> paths) {
   FilesResidency out;
-  std::set<std::pair<uint64_t, uint64_t>> seen;
-  std::set<std::string> named;  // and a path that cannot be opened is reported once
-  for (const std::string& path : paths) {
-    if (!named.insert(path).second) continue;
-    auto file = open_regular(path);
-    if (!file || !seen.insert({file->identity.device, file->identity.inode}).second) continue;
+  for_each_distinct_file(paths, [&](const std::string& path, Result<OpenedFile>& file) {
+    if (!file) return;
     auto r = residency(*file, path);
-    if (!r) continue;
+    if (!r) return;
     out.total_pages += r->total_pages;
     out.resident_pages += r->resident_pages;
     out.known = out.known && r->exact;
-  }
+  });
   return out;
 }
 
 EvictReport evict_files(std::span<const std::string> paths) {
   EvictReport report;
-  // One file, one count: /lib/x86_64-linux-gnu/libc.so.6 (from the ELF's
-  // resolution) and /usr/lib/x86_64-linux-gnu/libc.so.6 (from a manifest) are
-  // the same inode where /lib is a symlink to usr/lib.
-  std::set<std::pair<uint64_t, uint64_t>> seen;
-  std::set<std::string> named;  // and a path that cannot be opened is reported once
-  for (const std::string& path : paths) {
-    if (!named.insert(path).second) continue;
-    auto file = open_regular(path);
-    if (file && !seen.insert({file->identity.device, file->identity.inode}).second) continue;
+  for_each_distinct_file(paths, [&](const std::string& path, Result<OpenedFile>& file) {
     EvictOutcome o = evict_opened(file, path);
     report.total_pages += o.total_pages;
     report.resident_before += o.resident_before;
@@ -88,7 +93,7 @@ EvictReport evict_files(std::span<const std::string> paths) {
     report.residency_known = report.residency_known && o.residency_known;
     if (!o.ok()) ++report.failed;
     report.files.push_back(std::move(o));
-  }
+  });
   return report;
 }
 
