@@ -32,6 +32,7 @@
 #include <set>
 #include <thread>
 
+#include "core/bpf_mappings.h"
 #include "core/log_capture.h"
 #include "trace.skel.h"
 #include "trace/bpf/trace_events.h"
@@ -114,6 +115,7 @@ class BpfTracer final : public Tracer {
 
     rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfTracer::on_record, this, nullptr);
     if (rb_ == nullptr) throw BackendUnavailable(why("ring buffer", errno));
+    keep_bpf_maps_out_of_forks();  // the paused child is a fork of us (core/bpf_mappings.h)
   }
 
   void follow(pid_t pid, uint64_t cgroup_id) override {
