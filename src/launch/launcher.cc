@@ -100,6 +100,7 @@ struct Launch::State {
   RunRecord record;
   bool waited = false;
   bool stopped = false;
+  bool paused = false;  // spawned paused: resume() takes t0
   // Inside an image: the rootfs entry, then the caller's hook.
   ChildHook user_hook = nullptr;
   void* user_hook_arg = nullptr;
@@ -121,7 +122,9 @@ void Launch::State::spawn_child() {
   so.own_pid_env_indexes = std::move(env.own_pid_indexes);
   so.cwd = options.cwd;
   for (const auto& l : options.listen_fds) so.pass_fds.push_back(l.fd);
-  so.paused = options.paused;
+  // The caller may follow the tree from here on without a pause (see unpause_at_spawn).
+  paused = options.paused && !(options.unpause_at_spawn && options.unpause_at_spawn(tree.cgroup_id()));
+  so.paused = paused;
   so.hook = options.child_hook;
   so.hook_arg = options.child_hook_arg;
   so.credentials = options.credentials;
@@ -140,7 +143,7 @@ void Launch::State::spawn_child() {
   }
   output.prepare_spawn(so);
   tree.prepare_spawn(so);
-  if (!options.paused) so.t0_ns = &record.t0_ns;
+  if (!paused) so.t0_ns = &record.t0_ns;
   so.attach_in_window = options.attach_in_window;
   so.attach_ns = &attach_ns;
   try {
@@ -232,6 +235,8 @@ ChildProcess& Launch::process() { return s_->child; }
 const RunRecord& Launch::record() const { return s_->record; }
 
 void Launch::resume() {
+  if (!s_->paused) return;
+  s_->paused = false;
   s_->record.t0_ns = monotonic_ns();
   s_->child.resume();
 }
@@ -416,7 +421,7 @@ Result<void> Launch::set_memory_max(std::optional<uint64_t> bytes) { return s_->
 
 RunRecord launch_once(const LaunchOptions& options) {
   Launch launch(options);
-  if (options.paused) launch.resume();
+  launch.resume();
   launch.wait_ready();
   return launch.stop();
 }

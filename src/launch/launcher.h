@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,6 +101,15 @@ struct LaunchOptions {
   Limits limits;
   std::vector<ListenFd> listen_fds;
   bool paused = false;  ///< the child exists but waits before exec until resume()
+  /// With `paused`: called once the containment exists, just before the
+  /// clone, with the v2 cgroup id (0 without one). Returning true starts the
+  /// child unpaused after all, because the caller can follow the tree by its
+  /// cgroup from this moment on (the BPF tracer): the launch then takes the
+  /// fast clone, its t0 is taken right before clone3 as for any unpaused
+  /// start, and resume() does nothing. A paused child is a fork of us whose
+  /// exec has to tear down a copy of our whole address space inside the
+  /// timed window; the fast clone's child shares ours until it execs.
+  std::function<bool(uint64_t cgroup_id)> unpause_at_spawn;
   ChildHook child_hook = nullptr;
   void* child_hook_arg = nullptr;
   /// Run the target as another user (run --unit's User=/Group=); the cgroup,
@@ -191,7 +201,7 @@ class Launch {
   int64_t t0_ns() const;
 
   /// Paused start: takes t0 and lets the child exec. Throws UserError if the
-  /// exec failed.
+  /// exec failed. Nothing to do for a start that was not paused.
   void resume();
 
   /// Observes the probe until ready, early exit, timeout or an interrupt

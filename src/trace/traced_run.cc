@@ -44,6 +44,7 @@ std::unique_ptr<Tracer> choose_backend(const std::string& name, const TraceTarge
 
 TracedRun traced_run(Tracer& tracer, launch::LaunchOptions options) {
   options.paused = true;
+  options.unpause_at_spawn = [&tracer](uint64_t cgroup_id) { return tracer.follow_from_spawn(cgroup_id); };
   options.child_hook = run_hook;
   options.child_hook_arg = &tracer;
   launch::Launch l(options);
@@ -52,7 +53,7 @@ TracedRun traced_run(Tracer& tracer, launch::LaunchOptions options) {
   } catch (const BackendUnavailable& e) {
     throw UserError(std::string(tracer.backend()) + " backend: " + e.what());
   }
-  l.resume();
+  l.resume();  // nothing to do when followed from the spawn
   TracedRun run;
   run.at_ready = l.wait_ready();
   const launch::RunRecord& r = run.at_ready;

@@ -1,8 +1,13 @@
 // The tracer backends behind one interface. The command (cli/trace.cc) drives
 // a launch through the shared launcher and calls the tracer at each step:
 //   prepare(target)      before spawning: load and attach what needs no pid
+//   follow_from_spawn(cgroup)
+//                        the launch's v2 cgroup exists, the child does not yet:
+//                        a backend that can follow the tree by its cgroup
+//                        alone starts here, and the child is spawned unpaused
 //   child_pre_exec()     in the forked child, just before execve
-//   follow(pid, cgroup)  the child exists, paused before exec: start watching it
+//   follow(pid, cgroup)  the child exists (paused before exec, unless followed
+//                        from the spawn): start watching it
 //   finish(...)          readiness seen (or the target ended): stop, detach,
 //                        return the TraceLog
 #pragma once
@@ -67,14 +72,20 @@ class Tracer {
   virtual std::string_view backend() const = 0;
   /// Throws BackendUnavailable when this backend cannot run here.
   virtual void prepare(const TraceTarget& target) = 0;
+  /// The launch's v2 cgroup `cgroup_id` exists and its first task is about to
+  /// be cloned into it. Returns true when this backend watches the tree
+  /// from here on by that cgroup alone, so the child need not wait for
+  /// follow() (the launcher then spawns it unpaused, t0 before clone3).
+  virtual bool follow_from_spawn(uint64_t /*cgroup_id*/) { return false; }
   /// Runs in the forked child before execve; async-signal-safe only. Returns
   /// an errno value (0 on success) that the launcher reports as a spawn failure.
   virtual int child_pre_exec() noexcept { return 0; }
-  /// `pid` is the paused child, not yet resumed; `cgroup_id` the v2 cgroup
+  /// `pid` is the paused child, not yet resumed (or, after follow_from_spawn
+  /// returned true, the child that may have exec'd already); `cgroup_id` the v2 cgroup
   /// that holds its tree (the launcher's), or 0 when there is none.
   virtual void follow(pid_t pid, uint64_t cgroup_id) = 0;
   /// Stops tracing and detaches. `t0_ns` is the launch's start instant (the
-  /// resume of the paused child), `end_ns` the end of the window, `ready_ns`
+  /// resume of the paused child, or right before clone3), `end_ns` the end of the window, `ready_ns`
   /// set when readiness was observed; `outcome` is "ready" or why not.
   virtual TraceLog finish(int64_t t0_ns, int64_t end_ns, std::optional<int64_t> ready_ns,
                           const std::string& outcome) = 0;

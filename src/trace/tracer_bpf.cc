@@ -118,23 +118,31 @@ class BpfTracer final : public Tracer {
     keep_bpf_maps_out_of_forks();  // the paused child is a fork of us (core/bpf_mappings.h)
   }
 
-  void follow(pid_t pid, uint64_t cgroup_id) override {
-    log_.root_pid = pid;
-    skel_->bss->root_tgid = static_cast<uint32_t>(pid);
-    // In the kernel, the cgroup test (one helper call) comes before any map
-    // lookup; the tgid map is the fallback without a cgroup.
+  // With a v2 cgroup the programs need nothing else: the root is the
+  // first task to exec in it (trace.bpf.c's on_exec sets root_tgid).
+  bool follow_from_spawn(uint64_t cgroup_id) override {
+    if (cgroup_id == 0) return false;
+    skel_->bss->root_tgid = 0;
     skel_->bss->target_cgid = cgroup_id;
     skel_->bss->cur_phase = 0;
+    followed_from_spawn_ = true;  // the ring buffer holds the records until follow() drains it
+    return true;
+  }
+
+  void follow(pid_t pid, uint64_t cgroup_id) override {
+    log_.root_pid = pid;
     uint32_t key = static_cast<uint32_t>(pid);
     uint8_t one = 1;
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.tracked), &key, &one, BPF_ANY) != 0)
       throw BackendUnavailable(why("tracked map", errno));
-    drainer_ = std::thread([this] {
-      while (!stop_.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        ring_buffer__consume(rb_);
-      }
-    });
+    if (!followed_from_spawn_) {
+      skel_->bss->root_tgid = static_cast<uint32_t>(pid);
+      // In the kernel, the cgroup test (one helper call) comes before any map
+      // lookup; the tgid map is the fallback without a cgroup.
+      skel_->bss->target_cgid = cgroup_id;
+      skel_->bss->cur_phase = 0;
+    }  // else the kernel side runs already, and the root may have exec'd
+    start_draining();
   }
 
   TraceLog finish(int64_t t0_ns, int64_t end_ns, std::optional<int64_t> ready_ns,
@@ -177,6 +185,15 @@ class BpfTracer final : public Tracer {
   }
 
  private:
+  void start_draining() {
+    drainer_ = std::thread([this] {
+      while (!stop_.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ring_buffer__consume(rb_);
+      }
+    });
+  }
+
   // The threads of the tree still off the CPU at `end_ns` (Go's idle threads
   // parked in futex, a worker waiting for work): their interval is written
   // only when they are back on a CPU, so without this they would count as
@@ -315,6 +332,7 @@ class BpfTracer final : public Tracer {
   std::atomic<bool> stop_{false};
   TraceLog log_;
   bool gc_probes_ = false;
+  bool followed_from_spawn_ = false;
   std::vector<GcProbeHit> gc_hits_;
 };
 

@@ -1,6 +1,6 @@
 // trace's Go GC view on the go-startup-cache fixture: for the same start the
 // bpf backend's uprobes and the runtime's own gctrace must count the same
-// cycles and (within 10%) the same stop-the-world time; the ptrace backend
+// cycles and (within 10% + 50 µs) the same stop-the-world time; the ptrace backend
 // shows the cycles from gctrace. A stripped build (no .symtab) gets its
 // uprobe addresses from the Go function table (.gopclntab) and must agree
 // the same way.
@@ -37,7 +37,10 @@ TEST_P(TraceGcBuilds, UprobesAndGctraceAgreeOnTheSameStart) {
   EXPECT_EQ(probes["cycles"], gctrace["cycles"]);
   double a = probes["stw_total_s"], b = gctrace["stw_total_s"];
   ASSERT_GT(b, 0);
-  EXPECT_LT(std::fabs(a - b) / b, 0.10) << "uprobes " << a << " s, gctrace " << b << " s";
+  // 10% and 50 µs: under ctest -j2 one preemption inside a stop-the-world
+  // moves one of the two clocks by tens of µs (seen: 12% of 0.5 ms); a probe
+  // on the wrong function is off by far more, or finds no cycle at all.
+  EXPECT_LT(std::fabs(a - b), 0.10 * b + 50e-6) << "uprobes " << a << " s, gctrace " << b << " s";
 }
 
 INSTANTIATE_TEST_SUITE_P(TraceGc, TraceGcBuilds, ::testing::Values("go-startup-cache", "go-startup-cache-stripped"),

@@ -180,6 +180,39 @@ TEST(Launcher, PausedStartExposesPidAndCgroupBeforeExec) {
   EXPECT_TRUE(l.wait_ready().ready);
 }
 
+// trace's bpf backend follows the tree by its cgroup from the spawn on: the
+// launcher asks it once the cgroup exists, and a "yes" takes the fast clone
+// with t0 before clone3 instead of a paused fork; a "no" (or no cgroup) keeps
+// the pause.
+TEST(Launcher, UnpauseAtSpawnSeesTheCgroupAndSkipsThePause) {
+  for (bool unpause : {true, false}) {
+    LaunchOptions o = fixture_options({"notify", "1"}, "notify");
+    o.paused = true;
+    uint64_t seen = 0;
+    int calls = 0;
+    o.unpause_at_spawn = [&](uint64_t cgroup_id) {
+      seen = cgroup_id;
+      ++calls;
+      return unpause;
+    };
+    Launch l(o);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(seen, l.cgroup_id());
+    if (unpause) {
+      EXPECT_GT(l.t0_ns(), 0);  // taken before clone3
+      EXPECT_TRUE(l.wait_ready().ready);  // no resume() needed
+      int64_t t0 = l.t0_ns();
+      l.resume();  // does nothing now
+      EXPECT_EQ(l.t0_ns(), t0);
+    } else {
+      EXPECT_EQ(l.t0_ns(), 0);
+      l.resume();
+      EXPECT_GT(l.t0_ns(), 0);
+      EXPECT_TRUE(l.wait_ready().ready);
+    }
+  }
+}
+
 TEST(Launcher, ProcessGroupFallbackStopsTheTree) {
   LaunchOptions o = fixture_options({"stubborn"}, "notify");
   o.isolation = Isolation::kProcessGroup;

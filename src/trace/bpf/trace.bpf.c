@@ -3,7 +3,7 @@
  *
  * Filtering: every program runs for every task on the machine, so the first
  * test is the cheapest one. With a launch cgroup (the launcher's v2 cgroup,
- * `target_cgid`, set by user space before the root runs) that is one helper
+ * `target_cgid`, set by user space before the root is spawned) that is one helper
  * call and a compare: bpf_get_current_cgroup_id() for the current task, the
  * task's css_set for another (sched_switch's next, a woken task); no map
  * lookup for a task outside it. Without one (the process-group fallback,
@@ -488,6 +488,10 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
     st->execed = 1;  /* summary detail: count this execve in the phase it began in */
     st->sys_phase = cur_phase;
   }
+  /* Followed from the spawn (the root was never paused, user space learns
+   * its pid only after this exec): the first exec in the fresh cgroup is
+   * the root's, nothing else has run there. */
+  if (root_tgid == 0) root_tgid = tgid;
   if (tgid == root_tgid && cur_phase == 0) cur_phase = 1;
   struct cs_path_event* e = reserve_path(CS_EV_EXEC, p->pid, tgid);
   if (!e) return 0;
