@@ -14,6 +14,16 @@
 #include "core/unique_fd.h"
 
 namespace coldstart::launch {
+namespace {
+
+// NLMSG_OK without its int/unsigned comparison (a -Wsign-compare warning
+// under clang): the header and its claimed length lie within `len` bytes.
+bool message_fits(const nlmsghdr* h, int len) {
+  return len >= static_cast<int>(sizeof(nlmsghdr)) && h->nlmsg_len >= sizeof(nlmsghdr) &&
+         h->nlmsg_len <= static_cast<unsigned>(len);
+}
+
+}  // namespace
 
 void sock_diag_dump(const void* req, size_t req_len, const std::function<void(const nlmsghdr*)>& on_msg) {
   UniqueFd nl(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
@@ -38,7 +48,7 @@ void sock_diag_dump(const void* req, size_t req_len, const std::function<void(co
     }
     if (n == 0) return;
     int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); message_fits(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == NLMSG_DONE) return;
       if (h->nlmsg_type == NLMSG_ERROR) {
         int err = 0;
