@@ -13,6 +13,8 @@
 //     pages this start faulted, not what the disk's readahead brought along.
 //     Files only open via an fd, or opened and closed during the start, are
 //     recorded by residency (they were evicted).
+// --runs N repeats step 2 and keeps the union; --fill-gaps then fills the
+// small gaps between its ranges (record_union.h fill_small_gaps says why).
 // When the tree is gone at the ready instant (--ready exit), there are no page
 // tables to read and the record falls back to residency of the evicted
 // candidates, which over-records by the readahead (the manifest says so in
