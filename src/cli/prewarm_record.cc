@@ -13,6 +13,8 @@
 //     pages this start faulted, not what the disk's readahead brought along.
 //     Files only open via an fd, or opened and closed during the start, are
 //     recorded by residency (they were evicted).
+// --runs N repeats step 2 and keeps the union; --fill-gaps then fills the
+// small gaps between its ranges (record_union.h fill_small_gaps says why).
 // When the tree is gone at the ready instant (--ready exit), there are no page
 // tables to read and the record falls back to residency of the evicted
 // candidates, which over-records by the readahead (the manifest says so in
@@ -54,6 +56,7 @@ struct RecordArgs {
   LaunchFlags launch;  // --ready (default exit), --ready-timeout, --env, --cwd, --cpu-max, --memory-*
   std::string output;
   int runs = 3;
+  int64_t fill_gaps = 64;  // pages; see record_union.h fill_small_gaps
   std::vector<std::string> command;
   std::string image;
 };
@@ -230,6 +233,8 @@ int run_record(const RecordArgs& a) {
   if (a.command.empty()) throw UserError("prewarm record: no command given after --");
   if (a.output.empty()) throw UserError("prewarm record: -o MANIFEST is required");
   if (a.runs < 1 || a.runs > 100) throw UserError(fmt::format("bad --runs '{}': between 1 and 100", a.runs));
+  if (a.fill_gaps < 0 || a.fill_gaps > (1 << 20))
+    throw UserError(fmt::format("bad --fill-gaps '{}': between 0 and 1048576 pages", a.fill_gaps));
   launch_options(a);  // every flag checked before the first launch
   InterruptGuard guard;
   try {
@@ -254,6 +259,8 @@ int run_record(const RecordArgs& a) {
     uint64_t traced_only = stability.pages_in_some - std::min(stability.pages_in_some, pagemap_pages);
     Manifest::Recording how{a.runs, discovery.traced ? "traced" : "untraced", rec.manifest.recorded_with,
                             traced_only, stability.pages_in_every, stability.pages_in_some};
+    how.gap_fill_pages = static_cast<uint64_t>(a.fill_gaps);
+    how.pages_gap_filled = fill_small_gaps(rec.manifest, how.gap_fill_pages);
     rec.manifest.recording = how;
     write_manifest(a.output, rec.manifest);
     uint64_t pages = rec.manifest.total_pages();
@@ -276,6 +283,11 @@ int run_record(const RecordArgs& a) {
                   format_percent(stability.pages_in_every, stability.pages_in_some, "-").c_str(),
                   join(per_run, ", ").c_str());
     }
+    if (how.pages_gap_filled > 0)
+      std::printf("of them %s pages (%s) filling gaps of at most %s pages between recorded ranges (--fill-gaps)\n",
+                  format_count(how.pages_gap_filled).c_str(),
+                  format_bytes(how.pages_gap_filled * rec.manifest.page_size).c_str(),
+                  format_count(how.gap_fill_pages).c_str());
     if (evicted.resident_after > 0)
       std::printf(
           "note: %s pages of those files stayed resident through eviction (mapped by running processes)\n",
@@ -296,6 +308,8 @@ CommandRunner setup_prewarm_record(CLI::App& prewarm) {
   rec->add_option("-o,--output", a->output, "the manifest to write")->required();
   rec->add_option("--image", a->image, "record the start of this image (its Entrypoint + Cmd, or -- COMMAND inside it)");
   rec->add_option("--runs", a->runs, "record this many starts and keep their union (default 3)");
+  rec->add_option("--fill-gaps", a->fill_gaps,
+                  "fill gaps of at most this many pages between recorded ranges (default 64, 0: none)");
   rec->add_option("COMMAND", a->command, "-- PROG ARGS...");
   rec->positionals_at_end();
   return [a]() { return run_record(*a); };

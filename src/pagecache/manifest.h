@@ -40,6 +40,11 @@ struct Manifest {
     uint64_t pages_traced_only = 0;  // of the union, pages only the tracer saw (not mapped at ready)
     uint64_t pages_in_every = 0;
     uint64_t pages_in_some = 0;
+    /// prewarm record --fill-gaps: gaps of at most this many pages between
+    /// recorded ranges were filled (0: none), adding `pages_gap_filled` pages
+    /// to the union (pages_in_some counts the union before the filling).
+    uint64_t gap_fill_pages = 0;
+    uint64_t pages_gap_filled = 0;
   };
   std::optional<Recording> recording;
   std::vector<ManifestFile> files;

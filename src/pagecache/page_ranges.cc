@@ -72,4 +72,16 @@ std::vector<PageRange> clip_to(std::span<const PageRange> ranges, uint64_t pages
   return out;
 }
 
+std::vector<PageRange> fill_gaps(std::span<const PageRange> ranges, uint64_t max_gap) {
+  std::vector<PageRange> out;
+  for (const PageRange& r : ranges) {
+    if (!out.empty() && r.first - out.back().end() <= max_gap) {
+      out.back().count = r.end() - out.back().first;
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
 }  // namespace coldstart::pagecache

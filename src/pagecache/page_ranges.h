@@ -40,4 +40,9 @@ std::vector<PageRange> unite(std::span<const PageRange> a, std::span<const PageR
 /// mapping may reach past EOF (.bss), and a read() past EOF reads nothing.
 std::vector<PageRange> clip_to(std::span<const PageRange> ranges, uint64_t pages);
 
+/// `ranges` (normalized) with every gap of at most `max_gap` pages between
+/// two of them filled; the pages before the first and after the last range
+/// are never added. max_gap 0 returns `ranges` unchanged.
+std::vector<PageRange> fill_gaps(std::span<const PageRange> ranges, uint64_t max_gap);
+
 }  // namespace coldstart::pagecache

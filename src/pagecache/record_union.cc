@@ -40,4 +40,10 @@ Manifest union_of(const std::vector<Manifest>& runs, Stability& stability) {
   return out;
 }
 
+uint64_t fill_small_gaps(Manifest& m, uint64_t max_gap) {
+  uint64_t before = m.total_pages();
+  for (ManifestFile& f : m.files) f.ranges = fill_gaps(f.ranges, max_gap);
+  return m.total_pages() - before;
+}
+
 }  // namespace coldstart::pagecache

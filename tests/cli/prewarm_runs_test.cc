@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -77,6 +78,50 @@ TEST(PrewarmRuns, AFileReadInPartIsRecordedByThePagesRead) {
     if (f["path"] == data) file = &f;
   ASSERT_NE(file, nullptr) << j.dump();
   EXPECT_EQ((*file)["ranges"], json::parse("[[256, 2]]")) << file->dump();
+}
+
+// --fill-gaps: the gap of 2 pages between two reads is filled, the gap of 94
+// pages is not, the manifest says so, and apply loads the filled pages (and
+// not the rest of the file).
+TEST(PrewarmRuns, FillGapsFillsSmallGapsBetweenRecordedRangesAndApplyLoadsThem) {
+  test::TempDir dir;
+  std::string data = dir.path() + "/data.bin";
+  test::write_file(data, std::string(4 << 20, 'x'));  // 1,024 pages
+  auto dd = [&](int skip, int count) {
+    return fmt::format("/bin/dd if={} bs=4096 skip={} count={} of=/dev/null status=none", data, skip, count);
+  };
+  std::string script = "'" + dd(0, 2) + "; " + dd(4, 2) + "; " + dd(100, 1) + "'";
+  std::map<int, json> ranges;
+  for (int fill : {0, 8}) {
+    std::string m = dir.path() + "/m" + std::to_string(fill) + ".json";
+    auto r = test::run_shell(
+        test::cs(fmt::format("prewarm record --runs 1 --fill-gaps {} -o {} -- /bin/sh -c {}", fill, m, script)));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(test::read_text(m));
+    EXPECT_EQ(j["recording"]["gap_fill_pages"], fill);
+    for (const json& f : j["files"])
+      if (f["path"] == data) ranges[fill] = f["ranges"];
+    if (fill > 0) {
+      EXPECT_GE(j["recording"]["pages_gap_filled"].get<uint64_t>(), 2u) << j["recording"].dump();
+      EXPECT_NE(r.out.find("filling gaps of at most 8 pages"), std::string::npos) << r.out;
+    }
+  }
+  EXPECT_EQ(ranges[0], json::parse("[[0, 2], [4, 2], [100, 1]]"));
+  EXPECT_EQ(ranges[8], json::parse("[[0, 6], [100, 1]]"));
+  ASSERT_EQ(test::run_shell(test::cs("prewarm evict --files " + data)).exit_code, 0);
+  auto applied = test::run_shell(test::cs("prewarm apply " + dir.path() + "/m8.json"));
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  auto status = test::run_shell(test::cs("prewarm status --files --json " + data));
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  uint64_t resident = json::parse(status.out)["resident_pages"].get<uint64_t>();
+  EXPECT_GE(resident, 7u) << status.out;   // pages 0-5 (2-3 only by the filling) and 100
+  EXPECT_LT(resident, 100u) << status.out;  // not the file's readahead (8 MiB windows here)
+}
+
+TEST(PrewarmRuns, BadFillGapsIsExit2) {
+  auto r = test::run_shell(test::cs("prewarm record --fill-gaps -1 -o /dev/null -- /bin/true"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("coldstart: error: bad --fill-gaps '-1'"), std::string::npos) << r.err;
 }
 
 TEST(PrewarmRuns, BadRunsIsExit2) {

@@ -97,7 +97,10 @@ TEST(Prewarm, RecordEvictStatusApplyStatus) {
   EXPECT_LT(after["resident_pages"].get<uint64_t>(), pages);
 
   auto human = test::run_shell(cs() + " prewarm status " + m);
-  EXPECT_NE(human.out.find("recorded set: " + std::to_string(recorded)), std::string::npos) << human.out;
+  // Human counts have thousands separators (1,097).
+  std::string count = std::to_string(recorded);
+  for (int at = static_cast<int>(count.size()) - 3; at > 0; at -= 3) count.insert(static_cast<size_t>(at), ",");
+  EXPECT_NE(human.out.find("recorded set: " + count), std::string::npos) << human.out;
 }
 
 // A config read and closed before ready is in no page table and no fd table at

@@ -46,6 +46,23 @@ TEST(Manifest, RoundTripsEveryField) {
   EXPECT_EQ(manifest_to_json(back), manifest_to_json(m));
 }
 
+TEST(Manifest, RoundTripsTheRecordingObject) {
+  Manifest m = sample();
+  m.recording = Manifest::Recording{3, "traced", "pagemap+filemap-trace", 12, 1120, 1215};
+  m.recording->gap_fill_pages = 64;
+  m.recording->pages_gap_filled = 412;
+  Manifest back = parse_manifest(manifest_to_json(m), "x");
+  ASSERT_TRUE(back.recording);
+  EXPECT_EQ(back.recording->starts, 3);
+  EXPECT_EQ(back.recording->discovery, "traced");
+  EXPECT_EQ(back.recording->method, "pagemap+filemap-trace");
+  EXPECT_EQ(back.recording->pages_traced_only, 12u);
+  EXPECT_EQ(back.recording->pages_in_every, 1120u);
+  EXPECT_EQ(back.recording->pages_in_some, 1215u);
+  EXPECT_EQ(back.recording->gap_fill_pages, 64u);
+  EXPECT_EQ(back.recording->pages_gap_filled, 412u);
+}
+
 TEST(Manifest, EmptyFileListIsValid) {
   Manifest m;
   m.page_size = 4096;

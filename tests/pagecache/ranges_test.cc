@@ -37,6 +37,15 @@ TEST(Ranges, IntersectOverlapAndUniteWalkBothLists) {
             (std::vector<PageRange>{{0, 1}, {5, 1}}));
 }
 
+TEST(Ranges, FillGapsFillsOnlyInnerGapsUpToTheBound) {
+  std::vector<PageRange> r{{5, 4}, {10, 6}, {40, 1}, {57, 3}};  // gaps of 1, 24 and 16 pages
+  EXPECT_EQ(fill_gaps(r, 0), r);
+  EXPECT_EQ(fill_gaps(r, 1), (std::vector<PageRange>{{5, 11}, {40, 1}, {57, 3}}));
+  EXPECT_EQ(fill_gaps(r, 16), (std::vector<PageRange>{{5, 11}, {40, 20}}));
+  EXPECT_EQ(fill_gaps(r, 1000), (std::vector<PageRange>{{5, 55}}));  // never before page 5 or after 59
+  EXPECT_TRUE(fill_gaps(std::vector<PageRange>{}, 64).empty());
+}
+
 TEST(Ranges, ClipToCutsAtTheFilesLastPage) {
   std::vector<PageRange> r{{0, 4}, {10, 6}, {40, 1}};
   EXPECT_EQ(clip_to(r, 12), (std::vector<PageRange>{{0, 4}, {10, 2}}));
