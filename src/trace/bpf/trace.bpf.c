@@ -79,6 +79,19 @@ struct {
   __uint(max_entries, 16 << 20);
 } events SEC(".maps");
 
+/* Summary detail: the files already listed in a phase (see open_listed). */
+struct opened_key {
+  __u64 ino;
+  __u32 dev;
+  __u32 phase;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct opened_key);
+  __type(value, __u8);
+} opened SEC(".maps");
+
 const volatile __u32 full_detail = 0;
 volatile __u32 root_tgid;
 volatile __u64 target_cgid; /* the launch's v2 cgroup id; 0: filter by `tracked` */
@@ -195,6 +208,29 @@ static __always_inline bool fd_is_socket(struct task_struct* task, __u64 fd) {
   struct file* f = bpf_rdonly_cast(raw, bpf_core_type_id_kernel(struct file));
   umode_t mode = f->f_inode->i_mode;
   return (mode & S_IFMT_BITS) == S_IFSOCK_BITS;
+}
+
+/* Summary detail lists each file once per phase: a path record costs the
+ * target ~0.9 us (reserve, path copy, submit: measured on the syscall-dense
+ * fixture's 2,100 opens of one file, 1.15x untraced with a record per open,
+ * 1.05x without), a lookup of the opened file's (dev, inode) a few loads.
+ * Repeated opens stay in the syscall counts; --detail full lists every one.
+ * True when the open that returned `fd` was listed before in this phase (a
+ * full map lists it again). */
+static __always_inline bool open_listed(struct task_struct* task, long fd, __u32 phase) {
+  struct fdtable* fdt = task->files->fdt;
+  if (!fdt || fd < 0 || fd >= fdt->max_fds) return false;
+  struct file** fds = fdt->fd;
+  struct file* raw = 0;
+  bpf_probe_read_kernel(&raw, sizeof(raw), &fds[fd]);
+  if (!raw) return false;
+  struct file* f = bpf_rdonly_cast(raw, bpf_core_type_id_kernel(struct file));
+  struct inode* ino = f->f_inode;
+  struct opened_key key = {.ino = ino->i_ino, .dev = ino->i_sb->s_dev, .phase = phase};
+  if (bpf_map_lookup_elem(&opened, &key)) return true; /* lock-free; the update takes a bucket lock */
+  __u8 one = 1;
+  bpf_map_update_elem(&opened, &key, &one, BPF_NOEXIST);
+  return false;
 }
 
 /* x86-64 syscall numbers the classification needs. */
@@ -329,6 +365,7 @@ int BPF_PROG(on_sys_exit_counted, struct pt_regs* regs, long ret) {
   __u32 flags = (read && ret > 0) || nr == NR_write || nr == NR_writev ? syscall_flags(task, nr, args) : 0;
   if (read && ret > 0 && !(flags & CS_OFF_SOCKET)) __sync_fetch_and_add(&read_bytes[phase], ret);
   if (!is_listed(nr, flags)) return 0;
+  if ((nr == NR_open || nr == NR_openat || nr == NR_openat2) && ret >= 0 && open_listed(task, ret, phase)) return 0;
   if (nr == NR_sendto || nr == NR_sendmsg || nr == NR_sendmmsg || nr == NR_connect) flags |= CS_OFF_SOCKET;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
