@@ -174,6 +174,8 @@ int KernelWatch::on_record(void* ctx, void* data, size_t size) {
   e.exe_ino = r.exe_ino;
   e.exe_dev = r.exe_dev;
   e.mount_ns = r.mount_ns;
+  e.fork_ns = static_cast<int64_t>(r.fork_ns);
+  e.t0_ns = static_cast<int64_t>(r.t0_ns);
   e.comm = bounded_string(r.comm, sizeof r.comm);
   if (r.kind == CSW_START || r.kind == CSW_EXEC || r.kind == CSW_MKDIR || r.kind == CSW_LISTEN) e.data = bounded_string(r.data, sizeof r.data);
   if (r.kind == CSW_START || r.kind == CSW_EXEC) e.args = split_args(r.args, std::min<size_t>(r.aux2, sizeof r.args));

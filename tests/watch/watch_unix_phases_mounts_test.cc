@@ -169,12 +169,15 @@ TEST(WatchE2E, OverlayMountsMadeForAStartInANewMountNamespace) {
   EXPECT_EQ(r["outcome"], "exited") << r.dump();
   EXPECT_EQ(r["exit_status"], 0) << r.dump();
   EXPECT_EQ(r["new_mount_namespace"], true) << r.dump();
+  EXPECT_EQ(r["t0"], "cgroup_join") << r.dump();
   ASSERT_TRUE(r.contains("overlay_mounts")) << r.dump();
   ASSERT_EQ(r["overlay_mounts"].size(), 2u) << r.dump();
   EXPECT_EQ(r["overlay_mounts"][0]["lower_layers"], 3) << r.dump();
   EXPECT_EQ(r["overlay_mounts"][1]["lower_layers"], 2) << r.dump();
   for (const auto& m : r["overlay_mounts"]) {
-    EXPECT_LT(m["at"].get<double>(), 0.0) << "made before the exec: " << r.dump();
+    // From the child's move into its cgroup, before its exec.
+    EXPECT_GT(m["at"].get<double>(), 0.0) << r.dump();
+    EXPECT_LT(m["at"].get<double>(), r["time_to_exec"].get<double>()) << "made before the exec: " << r.dump();
     EXPECT_GT(m["seconds"].get<double>(), 0.0) << r.dump();
     EXPECT_EQ(m["pid"], pid) << r.dump();
   }

@@ -12,6 +12,18 @@
  *    provisional start keyed by CSW_KEY_TGID | tgid; user space checks the
  *    path and command line against the patterns and deletes the
  *    provisional starts that do not match.
+ * When a start begins (t0, what its times count from), for the process
+ * whose exec begins it:
+ *  - cgroup start: if it was moved into the cgroup (cgroup_attach_task)
+ *    after its fork, the move; else, if it was forked (or cloned straight
+ *    into the cgroup) after the cgroup became fresh (its mkdir, or the end
+ *    of its last start), the fork; else the exec;
+ *  - --match start: the fork if this is its first exec since the fork, else
+ *    the exec (a program that re-execs itself, a shell's `exec`).
+ * The fork is task->start_time (set in copy_process with ktime_get_ns(),
+ * the clock of bpf_ktime_get_ns(); de_thread hands it on to an exec'ing
+ * thread). CSW_START carries t0, the exec and the fork, and says which t0
+ * is (CSW_START_FROM_FORK, CSW_START_FROM_JOIN; neither: the exec).
  * The tree is followed in the kernel: for a cgroup start every process in
  * that cgroup belongs to it (one lookup of the current cgroup id); for a
  * --match start `procs` maps each tgid forked from it to its key. `live`
@@ -80,13 +92,22 @@ struct start {
 
 /* Every cgroup made (in the unified hierarchy) since the program was
  * loaded and not yet removed, with its state: CG_FRESH (no task has exec'd
- * in it since it was made or since its last start ended) or CG_STARTED. */
+ * in it since it was made or since its last start ended) or CG_STARTED;
+ * since when it is fresh (its mkdir, or the end of its last start): a
+ * process forked after that was made for the cgroup's next start; and the
+ * last process moved into it while fresh (cgroup.procs), and when. */
 enum { CG_FRESH = 1, CG_STARTED = 2 };
+struct cg_state {
+  __u32 state;
+  __u32 joined_tgid;
+  __u64 fresh_ns;
+  __u64 joined_ns;
+};
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
   __type(key, __u64);
-  __type(value, __u32);
+  __type(value, struct cg_state);
 } fresh SEC(".maps");
 
 /* The per-exec fast path: how many cgroups of `fresh` fall on each slot
@@ -175,6 +196,8 @@ static __always_inline struct csw_event* reserve(__u32 kind, __u64 key, __u32 pi
   e->exe_dev = 0;
   e->pad = 0;
   e->mount_ns = 0;
+  e->fork_ns = 0;
+  e->t0_ns = 0;
   e->comm[0] = 0;
   e->data[0] = 0;
   e->args[0] = 0;
@@ -211,7 +234,9 @@ static __always_inline struct start* cgroup_start(__u64 cg) {
 }
 
 /* The state of cgroup `cg` in `fresh` (0 if not there). */
-static __always_inline __u32* fresh_state(__u64 cg) { return maybe_ours(cg) ? bpf_map_lookup_elem(&fresh, &cg) : 0; }
+static __always_inline struct cg_state* fresh_state(__u64 cg) {
+  return maybe_ours(cg) ? bpf_map_lookup_elem(&fresh, &cg) : 0;
+}
 
 static __always_inline struct start* current_start(__u64* key) {
   __u64 cg = bpf_get_current_cgroup_id();
@@ -233,7 +258,7 @@ SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(on_cgroup_mkdir, struct cgroup* cgrp, const char* path) {
   if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0) return 0; /* 0: the unified hierarchy */
   __u64 id = BPF_CORE_READ(cgrp, kn, id);
-  __u32 state = CG_FRESH;
+  struct cg_state state = {.state = CG_FRESH, .fresh_ns = bpf_ktime_get_ns()};
   if (bpf_map_update_elem(&fresh, &id, &state, BPF_NOEXIST) != 0) {
     __sync_fetch_and_add(&lost_cgroups, 1);
     return 0;
@@ -243,6 +268,23 @@ int BPF_PROG(on_cgroup_mkdir, struct cgroup* cgrp, const char* path) {
   if (!e) return 0;
   bpf_probe_read_kernel_str(e->data, sizeof(e->data), path);
   submit(e);
+  return 0;
+}
+
+/* A task moved into a cgroup (a write to cgroup.procs; not a clone straight
+ * into it, CLONE_INTO_CGROUP, which is its fork). Rare: only migrations. The
+ * move waits for cgroup_threadgroup_rwsem, an RCU grace period when it is
+ * not already held for writing (milliseconds); the tracepoint fires after
+ * the move, so that wait is the service manager's, before the start. */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(on_cgroup_attach, struct cgroup* dst, const char* path, struct task_struct* task,
+             bool threadgroup) {
+  if (BPF_CORE_READ(dst, root, hierarchy_id) != 0) return 0;
+  __u64 id = BPF_CORE_READ(dst, kn, id);
+  struct cg_state* state = fresh_state(id);
+  if (!state || state->state != CG_FRESH) return 0;
+  state->joined_tgid = BPF_CORE_READ(task, tgid);
+  state->joined_ns = bpf_ktime_get_ns();
   return 0;
 }
 
@@ -259,10 +301,13 @@ int BPF_PROG(on_cgroup_rmdir, struct cgroup* cgrp, const char* path) {
 }
 
 static __always_inline void emit_exec(__u32 kind, __u64 key, struct task_struct* p, struct linux_binprm* bprm,
-                                      __u32 flags) {
+                                      __u32 flags, __u64 exec_ns, __u64 t0_ns) {
   struct csw_event* e = reserve(kind, key, p->tgid);
   if (!e) return;
+  if (exec_ns) e->ts_ns = exec_ns;
   e->aux = flags;
+  e->fork_ns = p->start_time;
+  e->t0_ns = t0_ns;
   struct inode* ino = BPF_CORE_READ(bprm, file, f_inode);
   e->exe_ino = BPF_CORE_READ(ino, i_ino);
   e->exe_dev = BPF_CORE_READ(ino, i_sb, s_dev);
@@ -292,22 +337,40 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
   if (st) {
     if (st->root == tgid) {
       __sync_fetch_and_and(&st->seen, ~(__u32)(SEEN_ENTRY | SEEN_MAIN)); /* a new image: its own entry and main */
-      emit_exec(CSW_EXEC, key, p, bprm, 0);
+      emit_exec(CSW_EXEC, key, p, bprm, 0, 0, 0);
     }
     return 0;
   }
   __u32 provisional = 0;
-  __u32* state = fresh_state(cg);
-  if (state && __sync_val_compare_and_swap(state, CG_FRESH, CG_STARTED) == CG_FRESH) {
+  __u64 now = bpf_ktime_get_ns(), forked = p->start_time, t0 = now;
+  __u32 t0_flag = 0;
+  struct cg_state* state = fresh_state(cg);
+  if (state && __sync_val_compare_and_swap(&state->state, CG_FRESH, CG_STARTED) == CG_FRESH) {
     key = cg;
+    if (state->joined_tgid == tgid && state->joined_ns >= state->fresh_ns && state->joined_ns <= now &&
+        state->joined_ns > forked) {
+      t0 = state->joined_ns; /* forked elsewhere, then moved in: from the move */
+      t0_flag = CSW_START_FROM_JOIN;
+    } else if (forked >= state->fresh_ns && forked <= now) {
+      t0 = forked; /* forked (or cloned straight into it) for this start */
+      t0_flag = CSW_START_FROM_FORK;
+    }
+    state->joined_tgid = 0;
   } else if (match_mode) {
     key = CSW_KEY_TGID | tgid;
     provisional = 1;
+    /* Its first exec since its fork (each exec bumps self_exec_id; a fork
+     * sets the child's parent_exec_id to the parent's value, which it also
+     * copies): forked to run this program, not a process that re-execs. */
+    if (BPF_CORE_READ(p, self_exec_id) == BPF_CORE_READ(p, parent_exec_id) + 1 && forked <= now) {
+      t0 = forked;
+      t0_flag = CSW_START_FROM_FORK;
+    }
   } else {
     return 0;
   }
   struct start s = {};
-  s.exec_ns = bpf_ktime_get_ns();
+  s.exec_ns = now;
   s.root = tgid;
   s.live = 1;
   s.throttled0 = throttled_of(p);
@@ -323,7 +386,8 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
   __u32 flags = provisional ? CSW_START_PROVISIONAL : 0;
   __u32 ns = BPF_CORE_READ(p, nsproxy, mnt_ns, ns.inum), parent_ns = BPF_CORE_READ(p, real_parent, nsproxy, mnt_ns, ns.inum);
   if (ns && parent_ns && ns != parent_ns) flags |= CSW_START_NEW_MNTNS;
-  emit_exec(CSW_START, key, p, bprm, flags);
+  flags |= t0_flag;
+  emit_exec(CSW_START, key, p, bprm, flags, now, t0);
   return 0;
 }
 
@@ -383,8 +447,12 @@ int BPF_PROG(on_exit, struct task_struct* p) {
   }
   bpf_map_delete_elem(&starts, &key);
   if (!(key & CSW_KEY_TGID)) {
-    __u32* state = fresh_state(key); /* empty again: the next exec in it is a new start */
-    if (state) *state = CG_FRESH;
+    struct cg_state* state = fresh_state(key); /* empty again: the next exec in it is a new start */
+    if (state) {
+      state->fresh_ns = bpf_ktime_get_ns();
+      state->joined_tgid = 0;
+      state->state = CG_FRESH;
+    }
   }
   return 0;
 }
@@ -567,8 +635,8 @@ int BPF_KPROBE(on_libc_mount, const char* source, const char* target, const char
   __u64 key = 0;
   if (!current_start(&key)) {
     key = bpf_get_current_cgroup_id();
-    __u32* state = fresh_state(key);
-    if (!state || *state != CG_FRESH) return 0;
+    struct cg_state* state = fresh_state(key);
+    if (!state || state->state != CG_FRESH) return 0;
   }
   struct mount_begin b = {};
   char opts[CSW_MOUNT_SCAN] = {};
@@ -605,8 +673,8 @@ int BPF_KRETPROBE(on_libc_mount_done, int ret) {
   __u64 key = 0;
   if (!current_start(&key)) {
     key = bpf_get_current_cgroup_id();
-    __u32* state = fresh_state(key);
-    if (!state || *state != CG_FRESH) return 0;
+    struct cg_state* state = fresh_state(key);
+    if (!state || state->state != CG_FRESH) return 0;
   }
   struct csw_event* e = reserve(CSW_MOUNT, key, tid >> 32);
   if (!e) return 0;
