@@ -28,6 +28,7 @@ struct WatchArgs {
   size_t max_label_sets = 500;
   size_t max_phase_probes = 64;
   bool libc_probes = false;
+  bool syscall_probes = false;
 };
 
 double seconds_option(const std::string& flag, const std::string& text) {
@@ -46,6 +47,7 @@ int run_watch_command(const WatchArgs& a) {
   o.max_label_sets = a.max_label_sets;
   o.max_phase_probes = a.max_phase_probes;
   o.libc_probes = a.libc_probes;
+  o.syscall_probes = a.syscall_probes;
 
   std::FILE* out = stdout;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, std::fclose);
@@ -97,6 +99,9 @@ CommandRunner setup_watch(CLI::App& sub) {
   sub.add_flag("--libc-probes", a->libc_probes,
                "also uprobes on the host libc's listen() and mount(): AF_UNIX LISTEN and overlay mounts "
                "(costs every exec of a program using that libc a few µs)");
+  sub.add_flag("--syscall-probes", a->syscall_probes,
+               "also the syscalls:sys_exit_listen tracepoint: AF_UNIX LISTEN of any program (Go, raw "
+               "syscalls, a container's own libc; costs every syscall of the node the tracepoint path)");
   return [a]() { return run_watch_command(*a); };
 }
 

@@ -14,12 +14,18 @@
 //  - Uprobes (the loader/main pairs, the libc listen/mount probes) attach
 //    through the uprobe PMU (perf_event_open, /sys/bus/event_source/devices/
 //    uprobe), no tracefs either; each is a bpf_link we own and destroy.
+//  - The one syscall tracepoint (syscalls:sys_exit_listen, --syscall-probes)
+//    is a perf tracepoint event: perf_event_open needs its id from tracefs
+//    (syscall_probes.cc); one event on CPU 0 for any task runs the program
+//    on every CPU. Not auto-attached: libbpf would need a mounted tracefs.
 //  - Destroying the skeleton closes every link and map: nothing stays loaded.
 #include "watch/kernel_watch.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdarg>
@@ -32,6 +38,7 @@
 #include "watch.skel.h"
 #include "watch/bpf/watch_events.h"
 #include "watch/libc_probes.h"
+#include "watch/syscall_probes.h"
 
 namespace coldstart::watch {
 namespace {
@@ -76,11 +83,13 @@ KernelEvent::Kind kind_of(uint32_t k) {
 
 }  // namespace
 
-KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes) {
+KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes, bool syscall_probes) {
   libbpf_set_print(libbpf_print);
   skel_ = watch_bpf__open();
   if (skel_ == nullptr) fail("open", errno);
   skel_->rodata->match_mode = match_mode ? 1 : 0;
+  // Attached by hand (attach_syscalls): libbpf would look for tracefs, and it is opt-in.
+  bpf_program__set_autoattach(skel_->progs.on_sys_exit_listen, false);
   if (int err = watch_bpf__load(skel_); err != 0) {
     watch_bpf__destroy(skel_);
     skel_ = nullptr;
@@ -108,6 +117,7 @@ KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_pro
   probes_ = std::make_unique<PhaseProbeSet>(max_phase_probes, attach, detach);
   try {
     if (libc_probes) attach_libc();
+    if (syscall_probes) attach_syscalls();
   } catch (...) {
     release();  // the destructor does not run for a constructor that throws
     throw;
@@ -134,6 +144,27 @@ void KernelWatch::attach_libc() {
   }
 }
 
+void KernelWatch::attach_syscalls() {
+  Result<uint64_t> id = syscall_tracepoint_id("sys_exit_listen");
+  if (!id) throw UserError("watch: --syscall-probes: " + id.error());
+  perf_event_attr attr{};
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.size = sizeof attr;
+  attr.config = *id;
+  attr.sample_period = 1;
+  attr.wakeup_events = 1;
+  // One event (cpu 0, any task) is enough: the program runs for the tracepoint on every CPU.
+  int pfd = static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
+  if (pfd < 0) fail("perf_event_open syscalls/sys_exit_listen", errno);
+  bpf_link* link = bpf_program__attach_perf_event(skel_->progs.on_sys_exit_listen, pfd);
+  if (link == nullptr) {
+    int err = errno;
+    ::close(pfd);
+    fail("attach syscalls/sys_exit_listen", err);
+  }
+  syscall_links_.push_back(link);  // owns pfd
+}
+
 PhaseProbes KernelWatch::probe_phases(const StartRecord& r, std::string& main_symbol) {
   return probes_->ensure(r.pid, r.exe_dev, r.exe_ino, r.exe, main_symbol);
 }
@@ -144,6 +175,8 @@ void KernelWatch::release() {
   probes_.reset();
   for (bpf_link* l : libc_links_) bpf_link__destroy(l);
   libc_links_.clear();
+  for (bpf_link* l : syscall_links_) bpf_link__destroy(l);
+  syscall_links_.clear();
   if (rb_ != nullptr) ring_buffer__free(rb_);
   rb_ = nullptr;
   if (skel_ != nullptr) watch_bpf__destroy(skel_);

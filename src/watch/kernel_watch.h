@@ -38,7 +38,8 @@ class KernelWatch {
   /// step, errno and the capabilities needed, when BPF is not available.
   /// `max_phase_probes`: executables that get loader/main uprobes at once.
   /// `libc_probes`: uprobes on the host libc's listen() and mount() (AF_UNIX LISTEN, overlay mounts).
-  KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes);
+  /// `syscall_probes`: the syscalls:sys_exit_listen tracepoint (AF_UNIX LISTEN of any program).
+  KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes, bool syscall_probes);
   ~KernelWatch();
   KernelWatch(const KernelWatch&) = delete;
   KernelWatch& operator=(const KernelWatch&) = delete;
@@ -57,6 +58,7 @@ class KernelWatch {
  private:
   static int on_record(void* ctx, void* data, size_t size);
   void attach_libc();
+  void attach_syscalls();
   void release();  // detaches and unloads everything (idempotent)
 
   watch_bpf* skel_ = nullptr;
@@ -64,6 +66,7 @@ class KernelWatch {
   const std::function<void(const KernelEvent&)>* sink_ = nullptr;
   std::unique_ptr<PhaseProbeSet> probes_;  // destroyed (detached) before the skeleton
   std::vector<bpf_link*> libc_links_;      // likewise
+  std::vector<bpf_link*> syscall_links_;   // likewise
   std::string libc_path_;
 };
 

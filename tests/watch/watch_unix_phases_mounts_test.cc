@@ -4,6 +4,9 @@
 //    fresh cgroup: LISTEN and the first connection are seen for AF_UNIX, and
 //    the second start of the same executable gets time to entry (loader
 //    done) and main from the uprobes placed at the first one;
+//  - the Go user-service listening on an AF_UNIX socket (Go makes the
+//    listen(2) syscall itself): missed by the libc uprobe, seen by the
+//    syscalls:sys_exit_listen tracepoint (--syscall-probes);
 //  - a start whose first process unshares its mount namespace and makes two
 //    overlay mounts (mount(2), with three and two lower layers) before its exec: both are in its record, with
 //    their layer counts.
@@ -109,6 +112,54 @@ TEST(WatchE2E, UnixStreamListenAcceptAndPhasesOfARestartedServer) {
       "first accept %.3f ms\n",
       entry * 1e3, main * 1e3, second["main_symbol"].get<std::string>().c_str(), listen * 1e3,
       second["time_to_first_accept"].get<double>() * 1e3);
+}
+
+TEST(WatchE2E, GoServerListeningOnAUnixSocketIsSeenByTheSyscallTracepoint) {
+  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs and makes cgroups";
+  TempDir dir;
+  // Two agents watch the same start: one with only the libc uprobes, one with
+  // the syscall tracepoint. Go's net package makes the listen(2) syscall
+  // itself (even the cgo build, which maps the host's libc), so only the
+  // second sees the LISTEN; both see the first connection (a tracepoint).
+  std::string libc_events = dir.path() + "/libc.jsonl", libc_log = dir.path() + "/libc.log";
+  std::string sys_events = dir.path() + "/sys.jsonl", sys_log = dir.path() + "/sys.log";
+  Child libc_agent({coldstart_binary(), "watch", "--listen", "none", "--libc-probes", "--events", libc_events,
+                    "--duration", "120s"},
+                   {}, libc_log);
+  Child sys_agent({coldstart_binary(), "watch", "--listen", "none", "--syscall-probes", "--events", sys_events,
+                   "--duration", "120s"},
+                  {}, sys_log);
+  for (const std::string& log : {libc_log, sys_log})
+    ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
+        << read_text(log);
+  auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
+  ASSERT_TRUE(parent) << parent.error();
+  std::string cgroup = parent->path().substr(cgroup_layout().v2.size()) + "/go-unix.service";
+  std::string sock = dir.path() + "/go.sock";
+  {
+    ManagedStart go(parent->path(), "go-unix.service", {fixture("go-user-service-cgo")}, {"ADDR=unix:" + sock});
+    ASSERT_TRUE(go.made());
+    ASSERT_TRUE(wait_for([&] { return unix_connects(sock); }, 10)) << "the Go service never listened on " << sock;
+    ASSERT_TRUE(wait_for([&] { return !records_of(sys_events, cgroup).empty(); }, 10)) << read_text(sys_events);
+    ASSERT_TRUE(wait_for([&] { return !records_of(libc_events, cgroup).empty(); }, 10)) << read_text(libc_events);
+    go.stop();
+  }
+  ::unlink(sock.c_str());
+  for (Child* a : {&libc_agent, &sys_agent}) {
+    int status = a->stop(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(libc_log) << read_text(sys_log);
+  }
+  EXPECT_TRUE(parent->remove());
+  nlohmann::json seen = records_of(sys_events, cgroup).at(0), missed = records_of(libc_events, cgroup).at(0);
+  ASSERT_FALSE(seen["time_to_listen"].is_null()) << seen.dump();
+  EXPECT_EQ(seen["listen"]["family"], "unix") << seen.dump();
+  EXPECT_EQ(seen["listen"]["path"], sock) << seen.dump();
+  EXPECT_EQ(seen["first_accept"]["family"], "unix") << seen.dump();
+  EXPECT_GE(seen["time_to_first_accept"].get<double>(), seen["time_to_listen"].get<double>()) << seen.dump();
+  EXPECT_TRUE(missed["time_to_listen"].is_null()) << "the libc uprobe cannot see Go's syscall: " << missed.dump();
+  EXPECT_FALSE(missed["time_to_first_accept"].is_null()) << missed.dump();
+  std::printf("Go on a unix socket: listen %.3f ms (syscall tracepoint; the libc uprobe: none), first accept %.3f ms\n",
+              seen["time_to_listen"].get<double>() * 1e3, seen["time_to_first_accept"].get<double>() * 1e3);
 }
 
 // The child's part before its exec, as a container runtime does it: its own

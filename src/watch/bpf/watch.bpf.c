@@ -546,8 +546,10 @@ int BPF_PROG(on_sk_data_ready, const struct sock* sk) {
 #define CS_S_IFMT 0170000
 #define CS_S_IFSOCK 0140000
 
-SEC("uprobe")
-int BPF_KPROBE(on_libc_listen, int fd, int backlog) {
+/* listen(fd) by the current task, in its context, as it enters (the libc
+ * uprobe) or leaves it successfully (the syscall tracepoint): records the
+ * start's first AF_UNIX stream/seqpacket LISTEN. */
+static __always_inline int unix_listen(int fd) {
   __u64 key = 0;
   struct start* st = current_start(&key);
   if (!st || fd < 0) return 0;
@@ -591,6 +593,24 @@ int BPF_KPROBE(on_libc_listen, int fd, int backlog) {
   }
   submit(e);
   return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_libc_listen, int fd, int backlog) { return unix_listen(fd); }
+
+/* The listen(2) syscall itself, whoever makes it (Go and other programs
+ * that make raw syscalls, a container's own libc): the syscalls:
+ * sys_exit_listen tracepoint, a perf tracepoint attached by user space
+ * (--syscall-probes; its id comes from tracefs). The program runs only for
+ * listen, but enabling any syscall event puts every task's syscalls on the
+ * tracepoint path (TIF_SYSCALL_TRACEPOINT): see docs/watch.md for the cost.
+ * The fd is the first argument, in the task's saved user registers (di). */
+SEC("tracepoint/syscalls/sys_exit_listen")
+int on_sys_exit_listen(struct trace_event_raw_sys_exit* ctx) {
+  if (ctx->ret != 0) return 0;
+  struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(bpf_get_current_task_btf());
+  if (!regs) return 0;
+  return unix_listen((int)BPF_CORE_READ(regs, di));
 }
 
 /* Loader done and main, per start: uprobes that user space attaches to the
