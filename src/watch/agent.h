@@ -28,6 +28,8 @@ struct WatchOptions {
   /// The syscalls:sys_exit_listen tracepoint: AF_UNIX LISTEN of any program (Go, raw syscalls, a
   /// container's libc). Off by default: every syscall of the node then takes the tracepoint path.
   bool syscall_probes = false;
+  /// --probe-exe: executables whose loader/main uprobes are placed at start-up, before their first start.
+  std::vector<std::string> probe_exes;
 };
 
 struct WatchSummary {

@@ -25,7 +25,9 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstdarg>
@@ -167,6 +169,17 @@ void KernelWatch::attach_syscalls() {
 
 PhaseProbes KernelWatch::probe_phases(const StartRecord& r, std::string& main_symbol) {
   return probes_->ensure(r.pid, r.exe_dev, r.exe_ino, r.exe, main_symbol);
+}
+
+void KernelWatch::probe_phases_ahead(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw UserError("--probe-exe " + path + ": " + std::strerror(errno));
+  uint32_t dev = (major(st.st_dev) << 20) | minor(st.st_dev);  // the kernel's encoding, as the records carry it
+  std::string symbol;
+  // pid 0: no process to open it through; the path itself is checked against (dev, inode).
+  if (probes_->ensure(0, dev, st.st_ino, path, symbol) == PhaseProbes::kNone)
+    throw UserError("--probe-exe " + path + ": no loader/main uprobes could be placed (not an ELF executable, "
+                    "or --max-phase-probes 0)");
 }
 
 KernelWatch::~KernelWatch() { release(); }

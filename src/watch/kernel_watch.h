@@ -51,6 +51,9 @@ class KernelWatch {
   KernelLosses losses() const;
   /// Attaches the loader/main uprobes to a start's executable (see phase_probes.h).
   PhaseProbes probe_phases(const StartRecord& r, std::string& main_symbol);
+  /// Attaches them to executable `path` before any start of it (--probe-exe), so that
+  /// its first start is measured too. Throws UserError when none can be placed.
+  void probe_phases_ahead(const std::string& path);
   const PhaseProbeSet& phase_probes() const { return *probes_; }
   /// The C library whose listen/mount carry uprobes ("" if none was found).
   const std::string& libc_path() const { return libc_path_; }

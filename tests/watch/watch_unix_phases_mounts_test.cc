@@ -4,6 +4,7 @@
 //    fresh cgroup: LISTEN and the first connection are seen for AF_UNIX, and
 //    the second start of the same executable gets time to entry (loader
 //    done) and main from the uprobes placed at the first one;
+//  - --probe-exe: the first start of a binary has its phase probes in place;
 //  - the Go user-service listening on an AF_UNIX socket (Go makes the
 //    listen(2) syscall itself): missed by the libc uprobe, seen by the
 //    syscalls:sys_exit_listen tracepoint (--syscall-probes);
@@ -112,6 +113,49 @@ TEST(WatchE2E, UnixStreamListenAcceptAndPhasesOfARestartedServer) {
       "first accept %.3f ms\n",
       entry * 1e3, main * 1e3, second["main_symbol"].get<std::string>().c_str(), listen * 1e3,
       second["time_to_first_accept"].get<double>() * 1e3);
+}
+
+TEST(WatchE2E, ProbeExePlacesThePhaseProbesBeforeTheFirstStart) {
+  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs and makes cgroups";
+  ASSERT_EQ(::access("/usr/bin/redis-server", X_OK), 0) << "redis-server missing: run scripts/setup";
+  TempDir dir;
+  std::string events = dir.path() + "/events.jsonl", log = dir.path() + "/agent.log";
+  Child agent({coldstart_binary(), "watch", "--listen", "none", "--libc-probes", "--probe-exe",
+               "/usr/bin/redis-server", "--events", events, "--duration", "60s"},
+              {}, log);
+  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
+      << read_text(log);
+  auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
+  ASSERT_TRUE(parent) << parent.error();
+  std::string cgroup = parent->path().substr(cgroup_layout().v2.size()) + "/redis-first.service";
+  std::string sock = dir.path() + "/redis.sock";
+  {
+    ManagedStart redis(
+        parent->path(), "redis-first.service",
+        {"/usr/bin/redis-server", "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no"}, {});
+    ASSERT_TRUE(redis.made());
+    ASSERT_TRUE(wait_for([&] { return unix_connects(sock); }, 10)) << "redis never listened on " << sock;
+    ASSERT_TRUE(wait_for([&] { return !records_of(events, cgroup).empty(); }, 10)) << read_text(events);
+    redis.stop();
+  }
+  ::unlink(sock.c_str());
+  int status = agent.stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(log);
+  EXPECT_TRUE(parent->remove());
+  nlohmann::json r = records_of(events, cgroup).at(0);
+  // The first start this agent sees of redis-server, with its probes already in place.
+  EXPECT_EQ(r["phase_probes"], "in_place") << r.dump();
+  ASSERT_FALSE(r["time_to_entry"].is_null()) << r.dump();
+  ASSERT_FALSE(r["time_to_main"].is_null()) << r.dump();
+  EXPECT_LE(r["time_to_entry"].get<double>(), r["time_to_main"].get<double>()) << r.dump();
+}
+
+TEST(WatchCli, ProbeExeRefusesAFileWithoutAnEntryPoint) {
+  CommandResult r = run_shell(coldstart_binary() + " watch --listen none --duration 1s --probe-exe /etc/hostname");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("coldstart: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 TEST(WatchE2E, GoServerListeningOnAUnixSocketIsSeenByTheSyscallTracepoint) {
