@@ -105,8 +105,9 @@ CommandRunner setup_watch(CLI::App& sub) {
                  "place the loader-done and main uprobes on this executable at start-up, so that its first "
                  "start is measured too (repeatable; counts toward --max-phase-probes)");
   sub.add_flag("--syscall-probes", a->syscall_probes,
-               "also the syscalls:sys_exit_listen tracepoint: AF_UNIX LISTEN of any program (Go, raw "
-               "syscalls, a container's own libc; costs every syscall of the node the tracepoint path)");
+               "also syscall tracepoints (listen, mount, fsopen, fsconfig): AF_UNIX LISTEN and overlay "
+               "mounts of any program (Go, raw syscalls, the new mount API; costs every syscall of the node "
+               "the tracepoint path)");
   return [a]() { return run_watch_command(*a); };
 }
 

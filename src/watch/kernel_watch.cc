@@ -14,8 +14,8 @@
 //  - Uprobes (the loader/main pairs, the libc listen/mount probes) attach
 //    through the uprobe PMU (perf_event_open, /sys/bus/event_source/devices/
 //    uprobe), no tracefs either; each is a bpf_link we own and destroy.
-//  - The one syscall tracepoint (syscalls:sys_exit_listen, --syscall-probes)
-//    is a perf tracepoint event: perf_event_open needs its id from tracefs
+//  - The syscall tracepoints (--syscall-probes: listen, mount, fsopen,
+//    fsconfig) are perf tracepoint events: perf_event_open needs an id from tracefs
 //    (syscall_probes.cc); one event on CPU 0 for any task runs the program
 //    on every CPU. Not auto-attached: libbpf would need a mounted tracefs.
 //  - Destroying the skeleton closes every link and map: nothing stays loaded.
@@ -90,8 +90,11 @@ KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_pro
   skel_ = watch_bpf__open();
   if (skel_ == nullptr) fail("open", errno);
   skel_->rodata->match_mode = match_mode ? 1 : 0;
-  // Attached by hand (attach_syscalls): libbpf would look for tracefs, and it is opt-in.
-  bpf_program__set_autoattach(skel_->progs.on_sys_exit_listen, false);
+  // Attached by hand (attach_syscalls): libbpf would look for tracefs, and they are opt-in.
+  for (bpf_program* p : {skel_->progs.on_sys_exit_listen, skel_->progs.on_sys_enter_mount,
+                         skel_->progs.on_sys_exit_mount, skel_->progs.on_sys_exit_fsopen,
+                         skel_->progs.on_sys_exit_fsconfig})
+    bpf_program__set_autoattach(p, false);
   if (int err = watch_bpf__load(skel_); err != 0) {
     watch_bpf__destroy(skel_);
     skel_ = nullptr;
@@ -147,24 +150,35 @@ void KernelWatch::attach_libc() {
 }
 
 void KernelWatch::attach_syscalls() {
-  Result<uint64_t> id = syscall_tracepoint_id("sys_exit_listen");
-  if (!id) throw UserError("watch: --syscall-probes: " + id.error());
-  perf_event_attr attr{};
-  attr.type = PERF_TYPE_TRACEPOINT;
-  attr.size = sizeof attr;
-  attr.config = *id;
-  attr.sample_period = 1;
-  attr.wakeup_events = 1;
-  // One event (cpu 0, any task) is enough: the program runs for the tracepoint on every CPU.
-  int pfd = static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
-  if (pfd < 0) fail("perf_event_open syscalls/sys_exit_listen", errno);
-  bpf_link* link = bpf_program__attach_perf_event(skel_->progs.on_sys_exit_listen, pfd);
-  if (link == nullptr) {
-    int err = errno;
-    ::close(pfd);
-    fail("attach syscalls/sys_exit_listen", err);
+  struct Point {
+    bpf_program* prog;
+    const char* event;
+  };
+  for (const Point& p : {Point{skel_->progs.on_sys_exit_listen, "sys_exit_listen"},
+                         Point{skel_->progs.on_sys_enter_mount, "sys_enter_mount"},
+                         Point{skel_->progs.on_sys_exit_mount, "sys_exit_mount"},
+                         Point{skel_->progs.on_sys_exit_fsopen, "sys_exit_fsopen"},
+                         Point{skel_->progs.on_sys_exit_fsconfig, "sys_exit_fsconfig"}}) {
+    Result<uint64_t> id = syscall_tracepoint_id(p.event);
+    if (!id) throw UserError("watch: --syscall-probes: " + id.error());
+    perf_event_attr attr{};
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.size = sizeof attr;
+    attr.config = *id;
+    attr.sample_period = 1;
+    attr.wakeup_events = 1;
+    // One event (cpu 0, any task) is enough: the program runs for the tracepoint on every CPU.
+    int pfd = static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
+    std::string what = std::string("syscalls/") + p.event;
+    if (pfd < 0) fail(("perf_event_open " + what).c_str(), errno);
+    bpf_link* link = bpf_program__attach_perf_event(p.prog, pfd);
+    if (link == nullptr) {
+      int err = errno;
+      ::close(pfd);
+      fail(("attach " + what).c_str(), err);
+    }
+    syscall_links_.push_back(link);  // owns pfd
   }
-  syscall_links_.push_back(link);  // owns pfd
 }
 
 PhaseProbes KernelWatch::probe_phases(const StartRecord& r, std::string& main_symbol) {

@@ -38,7 +38,7 @@ class KernelWatch {
   /// step, errno and the capabilities needed, when BPF is not available.
   /// `max_phase_probes`: executables that get loader/main uprobes at once.
   /// `libc_probes`: uprobes on the host libc's listen() and mount() (AF_UNIX LISTEN, overlay mounts).
-  /// `syscall_probes`: the syscalls:sys_exit_listen tracepoint (AF_UNIX LISTEN of any program).
+  /// `syscall_probes`: syscall tracepoints (AF_UNIX LISTEN and overlay mounts of any program).
   KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes, bool syscall_probes);
   ~KernelWatch();
   KernelWatch(const KernelWatch&) = delete;

@@ -8,6 +8,8 @@
 //  - the Go user-service listening on an AF_UNIX socket (Go makes the
 //    listen(2) syscall itself): missed by the libc uprobe, seen by the
 //    syscalls:sys_exit_listen tracepoint (--syscall-probes);
+//  - the same by raw syscalls (fsopen/fsconfig/fsmount/move_mount and
+//    mount(2)), seen with --syscall-probes;
 //  - a start whose first process unshares its mount namespace and makes two
 //    overlay mounts (mount(2), with three and two lower layers) before its exec: both are in its record, with
 //    their layer counts.
@@ -17,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include "core/cgroup.h"
@@ -223,6 +226,83 @@ TEST(WatchE2E, GoServerListeningOnAUnixSocketIsSeenByTheSyscallTracepoint) {
   // The new mount API (fsopen/fsconfig/fsmount) is not followed (see docs/watch.md): not used here.
   ::execl("/bin/sh", "sh", "-c", "test -e m1/f3 && test -e m2/f2", nullptr);
   _exit(29);
+}
+
+// The same with raw system calls, as Go runtimes and coldstart's own --image
+// path make them: the new mount API (fsopen, fsconfig "lowerdir+" per layer,
+// FSCONFIG_CMD_CREATE, fsmount, move_mount) and a mount(2) syscall.
+[[noreturn]] void syscall_mounts_then_exec(const std::string& procs, const std::string& d) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+  std::string me = std::to_string(::getpid());
+  if (fd < 0 || ::write(fd, me.data(), me.size()) < 0) _exit(20);
+  ::close(fd);
+  if (::unshare(CLONE_NEWNS) != 0) _exit(21);
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(22);
+  int fs = static_cast<int>(::syscall(SYS_fsopen, "overlay", 1 /* FSOPEN_CLOEXEC */));
+  if (fs < 0) _exit(23);
+  for (const char* l : {"/l1", "/l2", "/l3"}) {
+    std::string layer = d + l;
+    if (::syscall(SYS_fsconfig, fs, 1 /* SET_STRING */, "lowerdir+", layer.c_str(), 0) != 0) _exit(24);
+  }
+  if (::syscall(SYS_fsconfig, fs, 6 /* CMD_CREATE */, nullptr, nullptr, 0) != 0) _exit(25);
+  int m = static_cast<int>(::syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 1 /* MOUNT_ATTR_RDONLY */));
+  if (m < 0) _exit(26);
+  if (::syscall(SYS_move_mount, m, "", AT_FDCWD, (d + "/m1").c_str(), 4 /* F_EMPTY_PATH */) != 0) _exit(27);
+  std::string two = "lowerdir=" + d + "/l1:" + d + "/l2";
+  if (::syscall(SYS_mount, "overlay", (d + "/m2").c_str(), "overlay", MS_RDONLY, two.c_str()) != 0) _exit(28);
+  ::execl("/bin/sh", "sh", "-c", "test -e m1/f3 && test -e m2/f2", nullptr);
+  _exit(29);
+}
+
+TEST(WatchE2E, OverlayMountsByRawSyscallsAndTheNewMountApiWithSyscallProbes) {
+  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs, makes cgroups and mounts";
+  TempDir dir;
+  std::string d = dir.path();
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(::mkdir((d + "/l" + std::to_string(i)).c_str(), 0755), 0);
+    ASSERT_TRUE(put_file(d + "/l" + std::to_string(i) + "/f" + std::to_string(i), "layer"));
+  }
+  ASSERT_EQ(::mkdir((d + "/m1").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((d + "/m2").c_str(), 0755), 0);
+  std::string events = d + "/events.jsonl", log = d + "/agent.log";
+  Child agent({coldstart_binary(), "watch", "--listen", "none", "--syscall-probes", "--events", events,
+               "--duration", "120s"},
+              {}, log);
+  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
+      << read_text(log);
+  auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
+  ASSERT_TRUE(parent) << parent.error();
+  std::string cg = parent->path() + "/image-syscalls.service";
+  ASSERT_EQ(::mkdir(cg.c_str(), 0755), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::chdir(d.c_str()) != 0) _exit(19);
+    syscall_mounts_then_exec(cg + "/cgroup.procs", d);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  std::string cgroup = cg.substr(cgroup_layout().v2.size());
+  bool recorded = wait_for([&] { return !records_of(events, cgroup).empty(); }, 10);
+  wait_for([&] { return ::rmdir(cg.c_str()) == 0 || errno == ENOENT; }, 5);
+  int agent_status = agent.stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(agent_status) && WEXITSTATUS(agent_status) == 0) << read_text(log);
+  EXPECT_TRUE(parent->remove());
+  ASSERT_TRUE(recorded) << read_text(events);
+  nlohmann::json r = records_of(events, cgroup).at(0);
+  EXPECT_EQ(r["exit_status"], 0) << r.dump();
+  ASSERT_TRUE(r.contains("overlay_mounts")) << r.dump();
+  ASSERT_EQ(r["overlay_mounts"].size(), 2u) << r.dump();
+  EXPECT_EQ(r["overlay_mounts"][0]["lower_layers"], 3) << "fsconfig lowerdir+ x3: " << r.dump();
+  EXPECT_EQ(r["overlay_mounts"][1]["lower_layers"], 2) << "mount(2) syscall: " << r.dump();
+  for (const auto& m : r["overlay_mounts"]) {
+    EXPECT_GT(m["seconds"].get<double>(), 0.0) << r.dump();
+    EXPECT_LT(m["at"].get<double>(), r["time_to_exec"].get<double>()) << "made before the exec: " << r.dump();
+    EXPECT_EQ(m["pid"], pid) << r.dump();
+  }
+  std::printf("overlay mounts by raw syscalls before the start's exec: %s\n", r["overlay_mounts"].dump().c_str());
 }
 
 TEST(WatchE2E, OverlayMountsMadeForAStartInANewMountNamespace) {

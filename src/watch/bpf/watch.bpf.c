@@ -48,8 +48,9 @@
  * since the start's exec (0 without a CPU limit).
  *
  * Also: AF_UNIX stream LISTEN and first connection, the loader-done and main
- * uprobes, and overlay mount(2) calls (see the programs below; the kernel
- * has no kprobes and refuses fentry, so these are a tracepoint and uprobes).
+ * uprobes, and overlay mounts (see the programs below; the kernel has no
+ * kprobes and refuses fentry, so these are tracepoints — BTF ones, and with
+ * --syscall-probes syscall ones — and uprobes).
  *
  * Cost: the exec, fork and exit hooks run for every task on the host; for
  * a task in no start and no fresh cgroup they read its cgroup id through
@@ -523,7 +524,8 @@ int BPF_PROG(on_sock_state, const struct sock* sk, const int oldstate, const int
  *    user space to the host's libc (see libc_probes.cc), in the caller's
  *    context: the fd is looked up in the task's file table; only a bound
  *    AF_UNIX stream/seqpacket socket is recorded (TCP has its tracepoint).
- *    Programs that make the syscall themselves (Go) are not seen. */
+ *    Programs that make the syscall themselves (Go) are seen only by the
+ *    syscall tracepoint (on_sys_exit_listen, --syscall-probes). */
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(on_sk_data_ready, const struct sock* sk) {
   if (BPF_CORE_READ(sk, __sk_common.skc_family) != CS_AF_UNIX ||
@@ -634,74 +636,174 @@ SEC("uprobe")
 int on_main(struct pt_regs* ctx) { return phase(CSW_MAIN, SEEN_MAIN); }
 
 
-/* Overlay mounts, by mount(2) through the C library: a uprobe and a
- * uretprobe on libc's mount(source, target, fstype, flags, data), attached
- * to the host's libc like listen's (container runtimes written in C, mount(8),
- * coldstart's mount(2) path). Only calls with fstype "overlay" by a task of
- * a start or of a fresh cgroup (a runtime preparing a container's root
- * before its first exec) are followed; user space keeps the latter until the
- * cgroup's start. The lower layers are counted in the option string (the
- * ':'-separated lowerdir=, first 256 bytes). The new mount API
- * (fsopen/fsconfig/fsmount) and raw syscalls (Go runtimes) are not seen. */
+/* Overlay mounts, made by a task of a start or of a fresh cgroup (a runtime
+ * preparing a container's root before its first exec; user space keeps
+ * those until the cgroup's start):
+ *  - mount(2) through the C library: a uprobe and a uretprobe on libc's
+ *    mount(source, target, fstype, flags, data), attached to the host's libc
+ *    like listen's (--libc-probes: runtimes written in C, mount(8));
+ *  - with --syscall-probes, the syscalls themselves, whoever makes them (Go
+ *    runtimes, coldstart's own --image path): sys_enter/sys_exit_mount, and
+ *    the new mount API — fsopen("overlay") opens a context (keyed by thread
+ *    group and fd), fsconfig counts its lower layers ("lowerdir" a:b:c, or
+ *    one "lowerdir+" per layer, Linux 6.8) and its FSCONFIG_CMD_CREATE, which
+ *    makes the superblock (overlayfs' real work), ends it: the duration is
+ *    fsopen's return to CMD_CREATE's. fsmount/move_mount only attach it.
+ * Only fstype "overlay" is followed; layers are counted in the first 256
+ * bytes of the option string. A glibc mount() seen by both the uprobe and
+ * the syscall tracepoints is recorded once (the syscall's begin replaces
+ * the uprobe's; the first return records and forgets it). */
 #define CSW_MOUNT_SCAN 256
-SEC("uprobe")
-int BPF_KPROBE(on_libc_mount, const char* source, const char* target, const char* fstype, unsigned long flags,
-               const char* data) {
+
+static __always_inline bool is_overlay(const char* fstype) {
   char type[8] = {};
-  if (bpf_probe_read_user_str(type, sizeof type, fstype) != 8) return 0;
-  if (type[0] != 'o' || type[1] != 'v' || type[2] != 'e' || type[3] != 'r' || type[4] != 'l' || type[5] != 'a' ||
-      type[6] != 'y')
-    return 0;
+  if (bpf_probe_read_user_str(type, sizeof type, fstype) != 8) return false;
+  return type[0] == 'o' && type[1] == 'v' && type[2] == 'e' && type[3] == 'r' && type[4] == 'l' && type[5] == 'a' &&
+         type[6] == 'y';
+}
+
+/* The start (or fresh cgroup) an overlay mount by the current task is made for, or 0. */
+static __always_inline __u64 mount_owner(void) {
   __u64 key = 0;
-  if (!current_start(&key)) {
-    key = bpf_get_current_cgroup_id();
-    struct cg_state* state = fresh_state(key);
-    if (!state || state->state != CG_FRESH) return 0;
-  }
-  struct mount_begin b = {};
+  if (current_start(&key)) return key;
+  key = bpf_get_current_cgroup_id();
+  struct cg_state* state = fresh_state(key);
+  return state && state->state == CG_FRESH ? key : 0;
+}
+
+/* Entries of lowerdir= in a mount(2) option string: "lowerdir=a:b:c" -> 3. */
+static __always_inline __u64 lower_layers_in_options(const char* data) {
   char opts[CSW_MOUNT_SCAN] = {};
-  if (data && bpf_probe_read_user_str(opts, sizeof opts, data) > 0) {
-    /* lowerdir=a:b:c -> 3 */
-    for (int i = 0; i + 9 < CSW_MOUNT_SCAN; i++) {
-      if ((i == 0 || opts[i - 1] == ',') && opts[i] == 'l' && opts[i + 1] == 'o' && opts[i + 2] == 'w' &&
-          opts[i + 3] == 'e' && opts[i + 4] == 'r' && opts[i + 5] == 'd' && opts[i + 6] == 'i' && opts[i + 7] == 'r' &&
-          opts[i + 8] == '=') {
-        b.layers = 1;
-        for (int j = i + 9; j < CSW_MOUNT_SCAN; j++) {
-          if (opts[j] == 0 || opts[j] == ',') break;
-          if (opts[j] == ':') b.layers++;
-        }
-        break;
+  if (!data || bpf_probe_read_user_str(opts, sizeof opts, data) <= 0) return 0;
+  for (int i = 0; i + 9 < CSW_MOUNT_SCAN; i++) {
+    if ((i == 0 || opts[i - 1] == ',') && opts[i] == 'l' && opts[i + 1] == 'o' && opts[i + 2] == 'w' &&
+        opts[i + 3] == 'e' && opts[i + 4] == 'r' && opts[i + 5] == 'd' && opts[i + 6] == 'i' && opts[i + 7] == 'r' &&
+        opts[i + 8] == '=') {
+      __u64 layers = 1;
+      for (int j = i + 9; j < CSW_MOUNT_SCAN; j++) {
+        if (opts[j] == 0 || opts[j] == ',') break;
+        if (opts[j] == ':') layers++;
       }
-      if (opts[i] == 0) break;
+      return layers;
     }
+    if (opts[i] == 0) break;
   }
+  return 0;
+}
+
+static __always_inline void emit_mount(__u64 key, __u64 begin_ns, __u64 layers) {
+  struct csw_event* e = reserve(CSW_MOUNT, key, bpf_get_current_pid_tgid() >> 32);
+  if (!e) return;
+  e->aux = (__u32)layers;
+  e->mount_ns = e->ts_ns - begin_ns;
+  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  submit(e);
+}
+
+static __always_inline int mount_begin(const char* fstype, const char* data) {
+  if (!is_overlay(fstype) || !mount_owner()) return 0;
+  struct mount_begin b = {};
+  b.layers = lower_layers_in_options(data);
   b.ts_ns = bpf_ktime_get_ns();
   __u64 tid = bpf_get_current_pid_tgid();
   bpf_map_update_elem(&mounts, &tid, &b, BPF_ANY);
   return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(on_libc_mount_done, int ret) {
+static __always_inline int mount_done(long ret) {
   __u64 tid = bpf_get_current_pid_tgid();
   struct mount_begin* b = bpf_map_lookup_elem(&mounts, &tid);
   if (!b) return 0;
   __u64 begin = b->ts_ns, layers = b->layers;
   bpf_map_delete_elem(&mounts, &tid);
   if (ret != 0) return 0;
-  __u64 key = 0;
-  if (!current_start(&key)) {
-    key = bpf_get_current_cgroup_id();
-    struct cg_state* state = fresh_state(key);
-    if (!state || state->state != CG_FRESH) return 0;
+  __u64 key = mount_owner();
+  if (key) emit_mount(key, begin, layers);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_libc_mount, const char* source, const char* target, const char* fstype, unsigned long flags,
+               const char* data) {
+  return mount_begin(fstype, data);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(on_libc_mount_done, int ret) { return mount_done(ret); }
+
+SEC("tracepoint/syscalls/sys_enter_mount")
+int on_sys_enter_mount(struct trace_event_raw_sys_enter* ctx) {
+  return mount_begin((const char*)ctx->args[2], (const char*)ctx->args[4]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mount")
+int on_sys_exit_mount(struct trace_event_raw_sys_exit* ctx) { return mount_done(ctx->ret); }
+
+/* An overlay filesystem context being configured (fsopen .. CMD_CREATE). */
+struct fs_context_state {
+  __u64 begin_ns;
+  __u64 layers;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u64); /* tgid << 32 | fd */
+  __type(value, struct fs_context_state);
+} fs_contexts SEC(".maps");
+
+#define CS_FSCONFIG_SET_STRING 1
+#define CS_FSCONFIG_CMD_CREATE 6
+#define CS_FSCONFIG_CMD_CREATE_EXCL 8
+
+static __always_inline struct pt_regs* syscall_regs(void) {
+  return (struct pt_regs*)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+SEC("tracepoint/syscalls/sys_exit_fsopen")
+int on_sys_exit_fsopen(struct trace_event_raw_sys_exit* ctx) {
+  if (ctx->ret < 0) return 0;
+  struct pt_regs* regs = syscall_regs();
+  if (!regs || !is_overlay((const char*)BPF_CORE_READ(regs, di)) || !mount_owner()) return 0;
+  __u64 k = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | (__u32)ctx->ret;
+  struct fs_context_state st = {.begin_ns = bpf_ktime_get_ns(), .layers = 0};
+  bpf_map_update_elem(&fs_contexts, &k, &st, BPF_ANY);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_fsconfig")
+int on_sys_exit_fsconfig(struct trace_event_raw_sys_exit* ctx) {
+  if (ctx->ret != 0) return 0;
+  struct pt_regs* regs = syscall_regs();
+  if (!regs) return 0;
+  __u64 k = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | (__u32)BPF_CORE_READ(regs, di);
+  struct fs_context_state* st = bpf_map_lookup_elem(&fs_contexts, &k);
+  if (!st) return 0;
+  unsigned long cmd = BPF_CORE_READ(regs, si);
+  if (cmd == CS_FSCONFIG_SET_STRING) {
+    char key[12] = {};
+    if (bpf_probe_read_user_str(key, sizeof key, (const char*)BPF_CORE_READ(regs, dx)) < 9) return 0;
+    if (key[0] != 'l' || key[1] != 'o' || key[2] != 'w' || key[3] != 'e' || key[4] != 'r' || key[5] != 'd' ||
+        key[6] != 'i' || key[7] != 'r')
+      return 0;
+    if (key[8] == '+' && key[9] == 0) {
+      st->layers++;
+    } else if (key[8] == 0) {
+      char value[CSW_MOUNT_SCAN] = {};
+      if (bpf_probe_read_user_str(value, sizeof value, (const char*)BPF_CORE_READ(regs, r10)) <= 0) return 0;
+      __u64 layers = 1;
+      for (int j = 0; j < CSW_MOUNT_SCAN; j++) {
+        if (value[j] == 0) break;
+        if (value[j] == ':') layers++;
+      }
+      st->layers = layers;
+    }
+    return 0;
   }
-  struct csw_event* e = reserve(CSW_MOUNT, key, tid >> 32);
-  if (!e) return 0;
-  e->aux = (__u32)layers;
-  e->mount_ns = e->ts_ns - begin;
-  bpf_get_current_comm(e->comm, sizeof(e->comm));
-  submit(e);
+  if (cmd != CS_FSCONFIG_CMD_CREATE && cmd != CS_FSCONFIG_CMD_CREATE_EXCL) return 0;
+  __u64 begin = st->begin_ns, layers = st->layers;
+  bpf_map_delete_elem(&fs_contexts, &k);
+  __u64 owner = mount_owner();
+  if (owner) emit_mount(owner, begin, layers);
   return 0;
 }
 
