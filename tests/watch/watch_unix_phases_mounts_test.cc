@@ -4,6 +4,8 @@
 //    fresh cgroup: LISTEN and the first connection are seen for AF_UNIX, and
 //    the second start of the same executable gets time to entry (loader
 //    done) and main from the uprobes placed at the first one;
+//  - main of Debian's stripped prometheus (Go) and /bin/sh (C), for starts
+//    that exit at once;
 //  - --probe-exe: the first start of a binary has its phase probes in place;
 //  - the Go user-service listening on an AF_UNIX socket (Go makes the
 //    listen(2) syscall itself): missed by the libc uprobe, seen by the
@@ -151,6 +153,58 @@ TEST(WatchE2E, ProbeExePlacesThePhaseProbesBeforeTheFirstStart) {
   ASSERT_FALSE(r["time_to_entry"].is_null()) << r.dump();
   ASSERT_FALSE(r["time_to_main"].is_null()) << r.dump();
   EXPECT_LE(r["time_to_entry"].get<double>(), r["time_to_main"].get<double>()) << r.dump();
+}
+
+// Debian's stripped Go prometheus (main.main from its pclntab) and stripped C
+// shell (main as __libc_start_main's argument), each started twice in a
+// fresh cgroup and exiting at once: the first start places the probes while
+// its process may already be gone (the agent reads the file through its own
+// fd), the second has loader-done and main.
+TEST(WatchE2E, MainOfShortLivedStartsOfStrippedGoAndCBinaries) {
+  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs and makes cgroups";
+  for (const char* exe : {"/usr/bin/prometheus", "/bin/sh"})
+    ASSERT_EQ(::access(exe, X_OK), 0) << exe << " missing: run scripts/setup";
+  TempDir dir;
+  std::string events = dir.path() + "/events.jsonl", log = dir.path() + "/agent.log";
+  Child agent({coldstart_binary(), "watch", "--listen", "none", "--events", events, "--duration", "60s"}, {}, log);
+  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
+      << read_text(log);
+  auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
+  ASSERT_TRUE(parent) << parent.error();
+  struct Case {
+    std::string unit;
+    std::vector<std::string> argv;
+    std::string symbol;
+  };
+  std::vector<Case> cases = {{"prometheus-version.service", {"/usr/bin/prometheus", "--version"}, "main.main"},
+                             {"sh.service", {"/bin/sh", "-c", "exit 0"}, "__libc_start_main argument"}};
+  std::string prefix = parent->path().substr(cgroup_layout().v2.size()) + "/";
+  for (const Case& c : cases) {
+    for (size_t i = 0; i < 2; ++i) {
+      ManagedStart s(parent->path(), c.unit, c.argv, {});
+      ASSERT_TRUE(s.made());
+      s.wait_exit(10);
+      s.stop();
+      ASSERT_TRUE(wait_for([&] { return records_of(events, prefix + c.unit).size() == i + 1; }, 10))
+          << read_text(events);
+    }
+  }
+  int status = agent.stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(log);
+  EXPECT_TRUE(parent->remove());
+  for (const Case& c : cases) {
+    std::vector<nlohmann::json> r = records_of(events, prefix + c.unit);
+    ASSERT_EQ(r.size(), 2u) << read_text(events);
+    EXPECT_EQ(r[0]["main_symbol"], c.symbol) << r[0].dump();
+    EXPECT_EQ(r[1]["phase_probes"], "in_place") << r[1].dump();
+    EXPECT_EQ(r[1]["main_symbol"], c.symbol) << r[1].dump();
+    ASSERT_FALSE(r[1]["time_to_main"].is_null()) << r[1].dump();
+    ASSERT_FALSE(r[1]["time_to_entry"].is_null()) << r[1].dump();
+    EXPECT_LE(r[1]["time_to_entry"].get<double>(), r[1]["time_to_main"].get<double>()) << r[1].dump();
+    std::printf("%s second start: entry %.3f ms, main %.3f ms (%s)\n", c.argv[0].c_str(),
+                r[1]["time_to_entry"].get<double>() * 1e3, r[1]["time_to_main"].get<double>() * 1e3,
+                c.symbol.c_str());
+  }
 }
 
 TEST(WatchCli, ProbeExeRefusesAFileWithoutAnEntryPoint) {
