@@ -1,6 +1,6 @@
 // End-to-end tests of `coldstart watch` with real servers, real cgroups and a
 // real Prometheus:
-//  - redis, nginx, memcached and the example user-service are started seven
+//  - redis, nginx, memcached and the example user-service are started eleven
 //    times each the way a service manager does it (mkdir a v2 cgroup, the
 //    child writes itself into cgroup.procs, exec), each start next to one
 //    `coldstart bench` run of the same command, and once through `coldstart
@@ -89,6 +89,12 @@ class NotifySocket {
   bool ready_ = false;
 };
 
+
+std::string fmt_ms(double s) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f", s * 1e3);
+  return b;
+}
 
 /// The 1-minute load average (/proc/loadavg).
 double load_average() { return std::atof(read_text("/proc/loadavg").c_str()); }
@@ -317,7 +323,7 @@ TEST(WatchE2E, RealServersMatchBenchAndPrometheusScrapesTheHistograms) {
     for (const std::string& a : s.argv) s.command += (s.command.empty() ? "" : " ") + (a.empty() ? "''" : a);
   }
 
-  // Seven starts of each server in a fresh cgroup under our own launch-style
+  // Eleven starts of each server in a fresh cgroup under our own launch-style
   // parent, each next to one `coldstart bench --runs 1` of the same command and
   // readiness (which comes first alternates by round), so that the load of a
   // shared machine, which drifts by milliseconds within seconds, hits both
@@ -325,7 +331,7 @@ TEST(WatchE2E, RealServersMatchBenchAndPrometheusScrapesTheHistograms) {
   // named warmup-*).
   auto parent = CgroupDir::create(layout.v2, next_launch_cgroup_name());
   ASSERT_TRUE(parent) << parent.error();
-  constexpr int kStarts = 7;
+  constexpr int kStarts = 11;
   std::map<std::string, std::vector<double>> bench_times;  // by unit: one run per round
   {
     NotifySocket notify(notify_path);
@@ -479,6 +485,14 @@ TEST(WatchE2E, RealServersMatchBenchAndPrometheusScrapesTheHistograms) {
                 "diff %+.3f ms\n",
                 s.unit.c_str(), field, kStarts, w * 1e3, median(exec_helper) * 1e3, b * 1e3, (w - b) * 1e3,
                 allowed * 1e3, of_bench.size(), wb * 1e3, median(exec_bench) * 1e3, (wb - b) * 1e3);
+    auto list = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      std::string out;
+      for (double x : v) out += fmt_ms(x) + " ";
+      return out;
+    };
+    std::printf("%-22s   helper starts: %s\n%-22s   bench runs:    %s\n", "", list(watched).c_str(), "",
+                list(bench_times[s.unit]).c_str());
     if (overloaded) continue;  // printed above, not asserted (see busy_machine)
     // What is done: watch's figure for the helper's starts within 0.5 ms + 10%
     // of bench's median of the same command; and for bench's own launches.
