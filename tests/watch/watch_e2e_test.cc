@@ -201,6 +201,37 @@ TEST(WatchCli, MatchFindsAStartOutsideAFreshCgroup) {
   EXPECT_GT(r["time_to_exec"].get<double>(), 0.0) << r.dump();
 }
 
+TEST(WatchCli, MatchOnAReExecCountsFromTheExec) {
+  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs";
+  TempDir dir;
+  std::string out = dir.path() + "/out.jsonl", err = dir.path() + "/err.txt";
+  std::string marker = "reexec-" + std::to_string(::getpid());
+  Child agent({"/bin/sh", "-c", "exec " + coldstart_binary() + " watch --listen none --duration 60s --match '^/bin/true " +
+                                    marker + "$' >" + out + " 2>" + err},
+              {}, "");
+  ASSERT_TRUE(wait_for([&] { return read_text(err).find("attached") != std::string::npos; }, 20)) << read_text(err);
+  // A shell (its own exec since its fork) that later execs the matching
+  // program: the start is that second exec, counted from it, not from the
+  // shell's fork 100 ms earlier.
+  Child shell({"/bin/sh", "-c", "sleep 0.1; exec /bin/true " + marker}, {}, "");
+  int shell_status = shell.stop(0, 10);
+  EXPECT_TRUE(WIFEXITED(shell_status) && WEXITSTATUS(shell_status) == 0) << shell_status;
+  auto ours = [&] {
+    for (const auto& r : read_records(out))
+      if (r["kind"] == "match") return r;
+    return nlohmann::json();
+  };
+  EXPECT_TRUE(wait_for([&] { return !ours().is_null(); }, 10)) << read_text(out);
+  int status = agent.stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(err);
+  nlohmann::json r = ours();
+  ASSERT_FALSE(r.is_null()) << read_text(out);
+  EXPECT_EQ(r["exe"], "/bin/true") << r.dump();
+  EXPECT_EQ(r["t0"], "exec") << r.dump();
+  EXPECT_EQ(r["time_to_exec"].get<double>(), 0.0) << r.dump();
+  EXPECT_LE(r["fork_at"].get<double>(), -0.09) << "the shell's fork, 100 ms before: " << r.dump();
+}
+
 /// Forks a child straight into the cgroup `dir` (clone3 with CLONE_INTO_CGROUP, as
 /// systemd >= 255 and coldstart's launcher do) that execs /bin/true; returns its pid.
 pid_t clone_into_cgroup_true(const std::string& dir) {
