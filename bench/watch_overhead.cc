@@ -331,7 +331,8 @@ int main(int argc, char** argv) {
   std::printf("per exec: median of the block's spawn+wait times (mean in parentheses); CPU: spawner + child\n");
   std::printf("%5s  %5s  %18s  %18s  %18s  %12s  %10s  %10s  %9s\n", "round", "order", "bare µs", "ticker µs",
               "watch µs", "watch/ticker", "bare CPU", "watch CPU", "CPU w/b");
-  std::vector<double> bare, ticker, watch, ratios, bare_ratios, mean_ratios, bare_cpu, watch_cpu, cpu_ratios;
+  std::vector<double> bare, ticker, watch, ratios, bare_ratios, mean_ratios, bare_cpu, ticker_cpu, watch_cpu,
+      cpu_ratios, cpu_ticker_ratios;
   time_block(a.exe, std::max(a.execs, 200));  // warm the page cache
   static const int kOrders[6][3] = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {0, 2, 1}, {2, 0, 1}, {1, 0, 2}};
   for (int r = 0; r < a.rounds; ++r) {
@@ -354,6 +355,8 @@ int main(int argc, char** argv) {
     bare_cpu.push_back(t[0].cpu);
     watch_cpu.push_back(t[2].cpu);
     cpu_ratios.push_back(t[2].cpu / t[0].cpu);
+    ticker_cpu.push_back(t[1].cpu);
+    cpu_ticker_ratios.push_back(t[2].cpu / t[1].cpu);
     bare.push_back(t[0].median);
     ticker.push_back(t[1].median);
     watch.push_back(t[2].median);
@@ -372,12 +375,14 @@ int main(int argc, char** argv) {
   std::printf("| ticker (wakes every 10 ms, no BPF) | %.1f µs | %.0f |\n", median(ticker) * 1e6, 1 / median(ticker));
   std::printf("| coldstart watch attached | %.1f µs | %.0f |\n", median(watch) * 1e6, 1 / median(watch));
   std::printf("| CPU per exec (spawner + child, user + sys), bare | %.1f µs | |\n", median(bare_cpu) * 1e6);
+  std::printf("| CPU per exec, ticker | %.1f µs | |\n", median(ticker_cpu) * 1e6);
   std::printf("| CPU per exec, watch attached | %.1f µs | |\n\n", median(watch_cpu) * 1e6);
   std::printf("| watch overhead, paired per round | median | interquartile range | 95%% CI of the median | rounds |\n"
               "|---|---|---|---|---|\n");
   print_ratio("wall time (block median), watch/ticker", summarize(ratios));
   print_ratio("wall time (block median), watch/bare", summarize(bare_ratios));
   print_ratio("wall time (block mean), watch/ticker", summarize(mean_ratios));
+  print_ratio("CPU time, watch/ticker", summarize(cpu_ticker_ratios));
   print_ratio("CPU time, watch/bare", summarize(cpu_ratios));
   std::printf("\nload average after: %s\n\n", load_average().c_str());
   std::fflush(stdout);
