@@ -1,15 +1,22 @@
 // bench/watch_overhead: what `coldstart watch` costs an exec-heavy node, and
 // whether its memory stays flat.
 //
-//  1. Overhead: rounds of N sequential posix_spawn+wait of /bin/true in three
-//     conditions, interleaved (order rotated each round) so drift hits all
-//     alike: "bare"; "ticker", a process that wakes every 10 ms like the
-//     agent's loop but does nothing; "watch", the agent attached. On a VM an
-//     extra periodically waking process alone makes spawn+wait faster (the
-//     vCPU halts less often; measured here: ~20%), so the agent's cost is
-//     watch against ticker, and bare is shown for reference. Per round the
-//     time per exec of each; the median of the per-round ratios. Agents and
-//     tickers start before and stop after their block, outside the timing.
+//  1. Overhead: many short rounds (default 60 x 300 sequential posix_spawn+
+//     wait of /bin/true, ~0.15 s a block) in three conditions, interleaved
+//     with the order permuted every round (all six orders in turn) so drift,
+//     which on a shared 2-CPU machine is several percent within seconds,
+//     hits all alike: "bare"; "ticker", a process that wakes every 10 ms like
+//     the agent's loop but does nothing; "watch", the agent attached. On a
+//     VM an extra periodically waking process alone makes spawn+wait faster
+//     (the vCPU halts less often; measured here: up to ~20%), so the agent's
+//     wall-time cost is watch against ticker, and bare is shown for
+//     reference. Each round gives paired ratios (watch/ticker wall time,
+//     watch/bare CPU time per exec); the summary is their median, the
+//     interquartile range, and a distribution-free 95% confidence interval
+//     of the median (order statistics n/2 -/+ 0.98 sqrt(n)): the overhead is
+//     within budget when that interval's upper end is. A fresh agent is
+//     started for every watch block and stopped after it, outside the timing
+//     (~0.14 s each).
 //  2. The BPF programs' own time per exec: one more block with the agent
 //     attached and kernel BPF statistics on (BPF_ENABLE_STATS, only while
 //     the bench holds its fd; they cost a clock read per program run, so the
@@ -36,6 +43,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -56,8 +64,8 @@ struct Args {
   std::string coldstart = COLDSTART_BINARY;
   std::string exe = "/bin/true";
   std::string memory_exe = COLDSTART_FIXTURE_DIR "/noop-static";
-  int rounds = 10;
-  int execs = 2000;
+  int rounds = 60;
+  int execs = 300;
   long memory_execs = 1000000;
   std::vector<std::string> agent_args;  // --agent-arg: more flags for `coldstart watch`
   std::string cgroup_root = "/sys/fs/cgroup/unified";
@@ -102,16 +110,28 @@ double cpu_now() {
   return s(self.ru_utime) + s(self.ru_stime) + s(children.ru_utime) + s(children.ru_stime);
 }
 
-double g_block_cpu = 0;  // CPU seconds per exec of the last block: the spawner's and the children's, user + system
-
-/// Wall seconds per exec of `n` sequential spawns; the CPU time per exec goes into g_block_cpu.
-double time_block(const std::string& exe, int n) {
+/// One block of sequential spawns, per exec: the median wall time of one
+/// spawn+wait (robust to the preemptions a shared machine scatters over a
+/// block), the mean, and the CPU time (the spawner's and the children's,
+/// user + system).
+struct Block {
+  double median = 0, mean = 0, cpu = 0;
+};
+Block time_block(const std::string& exe, int n) {
+  std::vector<double> each(static_cast<size_t>(n));
   double c0 = cpu_now();
   auto t0 = Clock::now();
-  for (int i = 0; i < n; ++i) run_one(exe);
-  double wall = std::chrono::duration<double>(Clock::now() - t0).count() / n;
-  g_block_cpu = (cpu_now() - c0) / n;
-  return wall;
+  for (int i = 0; i < n; ++i) {
+    auto a = Clock::now();
+    run_one(exe);
+    each[static_cast<size_t>(i)] = std::chrono::duration<double>(Clock::now() - a).count();
+  }
+  Block b;
+  b.mean = std::chrono::duration<double>(Clock::now() - t0).count() / n;
+  b.cpu = (cpu_now() - c0) / n;
+  std::nth_element(each.begin(), each.begin() + n / 2, each.end());
+  b.median = each[static_cast<size_t>(n / 2)];
+  return b;
 }
 
 /// A process that only wakes every 10 ms (the agent loop's rhythm), killed and reaped on destruction.
@@ -228,10 +248,58 @@ double cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+/// The load averages (/proc/loadavg, first three fields), to print with the figures.
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// The q-quantile of `v` (linear between order statistics).
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  double pos = q * static_cast<double>(v.size() - 1);
+  size_t i = static_cast<size_t>(pos);
+  if (i + 1 >= v.size()) return v.back();
+  return v[i] + (pos - static_cast<double>(i)) * (v[i + 1] - v[i]);
+}
+
+/// A ratio's summary over rounds: median, interquartile range and the
+/// distribution-free ~95% confidence interval of the median (order
+/// statistics at n/2 -/+ 0.98 sqrt(n), 1-based, clamped).
+struct RatioSummary {
+  double median = 0, p25 = 0, p75 = 0, ci_low = 0, ci_high = 0;
+  size_t n = 0;
+};
+RatioSummary summarize(std::vector<double> v) {
+  RatioSummary r;
+  r.n = v.size();
+  if (v.empty()) return r;
+  std::sort(v.begin(), v.end());
+  r.median = median(v);
+  r.p25 = quantile(v, 0.25);
+  r.p75 = quantile(v, 0.75);
+  double half = 0.98 * std::sqrt(static_cast<double>(r.n));
+  long lo = static_cast<long>(std::floor(static_cast<double>(r.n) / 2 - half));
+  long hi = static_cast<long>(std::ceil(static_cast<double>(r.n) / 2 + half));
+  lo = std::clamp(lo, 1L, static_cast<long>(r.n));
+  hi = std::clamp(hi, 1L, static_cast<long>(r.n));
+  r.ci_low = v[static_cast<size_t>(lo - 1)];
+  r.ci_high = v[static_cast<size_t>(hi - 1)];
+  return r;
+}
+
+void print_ratio(const char* what, const RatioSummary& r) {
+  auto pct = [](double x) { return (x - 1) * 100; };
+  std::printf("| %s | %+.2f%% | %+.2f%% … %+.2f%% | %+.2f%% … %+.2f%% | %zu |\n", what, pct(r.median), pct(r.p25),
+              pct(r.p75), pct(r.ci_low), pct(r.ci_high), r.n);
 }
 
 }  // namespace
@@ -256,19 +324,24 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("exec-heavy workload: %d rounds x %d sequential spawns of %s, without/with coldstart watch, "
-              "interleaved\n\n", a.rounds, a.execs, a.exe.c_str());
-  std::printf("%5s  %10s  %10s  %10s  %14s  %12s  %12s  %12s\n", "round", "bare µs", "ticker µs", "watch µs",
-              "watch/ticker", "bare CPU µs", "watch CPU µs", "CPU w/b");
-  std::vector<double> bare, ticker, watch, ratios, bare_cpu, watch_cpu, cpu_ratios;
-  time_block(a.exe, a.execs / 10);  // warm the page cache
+  std::printf("exec-heavy workload: %d rounds x %d sequential spawns of %s in each of bare, ticker and watch, "
+              "interleaved (order permuted each round)\n\n",
+              a.rounds, a.execs, a.exe.c_str());
+  std::printf("load average before: %s (%ld CPUs)\n", load_average().c_str(), sysconf(_SC_NPROCESSORS_ONLN));
+  std::printf("per exec: median of the block's spawn+wait times (mean in parentheses); CPU: spawner + child\n");
+  std::printf("%5s  %5s  %18s  %18s  %18s  %12s  %10s  %10s  %9s\n", "round", "order", "bare µs", "ticker µs",
+              "watch µs", "watch/ticker", "bare CPU", "watch CPU", "CPU w/b");
+  std::vector<double> bare, ticker, watch, ratios, bare_ratios, mean_ratios, bare_cpu, ticker_cpu, watch_cpu,
+      cpu_ratios, cpu_ticker_ratios;
+  time_block(a.exe, std::max(a.execs, 200));  // warm the page cache
+  static const int kOrders[6][3] = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {0, 2, 1}, {2, 0, 1}, {1, 0, 2}};
   for (int r = 0; r < a.rounds; ++r) {
-    double t[3] = {0, 0, 0}, cpu[3] = {0, 0, 0};
+    Block t[3];
+    const int* order = kOrders[r % 6];
     for (int k = 0; k < 3; ++k) {
-      int c = (k + r) % 3;
+      int c = order[k];
       if (c == 0) {
         t[0] = time_block(a.exe, a.execs);
-        cpu[0] = g_block_cpu;
       } else if (c == 1) {
         Ticker tick;
         usleep(20000);
@@ -277,28 +350,41 @@ int main(int argc, char** argv) {
         Agent agent(a);
         usleep(20000);
         t[2] = time_block(a.exe, a.execs);
-        cpu[2] = g_block_cpu;
       }
     }
-    bare_cpu.push_back(cpu[0]);
-    watch_cpu.push_back(cpu[2]);
-    cpu_ratios.push_back(cpu[2] / cpu[0]);
-    bare.push_back(t[0]);
-    ticker.push_back(t[1]);
-    watch.push_back(t[2]);
-    ratios.push_back(t[2] / t[1]);
-    std::printf("%5d  %10.1f  %10.1f  %10.1f  %14.4f  %12.1f  %12.1f  %12.4f\n", r + 1, t[0] * 1e6, t[1] * 1e6,
-                t[2] * 1e6, t[2] / t[1], cpu[0] * 1e6, cpu[2] * 1e6, cpu[2] / cpu[0]);
+    bare_cpu.push_back(t[0].cpu);
+    watch_cpu.push_back(t[2].cpu);
+    cpu_ratios.push_back(t[2].cpu / t[0].cpu);
+    ticker_cpu.push_back(t[1].cpu);
+    cpu_ticker_ratios.push_back(t[2].cpu / t[1].cpu);
+    bare.push_back(t[0].median);
+    ticker.push_back(t[1].median);
+    watch.push_back(t[2].median);
+    ratios.push_back(t[2].median / t[1].median);
+    bare_ratios.push_back(t[2].median / t[0].median);
+    mean_ratios.push_back(t[2].mean / t[1].mean);
+    char order_name[4] = {"btw"[order[0]], "btw"[order[1]], "btw"[order[2]], 0};
+    std::printf("%5d  %5s  %7.1f (%8.1f)  %7.1f (%8.1f)  %7.1f (%8.1f)  %12.4f  %10.1f  %10.1f  %9.4f\n", r + 1,
+                order_name, t[0].median * 1e6, t[0].mean * 1e6, t[1].median * 1e6, t[1].mean * 1e6,
+                t[2].median * 1e6, t[2].mean * 1e6, t[2].median / t[1].median, t[0].cpu * 1e6, t[2].cpu * 1e6,
+                t[2].cpu / t[0].cpu);
     std::fflush(stdout);
   }
-  std::printf("\n| condition | per exec (median of rounds) | execs/s |\n|---|---|---|\n");
+  std::printf("\n| condition | per exec (median over rounds of the block medians) | execs/s |\n|---|---|---|\n");
   std::printf("| bare | %.1f µs | %.0f |\n", median(bare) * 1e6, 1 / median(bare));
   std::printf("| ticker (wakes every 10 ms, no BPF) | %.1f µs | %.0f |\n", median(ticker) * 1e6, 1 / median(ticker));
   std::printf("| coldstart watch attached | %.1f µs | %.0f |\n", median(watch) * 1e6, 1 / median(watch));
-  std::printf("| watch overhead (median of per-round watch/ticker) | %+.2f%% | |\n", (median(ratios) - 1) * 100);
   std::printf("| CPU per exec (spawner + child, user + sys), bare | %.1f µs | |\n", median(bare_cpu) * 1e6);
-  std::printf("| CPU per exec, watch attached | %.1f µs | |\n", median(watch_cpu) * 1e6);
-  std::printf("| watch CPU overhead (median of per-round watch/bare) | %+.2f%% | |\n\n", (median(cpu_ratios) - 1) * 100);
+  std::printf("| CPU per exec, ticker | %.1f µs | |\n", median(ticker_cpu) * 1e6);
+  std::printf("| CPU per exec, watch attached | %.1f µs | |\n\n", median(watch_cpu) * 1e6);
+  std::printf("| watch overhead, paired per round | median | interquartile range | 95%% CI of the median | rounds |\n"
+              "|---|---|---|---|---|\n");
+  print_ratio("wall time (block median), watch/ticker", summarize(ratios));
+  print_ratio("wall time (block median), watch/bare", summarize(bare_ratios));
+  print_ratio("wall time (block mean), watch/ticker", summarize(mean_ratios));
+  print_ratio("CPU time, watch/ticker", summarize(cpu_ticker_ratios));
+  print_ratio("CPU time, watch/bare", summarize(cpu_ratios));
+  std::printf("\nload average after: %s\n\n", load_average().c_str());
   std::fflush(stdout);
 
   {
@@ -308,18 +394,19 @@ int main(int argc, char** argv) {
     } else {
       Agent agent(a);
       usleep(20000);
+      const int stat_execs = std::max(a.execs, 2000);
       auto before = prog_stats(agent.pid());
-      time_block(a.exe, a.execs);
+      time_block(a.exe, stat_execs);
       auto after = prog_stats(agent.pid());
       close(stats);
-      std::printf("the agent's BPF programs during %d execs (kernel BPF statistics):\n\n", a.execs);
+      std::printf("the agent's BPF programs during %d execs (kernel BPF statistics):\n\n", stat_execs);
       std::printf("| program | runs | ns per run | ns per exec |\n|---|---|---|---|\n");
       double total = 0;
       for (const auto& [id, s1] : after) {
         const ProgStats& s0 = before.count(id) ? before.at(id) : ProgStats{};
         unsigned long long runs = s1.run_cnt - s0.run_cnt, ns = s1.run_time_ns - s0.run_time_ns;
         if (runs == 0) continue;
-        double per_exec = static_cast<double>(ns) / a.execs;
+        double per_exec = static_cast<double>(ns) / stat_execs;
         total += per_exec;
         std::printf("| %s | %llu | %.0f | %.1f |\n", s1.name.c_str(), runs, static_cast<double>(ns) / runs, per_exec);
       }

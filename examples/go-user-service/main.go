@@ -1,6 +1,7 @@
 // The reference user-service in Go (standard library only): GET /users/{id}
 // answers {"id":1,"name":"Alice"} for id 1 and 404 otherwise. Listens on $ADDR
-// (default 127.0.0.1:8081) or on the socket passed by socket activation
+// (default 127.0.0.1:8081; unix:PATH for an AF_UNIX stream socket at PATH) or
+// on the socket passed by socket activation
 // (LISTEN_FDS/LISTEN_PID), and sends READY=1 to $NOTIFY_SOCKET once listening.
 package main
 
@@ -74,7 +75,11 @@ func main() {
 		if addr == "" {
 			addr = "127.0.0.1:8081"
 		}
-		ln, err = net.Listen("tcp", addr)
+		if strings.HasPrefix(addr, "unix:") {
+			ln, err = net.Listen("unix", strings.TrimPrefix(addr, "unix:"))
+		} else {
+			ln, err = net.Listen("tcp", addr)
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "go-user-service:", err)
 			os.Exit(1)

@@ -28,6 +28,8 @@ struct WatchArgs {
   size_t max_label_sets = 500;
   size_t max_phase_probes = 64;
   bool libc_probes = false;
+  bool syscall_probes = false;
+  std::vector<std::string> probe_exes;
 };
 
 double seconds_option(const std::string& flag, const std::string& text) {
@@ -46,6 +48,8 @@ int run_watch_command(const WatchArgs& a) {
   o.max_label_sets = a.max_label_sets;
   o.max_phase_probes = a.max_phase_probes;
   o.libc_probes = a.libc_probes;
+  o.syscall_probes = a.syscall_probes;
+  o.probe_exes = a.probe_exes;
 
   std::FILE* out = stdout;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, std::fclose);
@@ -97,6 +101,13 @@ CommandRunner setup_watch(CLI::App& sub) {
   sub.add_flag("--libc-probes", a->libc_probes,
                "also uprobes on the host libc's listen() and mount(): AF_UNIX LISTEN and overlay mounts "
                "(costs every exec of a program using that libc a few µs)");
+  sub.add_option("--probe-exe", a->probe_exes,
+                 "place the loader-done and main uprobes on this executable at start-up, so that its first "
+                 "start is measured too (repeatable; counts toward --max-phase-probes)");
+  sub.add_flag("--syscall-probes", a->syscall_probes,
+               "also syscall tracepoints (listen, mount, fsopen, fsconfig): AF_UNIX LISTEN and overlay "
+               "mounts of any program (Go, raw syscalls, the new mount API; costs every syscall of the node "
+               "the tracepoint path)");
   return [a]() { return run_watch_command(*a); };
 }
 

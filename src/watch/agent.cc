@@ -97,7 +97,9 @@ WatchSummary run_watch(const WatchOptions& options, const std::function<void(con
   WatchSummary summary;
   Metrics metrics(options.max_label_sets);
   publish_losses(metrics, {});
-  KernelWatch kernel(!options.match.empty(), options.max_phase_probes, options.libc_probes);
+  KernelWatch kernel(!options.match.empty(), options.max_phase_probes, options.libc_probes,
+                     options.syscall_probes);
+  for (const std::string& exe : options.probe_exes) kernel.probe_phases_ahead(exe);
   std::unique_ptr<MetricsServer> server;
   if (options.listen != "none") {
     server = std::make_unique<MetricsServer>(options.listen, metrics);

@@ -25,6 +25,12 @@ struct WatchOptions {
   /// Uprobes on the host libc's listen() and mount(): AF_UNIX LISTEN and overlay mounts. Off by
   /// default: every process that maps that libc then gets its probed text pages copied at mmap.
   bool libc_probes = false;
+  /// Syscall tracepoints (listen, mount, fsopen, fsconfig): AF_UNIX LISTEN and overlay mounts of
+  /// any program (Go, raw syscalls, the new mount API, a container's libc). Off by default: every
+  /// syscall of the node then takes the tracepoint path.
+  bool syscall_probes = false;
+  /// --probe-exe: executables whose loader/main uprobes are placed at start-up, before their first start.
+  std::vector<std::string> probe_exes;
 };
 
 struct WatchSummary {

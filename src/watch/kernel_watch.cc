@@ -14,12 +14,20 @@
 //  - Uprobes (the loader/main pairs, the libc listen/mount probes) attach
 //    through the uprobe PMU (perf_event_open, /sys/bus/event_source/devices/
 //    uprobe), no tracefs either; each is a bpf_link we own and destroy.
+//  - The syscall tracepoints (--syscall-probes: listen, mount, fsopen,
+//    fsconfig) are perf tracepoint events: perf_event_open needs an id from tracefs
+//    (syscall_probes.cc); one event on CPU 0 for any task runs the program
+//    on every CPU. Not auto-attached: libbpf would need a mounted tracefs.
 //  - Destroying the skeleton closes every link and map: nothing stays loaded.
 #include "watch/kernel_watch.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/perf_event.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstdarg>
@@ -32,6 +40,7 @@
 #include "watch.skel.h"
 #include "watch/bpf/watch_events.h"
 #include "watch/libc_probes.h"
+#include "watch/syscall_probes.h"
 
 namespace coldstart::watch {
 namespace {
@@ -76,11 +85,16 @@ KernelEvent::Kind kind_of(uint32_t k) {
 
 }  // namespace
 
-KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes) {
+KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes, bool syscall_probes) {
   libbpf_set_print(libbpf_print);
   skel_ = watch_bpf__open();
   if (skel_ == nullptr) fail("open", errno);
   skel_->rodata->match_mode = match_mode ? 1 : 0;
+  // Attached by hand (attach_syscalls): libbpf would look for tracefs, and they are opt-in.
+  for (bpf_program* p : {skel_->progs.on_sys_exit_listen, skel_->progs.on_sys_enter_mount,
+                         skel_->progs.on_sys_exit_mount, skel_->progs.on_sys_exit_fsopen,
+                         skel_->progs.on_sys_exit_fsconfig})
+    bpf_program__set_autoattach(p, false);
   if (int err = watch_bpf__load(skel_); err != 0) {
     watch_bpf__destroy(skel_);
     skel_ = nullptr;
@@ -108,6 +122,7 @@ KernelWatch::KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_pro
   probes_ = std::make_unique<PhaseProbeSet>(max_phase_probes, attach, detach);
   try {
     if (libc_probes) attach_libc();
+    if (syscall_probes) attach_syscalls();
   } catch (...) {
     release();  // the destructor does not run for a constructor that throws
     throw;
@@ -134,8 +149,51 @@ void KernelWatch::attach_libc() {
   }
 }
 
+void KernelWatch::attach_syscalls() {
+  struct Point {
+    bpf_program* prog;
+    const char* event;
+  };
+  for (const Point& p : {Point{skel_->progs.on_sys_exit_listen, "sys_exit_listen"},
+                         Point{skel_->progs.on_sys_enter_mount, "sys_enter_mount"},
+                         Point{skel_->progs.on_sys_exit_mount, "sys_exit_mount"},
+                         Point{skel_->progs.on_sys_exit_fsopen, "sys_exit_fsopen"},
+                         Point{skel_->progs.on_sys_exit_fsconfig, "sys_exit_fsconfig"}}) {
+    Result<uint64_t> id = syscall_tracepoint_id(p.event);
+    if (!id) throw UserError("watch: --syscall-probes: " + id.error());
+    perf_event_attr attr{};
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.size = sizeof attr;
+    attr.config = *id;
+    attr.sample_period = 1;
+    attr.wakeup_events = 1;
+    // One event (cpu 0, any task) is enough: the program runs for the tracepoint on every CPU.
+    int pfd = static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC));
+    std::string what = std::string("syscalls/") + p.event;
+    if (pfd < 0) fail(("perf_event_open " + what).c_str(), errno);
+    bpf_link* link = bpf_program__attach_perf_event(p.prog, pfd);
+    if (link == nullptr) {
+      int err = errno;
+      ::close(pfd);
+      fail(("attach " + what).c_str(), err);
+    }
+    syscall_links_.push_back(link);  // owns pfd
+  }
+}
+
 PhaseProbes KernelWatch::probe_phases(const StartRecord& r, std::string& main_symbol) {
   return probes_->ensure(r.pid, r.exe_dev, r.exe_ino, r.exe, main_symbol);
+}
+
+void KernelWatch::probe_phases_ahead(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw UserError("--probe-exe " + path + ": " + std::strerror(errno));
+  uint32_t dev = (major(st.st_dev) << 20) | minor(st.st_dev);  // the kernel's encoding, as the records carry it
+  std::string symbol;
+  // pid 0: no process to open it through; the path itself is checked against (dev, inode).
+  if (probes_->ensure(0, dev, st.st_ino, path, symbol) == PhaseProbes::kNone)
+    throw UserError("--probe-exe " + path + ": no loader/main uprobes could be placed (not an ELF executable, "
+                    "or --max-phase-probes 0)");
 }
 
 KernelWatch::~KernelWatch() { release(); }
@@ -144,6 +202,8 @@ void KernelWatch::release() {
   probes_.reset();
   for (bpf_link* l : libc_links_) bpf_link__destroy(l);
   libc_links_.clear();
+  for (bpf_link* l : syscall_links_) bpf_link__destroy(l);
+  syscall_links_.clear();
   if (rb_ != nullptr) ring_buffer__free(rb_);
   rb_ = nullptr;
   if (skel_ != nullptr) watch_bpf__destroy(skel_);
@@ -174,6 +234,8 @@ int KernelWatch::on_record(void* ctx, void* data, size_t size) {
   e.exe_ino = r.exe_ino;
   e.exe_dev = r.exe_dev;
   e.mount_ns = r.mount_ns;
+  e.fork_ns = static_cast<int64_t>(r.fork_ns);
+  e.t0_ns = static_cast<int64_t>(r.t0_ns);
   e.comm = bounded_string(r.comm, sizeof r.comm);
   if (r.kind == CSW_START || r.kind == CSW_EXEC || r.kind == CSW_MKDIR || r.kind == CSW_LISTEN) e.data = bounded_string(r.data, sizeof r.data);
   if (r.kind == CSW_START || r.kind == CSW_EXEC) e.args = split_args(r.args, std::min<size_t>(r.aux2, sizeof r.args));

@@ -38,7 +38,8 @@ class KernelWatch {
   /// step, errno and the capabilities needed, when BPF is not available.
   /// `max_phase_probes`: executables that get loader/main uprobes at once.
   /// `libc_probes`: uprobes on the host libc's listen() and mount() (AF_UNIX LISTEN, overlay mounts).
-  KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes);
+  /// `syscall_probes`: syscall tracepoints (AF_UNIX LISTEN and overlay mounts of any program).
+  KernelWatch(bool match_mode, size_t max_phase_probes, bool libc_probes, bool syscall_probes);
   ~KernelWatch();
   KernelWatch(const KernelWatch&) = delete;
   KernelWatch& operator=(const KernelWatch&) = delete;
@@ -50,6 +51,9 @@ class KernelWatch {
   KernelLosses losses() const;
   /// Attaches the loader/main uprobes to a start's executable (see phase_probes.h).
   PhaseProbes probe_phases(const StartRecord& r, std::string& main_symbol);
+  /// Attaches them to executable `path` before any start of it (--probe-exe), so that
+  /// its first start is measured too. Throws UserError when none can be placed.
+  void probe_phases_ahead(const std::string& path);
   const PhaseProbeSet& phase_probes() const { return *probes_; }
   /// The C library whose listen/mount carry uprobes ("" if none was found).
   const std::string& libc_path() const { return libc_path_; }
@@ -57,6 +61,7 @@ class KernelWatch {
  private:
   static int on_record(void* ctx, void* data, size_t size);
   void attach_libc();
+  void attach_syscalls();
   void release();  // detaches and unloads everything (idempotent)
 
   watch_bpf* skel_ = nullptr;
@@ -64,6 +69,7 @@ class KernelWatch {
   const std::function<void(const KernelEvent&)>* sink_ = nullptr;
   std::unique_ptr<PhaseProbeSet> probes_;  // destroyed (detached) before the skeleton
   std::vector<bpf_link*> libc_links_;      // likewise
+  std::vector<bpf_link*> syscall_links_;   // likewise
   std::string libc_path_;
 };
 

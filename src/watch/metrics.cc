@@ -20,10 +20,14 @@ constexpr const char* kHistogramNames[kMilestones] = {
     "coldstart_watch_time_to_main_seconds",
 };
 constexpr const char* kHistogramHelp[kMilestones] = {
-    "Time from a service start's first exec to its first socket in LISTEN state.",
-    "Time from a service start's first exec to its first READY=1 notification.",
-    "Time from a service start's first exec to its first accepted connection.",
-    "Time from a service start's first exec to main (main.main in Go) of its latest executable.",
+    "Time from a service start (the fork of the process that became the service, else its exec) "
+    "to its first socket in LISTEN state.",
+    "Time from a service start (the fork of the process that became the service, else its exec) "
+    "to its first READY=1 notification.",
+    "Time from a service start (the fork of the process that became the service, else its exec) "
+    "to its first accepted connection.",
+    "Time from a service start (the fork of the process that became the service, else its exec) "
+    "to main (main.main in Go) of its latest executable.",
 };
 
 std::string escape_label(std::string_view v) {

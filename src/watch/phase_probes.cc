@@ -6,7 +6,8 @@
 //    for every process of the host (pid -1). perf_event_open resolves the
 //    path with kern_path() and, for overlayfs, d_real_inode(): the inode the
 //    process actually maps. "/proc/PID/exe" is a magic link to the file the
-//    process runs, whatever mount namespace it lives in.
+//    process runs, whatever mount namespace it lives in; opened once, the
+//    file stays reachable as /proc/self/fd/N after the process is gone.
 //  - The kernel's dev_t is MAJOR << 20 | MINOR; stat's st_dev is that pair
 //    re-encoded (makedev).
 //  - The ELF entry point is where ld.so jumps once it has loaded and
@@ -20,11 +21,13 @@
 // which is why the set is bounded.
 #include "watch/phase_probes.h"
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "core/error.h"
+#include "core/unique_fd.h"
 #include "elf/elf.h"
 
 namespace coldstart::watch {
@@ -73,15 +76,20 @@ PhaseProbes PhaseProbeSet::ensure(pid_t pid, uint32_t dev, uint64_t ino, const s
     return PhaseProbes::kInPlace;
   }
   if (capacity_ == 0 || unusable_.contains(key)) return PhaseProbes::kNone;
-  auto same_file = [&](const std::string& p) {
+  // The file is opened once and then named through the agent's own fd: the
+  // process may exit while a large binary is read (a Go pclntab takes tens
+  // of ms), and /proc/PID/exe of a process that is gone opens nothing — the
+  // reads and the attach that follow must all see the same file.
+  auto open_same_file = [&](const std::string& p) {
+    UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat st {};
-    return ::stat(p.c_str(), &st) == 0 && st.st_dev == key.first && st.st_ino == key.second;
+    if (!fd || ::fstat(fd.get(), &st) != 0 || st.st_dev != key.first || st.st_ino != key.second) return UniqueFd();
+    return fd;
   };
-  std::string path = "/proc/" + std::to_string(pid) + "/exe";
-  if (!same_file(path)) {
-    if (exec_path.empty() || exec_path.front() != '/' || !same_file(exec_path)) return PhaseProbes::kNone;
-    path = exec_path;
-  }
+  UniqueFd file = open_same_file("/proc/" + std::to_string(pid) + "/exe");
+  if (!file && !exec_path.empty() && exec_path.front() == '/') file = open_same_file(exec_path);
+  if (!file) return PhaseProbes::kNone;
+  std::string path = "/proc/self/fd/" + std::to_string(file.get());
   std::optional<PhaseOffsets> offsets = phase_offsets(path);
   // Reading a big binary's tables (a Go pclntab of 50 MB binaries: megabytes
   // of names) leaves malloc's heap at its high-water mark; give it back, or

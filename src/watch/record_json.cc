@@ -40,7 +40,11 @@ nlohmann::json record_json(const StartRecord& r, int64_t realtime_minus_monotoni
   j["exe"] = r.exe;
   if (r.first_exe != r.exe) j["first_exe"] = r.first_exe;
   j["args"] = r.args;
+  j["t0"] = std::string(start_origin_name(r.origin));
+  j["start_time"] = ns_to_s(r.t0_ns + realtime_minus_monotonic_ns);
   j["exec_time"] = ns_to_s(r.exec_ns + realtime_minus_monotonic_ns);
+  j["time_to_exec"] = ns_to_s(r.exec_ns - r.t0_ns);
+  if (r.fork_ns > 0) j["fork_at"] = ns_to_s(r.fork_ns - r.t0_ns);  // <= 0: the fork, from t0
   j["outcome"] = r.outcome;
   j["time_to_listen"] = r.listen ? nlohmann::json(r.listen->seconds) : nlohmann::json();
   j["time_to_notify"] = r.notify ? nlohmann::json(r.notify->seconds) : nlohmann::json();

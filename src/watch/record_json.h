@@ -8,7 +8,7 @@
 namespace coldstart::watch {
 
 /// The full record. `realtime_minus_monotonic_ns` turns kernel timestamps
-/// into Unix time ("exec_time").
+/// into Unix time ("start_time", "exec_time").
 nlohmann::json record_json(const StartRecord& r, int64_t realtime_minus_monotonic_ns);
 
 /// CLOCK_REALTIME - CLOCK_MONOTONIC now, in ns.

@@ -25,10 +25,10 @@
 namespace coldstart::watch {
 namespace {
 
-MilestoneAt milestone_at(const KernelEvent& e, int64_t exec_ns) {
+MilestoneAt milestone_at(const KernelEvent& e, int64_t t0_ns) {
   MilestoneAt m;
   m.ts_ns = e.ts_ns;
-  m.seconds = e.ts_ns > exec_ns ? ns_to_s(e.ts_ns - exec_ns) : 0.0;
+  m.seconds = e.ts_ns > t0_ns ? ns_to_s(e.ts_ns - t0_ns) : 0.0;
   if (e.cpu_ns == kNoTask) {
     m.has_task = false;
     return m;
@@ -50,9 +50,9 @@ std::string family_name(uint32_t family) {
   }
 }
 
-OverlayMount overlay_mount(const KernelEvent& e, int64_t exec_ns) {
+OverlayMount overlay_mount(const KernelEvent& e, int64_t t0_ns) {
   OverlayMount m;
-  m.at_seconds = ns_to_s(e.ts_ns - exec_ns);
+  m.at_seconds = ns_to_s(e.ts_ns - t0_ns);
   m.seconds = ns_to_s(static_cast<int64_t>(e.mount_ns));
   m.lower_layers = e.aux;
   m.pid = e.pid;
@@ -67,6 +67,14 @@ std::string_view phase_probes_name(PhaseProbes p) {
     case PhaseProbes::kInPlace: return "in_place";
     case PhaseProbes::kLate: return "late";
     default: return "none";
+  }
+}
+
+std::string_view start_origin_name(StartOrigin o) {
+  switch (o) {
+    case StartOrigin::kFork: return "fork";
+    case StartOrigin::kJoin: return "cgroup_join";
+    default: return "exec";
   }
 }
 
@@ -117,11 +125,17 @@ void StartTracker::on_event(const KernelEvent& e) {
     r.exe = r.first_exe = e.data;
     r.args = e.args;
     r.exec_ns = e.ts_ns;
+    r.fork_ns = e.fork_ns;
+    r.t0_ns = e.ts_ns;
+    if ((e.aux & (kStartFromFork | kStartFromJoin)) != 0 && e.t0_ns > 0 && e.t0_ns <= e.ts_ns) {
+      r.t0_ns = e.t0_ns;
+      r.origin = (e.aux & kStartFromJoin) != 0 ? StartOrigin::kJoin : StartOrigin::kFork;
+    }
     r.exe_ino = e.exe_ino;
     r.exe_dev = e.exe_dev;
     r.new_mount_namespace = (e.aux & kStartNewMountNamespace) != 0;
     if (auto pending = pending_mounts_.find(e.key); pending != pending_mounts_.end()) {
-      for (const KernelEvent& m : pending->second) r.overlay_mounts.push_back(overlay_mount(m, r.exec_ns));
+      for (const KernelEvent& m : pending->second) r.overlay_mounts.push_back(overlay_mount(m, r.t0_ns));
       pending_mounts_.erase(pending);
     }
     if (provisional) {
@@ -151,35 +165,35 @@ void StartTracker::on_event(const KernelEvent& e) {
       place_probes(r);
       break;
     case Kind::kEntry:
-      r.entry = milestone_at(e, r.exec_ns);
+      r.entry = milestone_at(e, r.t0_ns);
       break;
     case Kind::kMain:
-      r.main = milestone_at(e, r.exec_ns);
+      r.main = milestone_at(e, r.t0_ns);
       observer_.reached(r, Milestone::kMain);
       break;
     case Kind::kMount:
-      r.overlay_mounts.push_back(overlay_mount(e, r.exec_ns));
+      r.overlay_mounts.push_back(overlay_mount(e, r.t0_ns));
       break;
     case Kind::kListen:
-      r.listen = milestone_at(e, r.exec_ns);
+      r.listen = milestone_at(e, r.t0_ns);
       r.listen_family = family_name(e.aux);
       r.listen_port = static_cast<uint16_t>(e.aux2);
       r.listen_path = e.data;
       observer_.reached(r, Milestone::kListen);
       break;
     case Kind::kNotify:
-      r.notify = milestone_at(e, r.exec_ns);
+      r.notify = milestone_at(e, r.t0_ns);
       observer_.reached(r, Milestone::kNotify);
       if (r.accept) finish(it, "served", true);
       break;
     case Kind::kAccept:
-      r.accept = milestone_at(e, r.exec_ns);
+      r.accept = milestone_at(e, r.t0_ns);
       if (e.aux != 0) r.accept_family = family_name(e.aux);
       observer_.reached(r, Milestone::kFirstAccept);
       if (r.notify) finish(it, "served", true);
       break;
     case Kind::kEnd: {
-      r.end = milestone_at(e, r.exec_ns);
+      r.end = milestone_at(e, r.t0_ns);
       int status = static_cast<int>(e.aux);
       if (WIFSIGNALED(status)) r.exit_signal = WTERMSIG(status);
       else r.exit_status = WEXITSTATUS(status);
@@ -201,7 +215,7 @@ void StartTracker::expire(int64_t now_ns) {
     auto next = std::next(it);
     const StartRecord& r = it->second;
     if (r.accept && now_ns - r.accept->ts_ns > options_.linger_ns) finish(it, "served", true);
-    else if (now_ns - r.exec_ns > options_.timeout_ns) finish(it, "timeout", true);
+    else if (now_ns - r.t0_ns > options_.timeout_ns) finish(it, "timeout", true);
     it = next;
   }
 }

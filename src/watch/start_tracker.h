@@ -22,6 +22,8 @@ namespace coldstart::watch {
 inline constexpr uint64_t kNoTask = ~0ULL;
 inline constexpr uint32_t kStartProvisional = 1;       // CSW_START_PROVISIONAL
 inline constexpr uint32_t kStartNewMountNamespace = 2;  // CSW_START_NEW_MNTNS
+inline constexpr uint32_t kStartFromFork = 4;           // CSW_START_FROM_FORK
+inline constexpr uint32_t kStartFromJoin = 8;           // CSW_START_FROM_JOIN
 
 /// One record of the ring buffer, decoded (see bpf/watch_events.h).
 struct KernelEvent {
@@ -33,13 +35,16 @@ struct KernelEvent {
   uint64_t cpu_ns = 0;  ///< kNoTask: no task snapshot
   uint64_t major_faults = 0;
   uint64_t throttled_ns = 0;
-  /// start: kStartProvisional | kStartNewMountNamespace; listen, accept: family; end: wait status;
+  /// start: kStartProvisional | kStartNewMountNamespace | kStartFromFork | kStartFromJoin; listen, accept:
+  /// family; end: wait status;
   /// mount: lower layers
   uint32_t aux = 0;
   uint32_t aux2 = 0;  ///< listen, accept: TCP port
   uint64_t exe_ino = 0;   ///< start, exec: the executable's inode
   uint32_t exe_dev = 0;   ///< ... and device (kernel encoding, MAJOR << 20 | MINOR)
   uint64_t mount_ns = 0;  ///< mount: duration of the mount(2) call
+  int64_t fork_ns = 0;    ///< start, exec: when the task's process was forked (CLOCK_MONOTONIC)
+  int64_t t0_ns = 0;      ///< start: what its times count from (see kStartFromFork, kStartFromJoin)
   std::string comm;
   std::string data;               ///< exec: path; cgroup: its path; unix listen: bound path
   std::vector<std::string> args;  ///< exec: argv as far as the kernel record holds it
@@ -48,7 +53,7 @@ struct KernelEvent {
 /// What a start had reached at one milestone.
 struct MilestoneAt {
   int64_t ts_ns = 0;
-  double seconds = 0;  ///< since the start's first exec
+  double seconds = 0;  ///< since the start's t0 (StartRecord::t0_ns)
   double cpu_seconds = 0;
   uint64_t major_faults = 0;
   double throttled_seconds = 0;
@@ -62,7 +67,7 @@ struct MilestoneAt {
 /// An overlayfs mount made for a start: by one of its tasks, or by a task of
 /// its cgroup before its first exec (a runtime preparing its root).
 struct OverlayMount {
-  double at_seconds = 0;  ///< when it was done, from the start's first exec (< 0: before it)
+  double at_seconds = 0;  ///< when it was done, from the start's t0 (< 0: before it)
   double seconds = 0;     ///< duration of the mount(2) call (libc entry to return)
   uint32_t lower_layers = 0;
   pid_t pid = 0;
@@ -77,6 +82,14 @@ enum class PhaseProbes {
 };
 std::string_view phase_probes_name(PhaseProbes p);
 
+/// What a start's times count from (see watch.bpf.c, on_exec).
+enum class StartOrigin {
+  kExec,  ///< the exec that began it (its process was forked long before: not made for it)
+  kFork,  ///< the fork (or clone into its cgroup) of the process whose exec began it
+  kJoin,  ///< that process's move into the start's cgroup, after its fork elsewhere
+};
+std::string_view start_origin_name(StartOrigin o);
+
 /// Everything known about one start; the event log prints it whole.
 struct StartRecord {
   uint64_t key = 0;
@@ -86,7 +99,11 @@ struct StartRecord {
   std::vector<std::string> args;
   std::string cgroup;
   StartLabels labels;
-  int64_t exec_ns = 0;
+  /// What the start's times count from (CLOCK_MONOTONIC): `origin` says which instant.
+  int64_t t0_ns = 0;
+  StartOrigin origin = StartOrigin::kExec;
+  int64_t exec_ns = 0;  ///< the first exec
+  int64_t fork_ns = 0;  ///< the fork of the first exec's process (0: unknown)
   uint64_t exe_ino = 0;  ///< identity of `exe` (see KernelEvent)
   uint32_t exe_dev = 0;
   /// Loader done (the ELF entry point reached) and main, of the root's latest executable.

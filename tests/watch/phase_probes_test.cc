@@ -47,6 +47,21 @@ TEST(WatchPhaseProbes, OffsetsOfAStaticCBinaryAndAGoBinary) {
   EXPECT_FALSE(phase_offsets("/etc/hostname"));  // not ELF
 }
 
+// Debian's own binaries, as a node runs them: a stripped Go server and the
+// stripped C shell (main found through _start's call of __libc_start_main).
+TEST(WatchPhaseProbes, MainOfDebiansStrippedPrometheusAndShell) {
+  for (const char* exe : {"/usr/bin/prometheus", "/bin/sh"})
+    ASSERT_EQ(::access(exe, R_OK), 0) << exe << " missing: run scripts/setup";
+  auto prom = phase_offsets("/usr/bin/prometheus");
+  ASSERT_TRUE(prom);
+  EXPECT_EQ(prom->main_symbol, "main.main");
+  EXPECT_TRUE(prom->main);
+  auto sh = phase_offsets("/bin/sh");
+  ASSERT_TRUE(sh);
+  EXPECT_TRUE(sh->main) << sh->main_symbol;
+  EXPECT_EQ(sh->main_symbol, "__libc_start_main argument");
+}
+
 TEST(WatchPhaseProbes, OnePairPerExecutableAndLeastRecentlyStartedEvicted) {
   FakeUprobes fake;
   {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "watch/metrics.h"
+#include "watch/record_json.h"
 #include "watch/start_tracker.h"
 
 namespace coldstart::watch {
@@ -77,6 +78,46 @@ TEST(WatchTracker, ServedStartHasEveryMilestoneAndDropsKernelState) {
   EXPECT_FALSE(r.notify);
   EXPECT_TRUE(rec.finished_drops[0].second);
   EXPECT_EQ(t.open_starts(), 0u);
+}
+
+TEST(WatchTracker, TimesCountFromTheInstantTheKernelChose) {
+  Recorder rec;
+  StartTracker t({}, rec, [](pid_t) { return std::string("/x"); });
+  auto start = [&](uint64_t key, uint32_t flags, int64_t t0_ms) {
+    KernelEvent e = ev(Kind::kStart, key, 1002, flags);  // exec at 1002 ms
+    e.fork_ns = 990 * 1'000'000LL;
+    e.t0_ns = t0_ms * 1'000'000LL;
+    t.on_event(e);
+    t.on_event(ev(Kind::kListen, key, 1005, 2, 80));  // listen at 1005 ms
+  };
+  start(7, kStartFromFork, 990);   // forked at 990 for this start
+  start(8, kStartFromJoin, 1000);  // forked at 990 elsewhere, moved into its cgroup at 1000
+  start(9, 0, 1002);               // forked long before, not for it: from the exec
+  t.finish_all();
+  ASSERT_EQ(rec.finished_records.size(), 3u);
+  const StartRecord& fork = rec.finished_records[0];
+  EXPECT_EQ(fork.origin, StartOrigin::kFork);
+  EXPECT_EQ(fork.t0_ns, 990 * 1'000'000LL);
+  EXPECT_EQ(fork.exec_ns, 1002 * 1'000'000LL);
+  ASSERT_TRUE(fork.listen);
+  EXPECT_NEAR(fork.listen->seconds, 0.015, 1e-9);
+  const StartRecord& join = rec.finished_records[1];
+  EXPECT_EQ(join.origin, StartOrigin::kJoin);
+  ASSERT_TRUE(join.listen);
+  EXPECT_NEAR(join.listen->seconds, 0.005, 1e-9);
+  const StartRecord& exec = rec.finished_records[2];
+  EXPECT_EQ(exec.origin, StartOrigin::kExec);
+  EXPECT_EQ(exec.t0_ns, exec.exec_ns);
+  ASSERT_TRUE(exec.listen);
+  EXPECT_NEAR(exec.listen->seconds, 0.003, 1e-9);
+  nlohmann::json j = record_json(join, 0);
+  EXPECT_EQ(j["t0"], "cgroup_join");
+  EXPECT_NEAR(j["time_to_exec"].get<double>(), 0.002, 1e-9);
+  EXPECT_NEAR(j["start_time"].get<double>(), 1.0, 1e-9);
+  EXPECT_NEAR(j["exec_time"].get<double>(), 1.002, 1e-9);
+  EXPECT_NEAR(j["fork_at"].get<double>(), -0.010, 1e-9);
+  EXPECT_EQ(record_json(fork, 0)["t0"], "fork");
+  EXPECT_EQ(record_json(exec, 0)["t0"], "exec");
 }
 
 TEST(WatchTracker, ReadyAfterTheFirstConnectionStillCounts) {

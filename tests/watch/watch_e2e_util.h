@@ -22,6 +22,8 @@
 
 #include "test_util.h"
 
+extern char** environ;
+
 namespace coldstart::test::watch_e2e {
 
 using Clock = std::chrono::steady_clock;
@@ -30,33 +32,56 @@ using Env = std::vector<std::string>;
 /// A child process we started; killed (SIGKILL) and reaped on destruction
 /// unless stop() already reaped it.
 class Child {
+  /// What the vfork child does, prepared in the parent (the child only makes system calls).
+  struct Plan {
+    const char* out;    // stdout and stderr
+    const char* procs;  // cgroup.procs to join, or nullptr
+    char** args;
+    char** envp;
+  };
+  [[noreturn]] static void exec_child(const Plan* p) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (p->procs != nullptr) {
+      int fd = ::open(p->procs, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) < 0) _exit(126);
+      ::close(fd);
+    }
+    int out = ::open(p->out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    ::execve(p->args[0], p->args, p->envp);
+    _exit(127);
+  }
+
  public:
   Child() = default;
-  /// Forks and execs `argv` with `env` added; stdout/stderr to `log` (or /dev/null).
-  /// `cgroup_procs`: a cgroup.procs file the child writes itself into before exec.
+  /// Starts `argv` (an absolute path) with `env` added; stdout/stderr to `log` (or /dev/null).
+  /// `cgroup_procs`: a cgroup.procs file the child writes itself into ("0") before exec.
+  /// vfork, as posix_spawn and Go's os/exec start programs: no copy of this (large) test
+  /// process's address space for the exec to tear down, so the start costs what a service
+  /// manager's does. Everything the child needs is built before; it makes system calls only.
   Child(const std::vector<std::string>& argv, const Env& env, const std::string& log,
         const std::string& cgroup_procs = "") {
-    pid_ = ::fork();
-    if (pid_ < 0) std::abort();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (!cgroup_procs.empty()) {
-        int fd = ::open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
-        std::string me = std::to_string(::getpid());
-        if (fd < 0 || ::write(fd, me.data(), me.size()) < 0) _exit(126);
-        ::close(fd);
-      }
-      int out =
-          ::open(log.empty() ? "/dev/null" : log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      for (const std::string& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
-      std::vector<char*> args;
-      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      _exit(127);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string kv = *e;
+      bool overridden = std::any_of(env.begin(), env.end(), [&](const std::string& o) {
+        return o.substr(0, o.find('=') + 1) == kv.substr(0, kv.find('=') + 1);
+      });
+      if (!overridden) env_strings.push_back(kv);
     }
+    env_strings.insert(env_strings.end(), env.begin(), env.end());
+    std::vector<char*> envp;
+    for (const std::string& kv : env_strings) envp.push_back(const_cast<char*>(kv.c_str()));
+    envp.push_back(nullptr);
+    Plan plan{log.empty() ? "/dev/null" : log.c_str(), cgroup_procs.empty() ? nullptr : cgroup_procs.c_str(),
+              args.data(), envp.data()};
+    pid_ = ::vfork();
+    if (pid_ == 0) exec_child(&plan);
+    if (pid_ < 0) std::abort();
   }
   Child(Child&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
   Child& operator=(Child&& o) noexcept {

@@ -12,6 +12,18 @@
  *    provisional start keyed by CSW_KEY_TGID | tgid; user space checks the
  *    path and command line against the patterns and deletes the
  *    provisional starts that do not match.
+ * When a start begins (t0, what its times count from), for the process
+ * whose exec begins it:
+ *  - cgroup start: if it was moved into the cgroup (cgroup_attach_task)
+ *    after its fork, the move; else, if it was forked (or cloned straight
+ *    into the cgroup) after the cgroup became fresh (its mkdir, or the end
+ *    of its last start), the fork; else the exec;
+ *  - --match start: the fork if this is its first exec since the fork, else
+ *    the exec (a program that re-execs itself, a shell's `exec`).
+ * The fork is task->start_time (set in copy_process with ktime_get_ns(),
+ * the clock of bpf_ktime_get_ns(); de_thread hands it on to an exec'ing
+ * thread). CSW_START carries t0, the exec and the fork, and says which t0
+ * is (CSW_START_FROM_FORK, CSW_START_FROM_JOIN; neither: the exec).
  * The tree is followed in the kernel: for a cgroup start every process in
  * that cgroup belongs to it (one lookup of the current cgroup id); for a
  * --match start `procs` maps each tgid forked from it to its key. `live`
@@ -36,8 +48,9 @@
  * since the start's exec (0 without a CPU limit).
  *
  * Also: AF_UNIX stream LISTEN and first connection, the loader-done and main
- * uprobes, and overlay mount(2) calls (see the programs below; the kernel
- * has no kprobes and refuses fentry, so these are a tracepoint and uprobes).
+ * uprobes, and overlay mounts (see the programs below; the kernel has no
+ * kprobes and refuses fentry, so these are tracepoints — BTF ones, and with
+ * --syscall-probes syscall ones — and uprobes).
  *
  * Cost: the exec, fork and exit hooks run for every task on the host; for
  * a task in no start and no fresh cgroup they read its cgroup id through
@@ -80,13 +93,22 @@ struct start {
 
 /* Every cgroup made (in the unified hierarchy) since the program was
  * loaded and not yet removed, with its state: CG_FRESH (no task has exec'd
- * in it since it was made or since its last start ended) or CG_STARTED. */
+ * in it since it was made or since its last start ended) or CG_STARTED;
+ * since when it is fresh (its mkdir, or the end of its last start): a
+ * process forked after that was made for the cgroup's next start; and the
+ * last process moved into it while fresh (cgroup.procs), and when. */
 enum { CG_FRESH = 1, CG_STARTED = 2 };
+struct cg_state {
+  __u32 state;
+  __u32 joined_tgid;
+  __u64 fresh_ns;
+  __u64 joined_ns;
+};
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
   __type(key, __u64);
-  __type(value, __u32);
+  __type(value, struct cg_state);
 } fresh SEC(".maps");
 
 /* The per-exec fast path: how many cgroups of `fresh` fall on each slot
@@ -175,6 +197,8 @@ static __always_inline struct csw_event* reserve(__u32 kind, __u64 key, __u32 pi
   e->exe_dev = 0;
   e->pad = 0;
   e->mount_ns = 0;
+  e->fork_ns = 0;
+  e->t0_ns = 0;
   e->comm[0] = 0;
   e->data[0] = 0;
   e->args[0] = 0;
@@ -211,7 +235,9 @@ static __always_inline struct start* cgroup_start(__u64 cg) {
 }
 
 /* The state of cgroup `cg` in `fresh` (0 if not there). */
-static __always_inline __u32* fresh_state(__u64 cg) { return maybe_ours(cg) ? bpf_map_lookup_elem(&fresh, &cg) : 0; }
+static __always_inline struct cg_state* fresh_state(__u64 cg) {
+  return maybe_ours(cg) ? bpf_map_lookup_elem(&fresh, &cg) : 0;
+}
 
 static __always_inline struct start* current_start(__u64* key) {
   __u64 cg = bpf_get_current_cgroup_id();
@@ -233,7 +259,7 @@ SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(on_cgroup_mkdir, struct cgroup* cgrp, const char* path) {
   if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0) return 0; /* 0: the unified hierarchy */
   __u64 id = BPF_CORE_READ(cgrp, kn, id);
-  __u32 state = CG_FRESH;
+  struct cg_state state = {.state = CG_FRESH, .fresh_ns = bpf_ktime_get_ns()};
   if (bpf_map_update_elem(&fresh, &id, &state, BPF_NOEXIST) != 0) {
     __sync_fetch_and_add(&lost_cgroups, 1);
     return 0;
@@ -243,6 +269,23 @@ int BPF_PROG(on_cgroup_mkdir, struct cgroup* cgrp, const char* path) {
   if (!e) return 0;
   bpf_probe_read_kernel_str(e->data, sizeof(e->data), path);
   submit(e);
+  return 0;
+}
+
+/* A task moved into a cgroup (a write to cgroup.procs; not a clone straight
+ * into it, CLONE_INTO_CGROUP, which is its fork). Rare: only migrations. The
+ * move waits for cgroup_threadgroup_rwsem, an RCU grace period when it is
+ * not already held for writing (milliseconds); the tracepoint fires after
+ * the move, so that wait is the service manager's, before the start. */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(on_cgroup_attach, struct cgroup* dst, const char* path, struct task_struct* task,
+             bool threadgroup) {
+  if (BPF_CORE_READ(dst, root, hierarchy_id) != 0) return 0;
+  __u64 id = BPF_CORE_READ(dst, kn, id);
+  struct cg_state* state = fresh_state(id);
+  if (!state || state->state != CG_FRESH) return 0;
+  state->joined_tgid = BPF_CORE_READ(task, tgid);
+  state->joined_ns = bpf_ktime_get_ns();
   return 0;
 }
 
@@ -259,10 +302,13 @@ int BPF_PROG(on_cgroup_rmdir, struct cgroup* cgrp, const char* path) {
 }
 
 static __always_inline void emit_exec(__u32 kind, __u64 key, struct task_struct* p, struct linux_binprm* bprm,
-                                      __u32 flags) {
+                                      __u32 flags, __u64 exec_ns, __u64 t0_ns) {
   struct csw_event* e = reserve(kind, key, p->tgid);
   if (!e) return;
+  if (exec_ns) e->ts_ns = exec_ns;
   e->aux = flags;
+  e->fork_ns = p->start_time;
+  e->t0_ns = t0_ns;
   struct inode* ino = BPF_CORE_READ(bprm, file, f_inode);
   e->exe_ino = BPF_CORE_READ(ino, i_ino);
   e->exe_dev = BPF_CORE_READ(ino, i_sb, s_dev);
@@ -292,22 +338,40 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
   if (st) {
     if (st->root == tgid) {
       __sync_fetch_and_and(&st->seen, ~(__u32)(SEEN_ENTRY | SEEN_MAIN)); /* a new image: its own entry and main */
-      emit_exec(CSW_EXEC, key, p, bprm, 0);
+      emit_exec(CSW_EXEC, key, p, bprm, 0, 0, 0);
     }
     return 0;
   }
   __u32 provisional = 0;
-  __u32* state = fresh_state(cg);
-  if (state && __sync_val_compare_and_swap(state, CG_FRESH, CG_STARTED) == CG_FRESH) {
+  __u64 now = bpf_ktime_get_ns(), forked = p->start_time, t0 = now;
+  __u32 t0_flag = 0;
+  struct cg_state* state = fresh_state(cg);
+  if (state && __sync_val_compare_and_swap(&state->state, CG_FRESH, CG_STARTED) == CG_FRESH) {
     key = cg;
+    if (state->joined_tgid == tgid && state->joined_ns >= state->fresh_ns && state->joined_ns <= now &&
+        state->joined_ns > forked) {
+      t0 = state->joined_ns; /* forked elsewhere, then moved in: from the move */
+      t0_flag = CSW_START_FROM_JOIN;
+    } else if (forked >= state->fresh_ns && forked <= now) {
+      t0 = forked; /* forked (or cloned straight into it) for this start */
+      t0_flag = CSW_START_FROM_FORK;
+    }
+    state->joined_tgid = 0;
   } else if (match_mode) {
     key = CSW_KEY_TGID | tgid;
     provisional = 1;
+    /* Its first exec since its fork (each exec bumps self_exec_id; a fork
+     * sets the child's parent_exec_id to the parent's value, which it also
+     * copies): forked to run this program, not a process that re-execs. */
+    if (BPF_CORE_READ(p, self_exec_id) == BPF_CORE_READ(p, parent_exec_id) + 1 && forked <= now) {
+      t0 = forked;
+      t0_flag = CSW_START_FROM_FORK;
+    }
   } else {
     return 0;
   }
   struct start s = {};
-  s.exec_ns = bpf_ktime_get_ns();
+  s.exec_ns = now;
   s.root = tgid;
   s.live = 1;
   s.throttled0 = throttled_of(p);
@@ -323,7 +387,8 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
   __u32 flags = provisional ? CSW_START_PROVISIONAL : 0;
   __u32 ns = BPF_CORE_READ(p, nsproxy, mnt_ns, ns.inum), parent_ns = BPF_CORE_READ(p, real_parent, nsproxy, mnt_ns, ns.inum);
   if (ns && parent_ns && ns != parent_ns) flags |= CSW_START_NEW_MNTNS;
-  emit_exec(CSW_START, key, p, bprm, flags);
+  flags |= t0_flag;
+  emit_exec(CSW_START, key, p, bprm, flags, now, t0);
   return 0;
 }
 
@@ -383,8 +448,12 @@ int BPF_PROG(on_exit, struct task_struct* p) {
   }
   bpf_map_delete_elem(&starts, &key);
   if (!(key & CSW_KEY_TGID)) {
-    __u32* state = fresh_state(key); /* empty again: the next exec in it is a new start */
-    if (state) *state = CG_FRESH;
+    struct cg_state* state = fresh_state(key); /* empty again: the next exec in it is a new start */
+    if (state) {
+      state->fresh_ns = bpf_ktime_get_ns();
+      state->joined_tgid = 0;
+      state->state = CG_FRESH;
+    }
   }
   return 0;
 }
@@ -455,7 +524,8 @@ int BPF_PROG(on_sock_state, const struct sock* sk, const int oldstate, const int
  *    user space to the host's libc (see libc_probes.cc), in the caller's
  *    context: the fd is looked up in the task's file table; only a bound
  *    AF_UNIX stream/seqpacket socket is recorded (TCP has its tracepoint).
- *    Programs that make the syscall themselves (Go) are not seen. */
+ *    Programs that make the syscall themselves (Go) are seen only by the
+ *    syscall tracepoint (on_sys_exit_listen, --syscall-probes). */
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(on_sk_data_ready, const struct sock* sk) {
   if (BPF_CORE_READ(sk, __sk_common.skc_family) != CS_AF_UNIX ||
@@ -478,8 +548,10 @@ int BPF_PROG(on_sk_data_ready, const struct sock* sk) {
 #define CS_S_IFMT 0170000
 #define CS_S_IFSOCK 0140000
 
-SEC("uprobe")
-int BPF_KPROBE(on_libc_listen, int fd, int backlog) {
+/* listen(fd) by the current task, in its context, as it enters (the libc
+ * uprobe) or leaves it successfully (the syscall tracepoint): records the
+ * start's first AF_UNIX stream/seqpacket LISTEN. */
+static __always_inline int unix_listen(int fd) {
   __u64 key = 0;
   struct start* st = current_start(&key);
   if (!st || fd < 0) return 0;
@@ -525,6 +597,24 @@ int BPF_KPROBE(on_libc_listen, int fd, int backlog) {
   return 0;
 }
 
+SEC("uprobe")
+int BPF_KPROBE(on_libc_listen, int fd, int backlog) { return unix_listen(fd); }
+
+/* The listen(2) syscall itself, whoever makes it (Go and other programs
+ * that make raw syscalls, a container's own libc): the syscalls:
+ * sys_exit_listen tracepoint, a perf tracepoint attached by user space
+ * (--syscall-probes; its id comes from tracefs). The program runs only for
+ * listen, but enabling any syscall event puts every task's syscalls on the
+ * tracepoint path (TIF_SYSCALL_TRACEPOINT): see docs/watch.md for the cost.
+ * The fd is the first argument, in the task's saved user registers (di). */
+SEC("tracepoint/syscalls/sys_exit_listen")
+int on_sys_exit_listen(struct trace_event_raw_sys_exit* ctx) {
+  if (ctx->ret != 0) return 0;
+  struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(bpf_get_current_task_btf());
+  if (!regs) return 0;
+  return unix_listen((int)BPF_CORE_READ(regs, di));
+}
+
 /* Loader done and main, per start: uprobes that user space attaches to the
  * ELF entry point and to main / main.main of a start's executable (one pair
  * per distinct executable, see phase_probes.cc). They fire for every process
@@ -546,74 +636,174 @@ SEC("uprobe")
 int on_main(struct pt_regs* ctx) { return phase(CSW_MAIN, SEEN_MAIN); }
 
 
-/* Overlay mounts, by mount(2) through the C library: a uprobe and a
- * uretprobe on libc's mount(source, target, fstype, flags, data), attached
- * to the host's libc like listen's (container runtimes written in C, mount(8),
- * coldstart's mount(2) path). Only calls with fstype "overlay" by a task of
- * a start or of a fresh cgroup (a runtime preparing a container's root
- * before its first exec) are followed; user space keeps the latter until the
- * cgroup's start. The lower layers are counted in the option string (the
- * ':'-separated lowerdir=, first 256 bytes). The new mount API
- * (fsopen/fsconfig/fsmount) and raw syscalls (Go runtimes) are not seen. */
+/* Overlay mounts, made by a task of a start or of a fresh cgroup (a runtime
+ * preparing a container's root before its first exec; user space keeps
+ * those until the cgroup's start):
+ *  - mount(2) through the C library: a uprobe and a uretprobe on libc's
+ *    mount(source, target, fstype, flags, data), attached to the host's libc
+ *    like listen's (--libc-probes: runtimes written in C, mount(8));
+ *  - with --syscall-probes, the syscalls themselves, whoever makes them (Go
+ *    runtimes, coldstart's own --image path): sys_enter/sys_exit_mount, and
+ *    the new mount API — fsopen("overlay") opens a context (keyed by thread
+ *    group and fd), fsconfig counts its lower layers ("lowerdir" a:b:c, or
+ *    one "lowerdir+" per layer, Linux 6.8) and its FSCONFIG_CMD_CREATE, which
+ *    makes the superblock (overlayfs' real work), ends it: the duration is
+ *    fsopen's return to CMD_CREATE's. fsmount/move_mount only attach it.
+ * Only fstype "overlay" is followed; layers are counted in the first 256
+ * bytes of the option string. A glibc mount() seen by both the uprobe and
+ * the syscall tracepoints is recorded once (the syscall's begin replaces
+ * the uprobe's; the first return records and forgets it). */
 #define CSW_MOUNT_SCAN 256
-SEC("uprobe")
-int BPF_KPROBE(on_libc_mount, const char* source, const char* target, const char* fstype, unsigned long flags,
-               const char* data) {
+
+static __always_inline bool is_overlay(const char* fstype) {
   char type[8] = {};
-  if (bpf_probe_read_user_str(type, sizeof type, fstype) != 8) return 0;
-  if (type[0] != 'o' || type[1] != 'v' || type[2] != 'e' || type[3] != 'r' || type[4] != 'l' || type[5] != 'a' ||
-      type[6] != 'y')
-    return 0;
+  if (bpf_probe_read_user_str(type, sizeof type, fstype) != 8) return false;
+  return type[0] == 'o' && type[1] == 'v' && type[2] == 'e' && type[3] == 'r' && type[4] == 'l' && type[5] == 'a' &&
+         type[6] == 'y';
+}
+
+/* The start (or fresh cgroup) an overlay mount by the current task is made for, or 0. */
+static __always_inline __u64 mount_owner(void) {
   __u64 key = 0;
-  if (!current_start(&key)) {
-    key = bpf_get_current_cgroup_id();
-    __u32* state = fresh_state(key);
-    if (!state || *state != CG_FRESH) return 0;
-  }
-  struct mount_begin b = {};
+  if (current_start(&key)) return key;
+  key = bpf_get_current_cgroup_id();
+  struct cg_state* state = fresh_state(key);
+  return state && state->state == CG_FRESH ? key : 0;
+}
+
+/* Entries of lowerdir= in a mount(2) option string: "lowerdir=a:b:c" -> 3. */
+static __always_inline __u64 lower_layers_in_options(const char* data) {
   char opts[CSW_MOUNT_SCAN] = {};
-  if (data && bpf_probe_read_user_str(opts, sizeof opts, data) > 0) {
-    /* lowerdir=a:b:c -> 3 */
-    for (int i = 0; i + 9 < CSW_MOUNT_SCAN; i++) {
-      if ((i == 0 || opts[i - 1] == ',') && opts[i] == 'l' && opts[i + 1] == 'o' && opts[i + 2] == 'w' &&
-          opts[i + 3] == 'e' && opts[i + 4] == 'r' && opts[i + 5] == 'd' && opts[i + 6] == 'i' && opts[i + 7] == 'r' &&
-          opts[i + 8] == '=') {
-        b.layers = 1;
-        for (int j = i + 9; j < CSW_MOUNT_SCAN; j++) {
-          if (opts[j] == 0 || opts[j] == ',') break;
-          if (opts[j] == ':') b.layers++;
-        }
-        break;
+  if (!data || bpf_probe_read_user_str(opts, sizeof opts, data) <= 0) return 0;
+  for (int i = 0; i + 9 < CSW_MOUNT_SCAN; i++) {
+    if ((i == 0 || opts[i - 1] == ',') && opts[i] == 'l' && opts[i + 1] == 'o' && opts[i + 2] == 'w' &&
+        opts[i + 3] == 'e' && opts[i + 4] == 'r' && opts[i + 5] == 'd' && opts[i + 6] == 'i' && opts[i + 7] == 'r' &&
+        opts[i + 8] == '=') {
+      __u64 layers = 1;
+      for (int j = i + 9; j < CSW_MOUNT_SCAN; j++) {
+        if (opts[j] == 0 || opts[j] == ',') break;
+        if (opts[j] == ':') layers++;
       }
-      if (opts[i] == 0) break;
+      return layers;
     }
+    if (opts[i] == 0) break;
   }
+  return 0;
+}
+
+static __always_inline void emit_mount(__u64 key, __u64 begin_ns, __u64 layers) {
+  struct csw_event* e = reserve(CSW_MOUNT, key, bpf_get_current_pid_tgid() >> 32);
+  if (!e) return;
+  e->aux = (__u32)layers;
+  e->mount_ns = e->ts_ns - begin_ns;
+  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  submit(e);
+}
+
+static __always_inline int mount_begin(const char* fstype, const char* data) {
+  if (!is_overlay(fstype) || !mount_owner()) return 0;
+  struct mount_begin b = {};
+  b.layers = lower_layers_in_options(data);
   b.ts_ns = bpf_ktime_get_ns();
   __u64 tid = bpf_get_current_pid_tgid();
   bpf_map_update_elem(&mounts, &tid, &b, BPF_ANY);
   return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(on_libc_mount_done, int ret) {
+static __always_inline int mount_done(long ret) {
   __u64 tid = bpf_get_current_pid_tgid();
   struct mount_begin* b = bpf_map_lookup_elem(&mounts, &tid);
   if (!b) return 0;
   __u64 begin = b->ts_ns, layers = b->layers;
   bpf_map_delete_elem(&mounts, &tid);
   if (ret != 0) return 0;
-  __u64 key = 0;
-  if (!current_start(&key)) {
-    key = bpf_get_current_cgroup_id();
-    __u32* state = fresh_state(key);
-    if (!state || *state != CG_FRESH) return 0;
+  __u64 key = mount_owner();
+  if (key) emit_mount(key, begin, layers);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_libc_mount, const char* source, const char* target, const char* fstype, unsigned long flags,
+               const char* data) {
+  return mount_begin(fstype, data);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(on_libc_mount_done, int ret) { return mount_done(ret); }
+
+SEC("tracepoint/syscalls/sys_enter_mount")
+int on_sys_enter_mount(struct trace_event_raw_sys_enter* ctx) {
+  return mount_begin((const char*)ctx->args[2], (const char*)ctx->args[4]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mount")
+int on_sys_exit_mount(struct trace_event_raw_sys_exit* ctx) { return mount_done(ctx->ret); }
+
+/* An overlay filesystem context being configured (fsopen .. CMD_CREATE). */
+struct fs_context_state {
+  __u64 begin_ns;
+  __u64 layers;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u64); /* tgid << 32 | fd */
+  __type(value, struct fs_context_state);
+} fs_contexts SEC(".maps");
+
+#define CS_FSCONFIG_SET_STRING 1
+#define CS_FSCONFIG_CMD_CREATE 6
+#define CS_FSCONFIG_CMD_CREATE_EXCL 8
+
+static __always_inline struct pt_regs* syscall_regs(void) {
+  return (struct pt_regs*)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+SEC("tracepoint/syscalls/sys_exit_fsopen")
+int on_sys_exit_fsopen(struct trace_event_raw_sys_exit* ctx) {
+  if (ctx->ret < 0) return 0;
+  struct pt_regs* regs = syscall_regs();
+  if (!regs || !is_overlay((const char*)BPF_CORE_READ(regs, di)) || !mount_owner()) return 0;
+  __u64 k = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | (__u32)ctx->ret;
+  struct fs_context_state st = {.begin_ns = bpf_ktime_get_ns(), .layers = 0};
+  bpf_map_update_elem(&fs_contexts, &k, &st, BPF_ANY);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_fsconfig")
+int on_sys_exit_fsconfig(struct trace_event_raw_sys_exit* ctx) {
+  if (ctx->ret != 0) return 0;
+  struct pt_regs* regs = syscall_regs();
+  if (!regs) return 0;
+  __u64 k = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | (__u32)BPF_CORE_READ(regs, di);
+  struct fs_context_state* st = bpf_map_lookup_elem(&fs_contexts, &k);
+  if (!st) return 0;
+  unsigned long cmd = BPF_CORE_READ(regs, si);
+  if (cmd == CS_FSCONFIG_SET_STRING) {
+    char key[12] = {};
+    if (bpf_probe_read_user_str(key, sizeof key, (const char*)BPF_CORE_READ(regs, dx)) < 9) return 0;
+    if (key[0] != 'l' || key[1] != 'o' || key[2] != 'w' || key[3] != 'e' || key[4] != 'r' || key[5] != 'd' ||
+        key[6] != 'i' || key[7] != 'r')
+      return 0;
+    if (key[8] == '+' && key[9] == 0) {
+      st->layers++;
+    } else if (key[8] == 0) {
+      char value[CSW_MOUNT_SCAN] = {};
+      if (bpf_probe_read_user_str(value, sizeof value, (const char*)BPF_CORE_READ(regs, r10)) <= 0) return 0;
+      __u64 layers = 1;
+      for (int j = 0; j < CSW_MOUNT_SCAN; j++) {
+        if (value[j] == 0) break;
+        if (value[j] == ':') layers++;
+      }
+      st->layers = layers;
+    }
+    return 0;
   }
-  struct csw_event* e = reserve(CSW_MOUNT, key, tid >> 32);
-  if (!e) return 0;
-  e->aux = (__u32)layers;
-  e->mount_ns = e->ts_ns - begin;
-  bpf_get_current_comm(e->comm, sizeof(e->comm));
-  submit(e);
+  if (cmd != CS_FSCONFIG_CMD_CREATE && cmd != CS_FSCONFIG_CMD_CREATE_EXCL) return 0;
+  __u64 begin = st->begin_ns, layers = st->layers;
+  bpf_map_delete_elem(&fs_contexts, &k);
+  __u64 owner = mount_owner();
+  if (owner) emit_mount(owner, begin, layers);
   return 0;
 }
 

@@ -39,6 +39,8 @@ enum csw_kind {
 /* aux bits of CSW_START. */
 #define CSW_START_PROVISIONAL 1u /* a --match candidate */
 #define CSW_START_NEW_MNTNS 2u   /* its mount namespace is not its parent's */
+#define CSW_START_FROM_FORK 4u   /* its times count from t0_ns = the fork of its process (see on_exec) */
+#define CSW_START_FROM_JOIN 8u   /* ... = that process's move into the start's cgroup, after its fork */
 
 struct csw_event {
   __u32 kind;
@@ -54,6 +56,8 @@ struct csw_event {
   __u32 exe_dev;  /* ... and its superblock's device, kernel encoding (MAJOR << 20 | MINOR) */
   __u32 pad;
   __u64 mount_ns; /* MOUNT: duration of the mount(2) call */
+  __u64 fork_ns;  /* START, EXEC: when the task's process was forked (task->start_time, CLOCK_MONOTONIC) */
+  __u64 t0_ns;    /* START: what its times count from (fork, move into its cgroup, or ts_ns = exec) */
   char comm[CSW_COMM];
   char data[CSW_DATA];
   char args[CSW_ARGS];
