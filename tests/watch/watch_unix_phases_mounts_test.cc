@@ -309,34 +309,49 @@ TEST(WatchE2E, GoServerListeningOnAUnixSocketIsSeenByTheSyscallTracepoint) {
   _exit(29);
 }
 
-TEST(WatchE2E, OverlayMountsByRawSyscallsAndTheNewMountApiWithSyscallProbes) {
-  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs, makes cgroups and mounts";
+/// Three layer directories and two mount points in a temp dir; an agent
+/// (`agent_args` after `watch`) watching; a child forked into a fresh unit
+/// cgroup that runs `mount_and_exec(procs, dir)`. Returns the start's
+/// record (null when the agent wrote none) and the child's pid; everything
+/// is stopped and removed before it returns.
+struct MountingStart {
+  nlohmann::json record;
+  pid_t pid = -1;
+};
+MountingStart watch_a_mounting_start(const std::vector<std::string>& agent_args, const std::string& unit,
+                                     void (*mount_and_exec)(const std::string&, const std::string&)) {
+  MountingStart out;
   TempDir dir;
   std::string d = dir.path();
   for (int i = 1; i <= 3; ++i) {
-    ASSERT_EQ(::mkdir((d + "/l" + std::to_string(i)).c_str(), 0755), 0);
-    ASSERT_TRUE(put_file(d + "/l" + std::to_string(i) + "/f" + std::to_string(i), "layer"));
+    EXPECT_EQ(::mkdir((d + "/l" + std::to_string(i)).c_str(), 0755), 0);
+    EXPECT_TRUE(put_file(d + "/l" + std::to_string(i) + "/f" + std::to_string(i), "layer"));
   }
-  ASSERT_EQ(::mkdir((d + "/m1").c_str(), 0755), 0);
-  ASSERT_EQ(::mkdir((d + "/m2").c_str(), 0755), 0);
+  EXPECT_EQ(::mkdir((d + "/m1").c_str(), 0755), 0);
+  EXPECT_EQ(::mkdir((d + "/m2").c_str(), 0755), 0);
   std::string events = d + "/events.jsonl", log = d + "/agent.log";
-  Child agent({coldstart_binary(), "watch", "--listen", "none", "--syscall-probes", "--events", events,
-               "--duration", "120s"},
-              {}, log);
-  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
-      << read_text(log);
+  std::vector<std::string> argv{coldstart_binary(), "watch", "--listen", "none", "--events", events,
+                                "--duration", "120s"};
+  argv.insert(argv.end(), agent_args.begin(), agent_args.end());
+  Child agent(argv, {}, log);
+  if (!wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20)) {
+    ADD_FAILURE() << read_text(log);
+    return out;
+  }
   auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
-  ASSERT_TRUE(parent) << parent.error();
-  std::string cg = parent->path() + "/image-syscalls.service";
-  ASSERT_EQ(::mkdir(cg.c_str(), 0755), 0);
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  if (!parent) {
+    ADD_FAILURE() << parent.error();
+    return out;
+  }
+  std::string cg = parent->path() + "/" + unit;
+  EXPECT_EQ(::mkdir(cg.c_str(), 0755), 0);
+  out.pid = ::fork();
+  if (out.pid == 0) {
     if (::chdir(d.c_str()) != 0) _exit(19);
-    syscall_mounts_then_exec(cg + "/cgroup.procs", d);
+    mount_and_exec(cg + "/cgroup.procs", d);
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  if (out.pid > 0) ::waitpid(out.pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
   std::string cgroup = cg.substr(cgroup_layout().v2.size());
   bool recorded = wait_for([&] { return !records_of(events, cgroup).empty(); }, 10);
@@ -344,61 +359,15 @@ TEST(WatchE2E, OverlayMountsByRawSyscallsAndTheNewMountApiWithSyscallProbes) {
   int agent_status = agent.stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(agent_status) && WEXITSTATUS(agent_status) == 0) << read_text(log);
   EXPECT_TRUE(parent->remove());
-  ASSERT_TRUE(recorded) << read_text(events);
-  nlohmann::json r = records_of(events, cgroup).at(0);
-  EXPECT_EQ(r["exit_status"], 0) << r.dump();
-  ASSERT_TRUE(r.contains("overlay_mounts")) << r.dump();
-  ASSERT_EQ(r["overlay_mounts"].size(), 2u) << r.dump();
-  EXPECT_EQ(r["overlay_mounts"][0]["lower_layers"], 3) << "fsconfig lowerdir+ x3: " << r.dump();
-  EXPECT_EQ(r["overlay_mounts"][1]["lower_layers"], 2) << "mount(2) syscall: " << r.dump();
-  for (const auto& m : r["overlay_mounts"]) {
-    EXPECT_GT(m["seconds"].get<double>(), 0.0) << r.dump();
-    EXPECT_LT(m["at"].get<double>(), r["time_to_exec"].get<double>()) << "made before the exec: " << r.dump();
-    EXPECT_EQ(m["pid"], pid) << r.dump();
-  }
-  std::printf("overlay mounts by raw syscalls before the start's exec: %s\n", r["overlay_mounts"].dump().c_str());
+  if (recorded) out.record = records_of(events, cgroup).at(0);
+  else ADD_FAILURE() << read_text(events);
+  return out;
 }
 
-TEST(WatchE2E, OverlayMountsMadeForAStartInANewMountNamespace) {
-  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs, makes cgroups and mounts";
-  TempDir dir;
-  std::string d = dir.path();
-  for (int i = 1; i <= 3; ++i) {
-    ASSERT_EQ(::mkdir((d + "/l" + std::to_string(i)).c_str(), 0755), 0);
-    ASSERT_TRUE(put_file(d + "/l" + std::to_string(i) + "/f" + std::to_string(i), "layer"));
-  }
-  ASSERT_EQ(::mkdir((d + "/m1").c_str(), 0755), 0);
-  ASSERT_EQ(::mkdir((d + "/m2").c_str(), 0755), 0);
-  std::string events = d + "/events.jsonl", log = d + "/agent.log";
-  Child agent = start_agent(events, log);
-  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
-      << read_text(log);
-  auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
-  ASSERT_TRUE(parent) << parent.error();
-  std::string cg = parent->path() + "/image.service";
-  ASSERT_EQ(::mkdir(cg.c_str(), 0755), 0);
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (::chdir(d.c_str()) != 0) _exit(19);
-    mount_then_exec(cg + "/cgroup.procs", d);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  std::string cgroup = cg.substr(cgroup_layout().v2.size());
-  bool recorded = wait_for([&] { return !records_of(events, cgroup).empty(); }, 10);
-  wait_for([&] { return ::rmdir(cg.c_str()) == 0 || errno == ENOENT; }, 5);
-  int agent_status = agent.stop(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(agent_status) && WEXITSTATUS(agent_status) == 0) << read_text(log);
-  EXPECT_TRUE(parent->remove());
-  ASSERT_TRUE(recorded) << read_text(events);
-
-  nlohmann::json r = records_of(events, cgroup).at(0);
-  EXPECT_EQ(r["outcome"], "exited") << r.dump();
+/// Two overlay mounts of 3 and 2 layers, each made before the exec by the start's own process.
+void expect_two_mounts_before_exec(const MountingStart& s) {
+  const nlohmann::json& r = s.record;
   EXPECT_EQ(r["exit_status"], 0) << r.dump();
-  EXPECT_EQ(r["new_mount_namespace"], true) << r.dump();
-  EXPECT_EQ(r["t0"], "cgroup_join") << r.dump();
   ASSERT_TRUE(r.contains("overlay_mounts")) << r.dump();
   ASSERT_EQ(r["overlay_mounts"].size(), 2u) << r.dump();
   EXPECT_EQ(r["overlay_mounts"][0]["lower_layers"], 3) << r.dump();
@@ -408,8 +377,29 @@ TEST(WatchE2E, OverlayMountsMadeForAStartInANewMountNamespace) {
     EXPECT_GT(m["at"].get<double>(), 0.0) << r.dump();
     EXPECT_LT(m["at"].get<double>(), r["time_to_exec"].get<double>()) << "made before the exec: " << r.dump();
     EXPECT_GT(m["seconds"].get<double>(), 0.0) << r.dump();
-    EXPECT_EQ(m["pid"], pid) << r.dump();
+    EXPECT_EQ(m["pid"], s.pid) << r.dump();
   }
+}
+
+// fsopen + fsconfig lowerdir+ x3 + fsmount + move_mount, then a raw mount(2):
+// seen by the syscall tracepoints (--syscall-probes), not by libc uprobes.
+TEST(WatchE2E, OverlayMountsByRawSyscallsAndTheNewMountApiWithSyscallProbes) {
+  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs, makes cgroups and mounts";
+  MountingStart s = watch_a_mounting_start({"--syscall-probes"}, "image-syscalls.service", syscall_mounts_then_exec);
+  ASSERT_FALSE(s.record.is_null());
+  expect_two_mounts_before_exec(s);
+  std::printf("overlay mounts by raw syscalls before the start's exec: %s\n", s.record["overlay_mounts"].dump().c_str());
+}
+
+TEST(WatchE2E, OverlayMountsMadeForAStartInANewMountNamespace) {
+  if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs, makes cgroups and mounts";
+  MountingStart s = watch_a_mounting_start({"--libc-probes"}, "image.service", mount_then_exec);
+  ASSERT_FALSE(s.record.is_null());
+  const nlohmann::json& r = s.record;
+  EXPECT_EQ(r["outcome"], "exited") << r.dump();
+  EXPECT_EQ(r["new_mount_namespace"], true) << r.dump();
+  EXPECT_EQ(r["t0"], "cgroup_join") << r.dump();
+  expect_two_mounts_before_exec(s);
   std::printf("overlay mounts before the start's exec: %s\n", r["overlay_mounts"].dump().c_str());
 }
 
