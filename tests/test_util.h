@@ -52,6 +52,18 @@ inline uint16_t free_port() {
   return ntohs(sa.sin_port);
 }
 
+/// Whether a TCP connection to 127.0.0.1:port is accepted now.
+inline bool tcp_connects(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
+
 inline std::string fixture(const std::string& name) { return std::string(COLDSTART_FIXTURE_DIR) + "/" + name; }
 inline std::string source_path(const std::string& rel) { return std::string(COLDSTART_SOURCE_DIR) + "/" + rel; }
 inline std::string coldstart_binary() { return COLDSTART_BINARY; }

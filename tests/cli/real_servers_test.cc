@@ -31,17 +31,6 @@ double now_s() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
-bool connects(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // The independent loop: fork, exec, connect() every 100 us, SIGTERM, waitpid.
 // Nothing of coldstart's launcher; -1 when not ready within 10 s.
 double independent_time_to_ready(const std::vector<std::string>& argv, uint16_t port) {
@@ -60,7 +49,7 @@ double independent_time_to_ready(const std::vector<std::string>& argv, uint16_t 
   }
   double ready = -1;
   while (now_s() - t0 < 10) {
-    if (connects(port)) {
+    if (test::tcp_connects(port)) {
       ready = now_s() - t0;
       break;
     }

@@ -156,10 +156,8 @@ TEST(WatchCli, CountStopsAfterNRecordsOnStdout) {
   TempDir dir;
   std::string out = dir.path() + "/out.jsonl", err = dir.path() + "/err.txt";
   // stdout and stderr apart (the shell execs the agent: the pid is the agent's).
-  Child shell({"/bin/sh", "-c", "exec " + coldstart_binary() + " watch --listen none --count 2 --duration 60s >" + out +
-                                    " 2>" + err},
-              {}, "");
-  ASSERT_TRUE(wait_for([&] { return read_text(err).find("attached") != std::string::npos; }, 20)) << read_text(err);
+  Child shell = agent_with_stdout("--listen none --count 2 --duration 60s", out, err);
+  ASSERT_TRUE(agent_attached(err)) << read_text(err);
   auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
   ASSERT_TRUE(parent) << parent.error();
   for (int i = 0; i < 3; ++i) {
@@ -184,10 +182,8 @@ TEST(WatchCli, MatchFindsAStartOutsideAFreshCgroup) {
   std::string out = dir.path() + "/out.jsonl", err = dir.path() + "/err.txt";
   uint16_t port = free_port();
   std::string pattern = "redis-server.*--port " + std::to_string(port) + "\\b";
-  Child agent({"/bin/sh", "-c", "exec " + coldstart_binary() + " watch --listen none --duration 60s --match '" +
-                                    pattern + "' >" + out + " 2>" + err},
-              {}, "");
-  ASSERT_TRUE(wait_for([&] { return read_text(err).find("attached") != std::string::npos; }, 20)) << read_text(err);
+  Child agent = agent_with_stdout("--listen none --duration 60s --match '" + pattern + "'", out, err);
+  ASSERT_TRUE(agent_attached(err)) << read_text(err);
   // Other starts on the machine (fresh cgroups: a service manager, other
   // tests' coldstart launches) are recorded too; ours is the one of kind match.
   auto ours = [&] {
@@ -223,10 +219,8 @@ TEST(WatchCli, MatchOnAReExecCountsFromTheExec) {
   TempDir dir;
   std::string out = dir.path() + "/out.jsonl", err = dir.path() + "/err.txt";
   std::string marker = "reexec-" + std::to_string(::getpid());
-  Child agent({"/bin/sh", "-c", "exec " + coldstart_binary() + " watch --listen none --duration 60s --match '^/bin/true " +
-                                    marker + "$' >" + out + " 2>" + err},
-              {}, "");
-  ASSERT_TRUE(wait_for([&] { return read_text(err).find("attached") != std::string::npos; }, 20)) << read_text(err);
+  Child agent = agent_with_stdout("--listen none --duration 60s --match '^/bin/true " + marker + "$'", out, err);
+  ASSERT_TRUE(agent_attached(err)) << read_text(err);
   // A shell (its own exec since its fork) that later execs the matching
   // program: the start is that second exec, counted from it, not from the
   // shell's fork 100 ms earlier.
@@ -271,10 +265,8 @@ TEST(WatchCli, AStartCountsFromTheForkOrFromTheMoveIntoItsCgroup) {
   if (!is_root_with_bpf()) GTEST_SKIP() << "needs root: loads BPF programs and makes cgroups";
   TempDir dir;
   std::string out = dir.path() + "/out.jsonl", err = dir.path() + "/err.txt";
-  Child agent({"/bin/sh", "-c", "exec " + coldstart_binary() + " watch --listen none --duration 60s >" + out +
-                                    " 2>" + err},
-              {}, "");
-  ASSERT_TRUE(wait_for([&] { return read_text(err).find("attached") != std::string::npos; }, 20)) << read_text(err);
+  Child agent = agent_with_stdout("--listen none --duration 60s", out, err);
+  ASSERT_TRUE(agent_attached(err)) << read_text(err);
   auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
   ASSERT_TRUE(parent) << parent.error();
   std::string cloned = parent->path() + "/cloned.service", joined = parent->path() + "/joined.service";
@@ -334,8 +326,7 @@ TEST(WatchE2E, RealServersMatchBenchAndPrometheusScrapesTheHistograms) {
   Child agent({coldstart_binary(), "watch", "--listen", "127.0.0.1:" + std::to_string(agent_port), "--events",
                events, "--duration", "120s", "--start-timeout", "60s"},
               {}, agent_log);
-  ASSERT_TRUE(wait_for([&] { return read_text(agent_log).find("attached") != std::string::npos; }, 20))
-      << read_text(agent_log);
+  ASSERT_TRUE(agent_attached(agent_log)) << read_text(agent_log);
 
   // Prometheus, scraping the agent every second (starts while the servers run).
   uint16_t prom_port = free_port();

@@ -134,15 +134,16 @@ inline bool wait_for(const std::function<bool()>& ok, double timeout_s) {
   return ok();
 }
 
-inline bool tcp_connects(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-  ::close(fd);
-  return ok;
+/// `coldstart watch ARGS` (a shell command line) with its stdout in `out`
+/// and its stderr in `err`; the shell execs the agent, so the pid is the agent's.
+inline Child agent_with_stdout(const std::string& args, const std::string& out, const std::string& err) {
+  return Child({"/bin/sh", "-c", "exec " + coldstart_binary() + " watch " + args + " >" + out + " 2>" + err}, {}, "");
+}
+
+/// Waits until the agent writing its log to `log` says it has attached its
+/// programs (its "attached" line), at most `timeout_s`.
+inline bool agent_attached(const std::string& log, double timeout_s = 20) {
+  return wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, timeout_s);
 }
 
 /// One service start the way a service manager makes it: a fresh cgroup

@@ -43,12 +43,15 @@ bool unix_connects(const std::string& path) {
   return ok;
 }
 
-/// The agent with its event log in `events` and the libc probes (AF_UNIX LISTEN,
-/// mount(2)) on, ready once it says "attached".
-Child start_agent(const std::string& events, const std::string& log) {
-  return Child({coldstart_binary(), "watch", "--listen", "none", "--libc-probes", "--events", events,
-                "--duration", "120s"},
-               {}, log);
+/// The agent with its event log in `events`, its stderr in `log` and `flags`
+/// (by default the libc probes: AF_UNIX LISTEN, mount(2)); ready once
+/// agent_attached(log).
+Child start_agent(const std::string& events, const std::string& log,
+                  const std::vector<std::string>& flags = {"--libc-probes"}) {
+  std::vector<std::string> argv{coldstart_binary(), "watch", "--listen", "none"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.insert(argv.end(), {"--events", events, "--duration", "120s"});
+  return Child(argv, {}, log);
 }
 
 std::vector<nlohmann::json> records_of(const std::string& events, const std::string& cgroup) {
@@ -64,8 +67,7 @@ TEST(WatchE2E, UnixStreamListenAcceptAndPhasesOfARestartedServer) {
   TempDir dir;
   std::string events = dir.path() + "/events.jsonl", log = dir.path() + "/agent.log";
   Child agent = start_agent(events, log);
-  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
-      << read_text(log);
+  ASSERT_TRUE(agent_attached(log)) << read_text(log);
   auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
   ASSERT_TRUE(parent) << parent.error();
   std::string cgroup = parent->path().substr(cgroup_layout().v2.size()) + "/redis-unix.service";
@@ -125,11 +127,8 @@ TEST(WatchE2E, ProbeExePlacesThePhaseProbesBeforeTheFirstStart) {
   ASSERT_EQ(::access("/usr/bin/redis-server", X_OK), 0) << "redis-server missing: run scripts/setup";
   TempDir dir;
   std::string events = dir.path() + "/events.jsonl", log = dir.path() + "/agent.log";
-  Child agent({coldstart_binary(), "watch", "--listen", "none", "--libc-probes", "--probe-exe",
-               "/usr/bin/redis-server", "--events", events, "--duration", "60s"},
-              {}, log);
-  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
-      << read_text(log);
+  Child agent = start_agent(events, log, {"--libc-probes", "--probe-exe", "/usr/bin/redis-server"});
+  ASSERT_TRUE(agent_attached(log)) << read_text(log);
   auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
   ASSERT_TRUE(parent) << parent.error();
   std::string cgroup = parent->path().substr(cgroup_layout().v2.size()) + "/redis-first.service";
@@ -166,9 +165,8 @@ TEST(WatchE2E, MainOfShortLivedStartsOfStrippedGoAndCBinaries) {
     ASSERT_EQ(::access(exe, X_OK), 0) << exe << " missing: run scripts/setup";
   TempDir dir;
   std::string events = dir.path() + "/events.jsonl", log = dir.path() + "/agent.log";
-  Child agent({coldstart_binary(), "watch", "--listen", "none", "--events", events, "--duration", "60s"}, {}, log);
-  ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
-      << read_text(log);
+  Child agent = start_agent(events, log, {});
+  ASSERT_TRUE(agent_attached(log)) << read_text(log);
   auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
   ASSERT_TRUE(parent) << parent.error();
   struct Case {
@@ -224,15 +222,10 @@ TEST(WatchE2E, GoServerListeningOnAUnixSocketIsSeenByTheSyscallTracepoint) {
   // second sees the LISTEN; both see the first connection (a tracepoint).
   std::string libc_events = dir.path() + "/libc.jsonl", libc_log = dir.path() + "/libc.log";
   std::string sys_events = dir.path() + "/sys.jsonl", sys_log = dir.path() + "/sys.log";
-  Child libc_agent({coldstart_binary(), "watch", "--listen", "none", "--libc-probes", "--events", libc_events,
-                    "--duration", "120s"},
-                   {}, libc_log);
-  Child sys_agent({coldstart_binary(), "watch", "--listen", "none", "--syscall-probes", "--events", sys_events,
-                   "--duration", "120s"},
-                  {}, sys_log);
+  Child libc_agent = start_agent(libc_events, libc_log, {"--libc-probes"});
+  Child sys_agent = start_agent(sys_events, sys_log, {"--syscall-probes"});
   for (const std::string& log : {libc_log, sys_log})
-    ASSERT_TRUE(wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20))
-        << read_text(log);
+    ASSERT_TRUE(agent_attached(log)) << read_text(log);
   auto parent = CgroupDir::create(cgroup_layout().v2, next_launch_cgroup_name());
   ASSERT_TRUE(parent) << parent.error();
   std::string cgroup = parent->path().substr(cgroup_layout().v2.size()) + "/go-unix.service";
@@ -311,7 +304,7 @@ void join_cgroup_in_private_mounts(const std::string& procs) {
 }
 
 /// Three layer directories and two mount points in a temp dir; an agent
-/// (`agent_args` after `watch`) watching; a child forked into a fresh unit
+/// (start_agent with `agent_args`) watching; a child forked into a fresh unit
 /// cgroup that runs `mount_and_exec(procs, dir)`. Returns the start's
 /// record (null when the agent wrote none) and the child's pid; everything
 /// is stopped and removed before it returns.
@@ -331,11 +324,8 @@ MountingStart watch_a_mounting_start(const std::vector<std::string>& agent_args,
   EXPECT_EQ(::mkdir((d + "/m1").c_str(), 0755), 0);
   EXPECT_EQ(::mkdir((d + "/m2").c_str(), 0755), 0);
   std::string events = d + "/events.jsonl", log = d + "/agent.log";
-  std::vector<std::string> argv{coldstart_binary(), "watch", "--listen", "none", "--events", events,
-                                "--duration", "120s"};
-  argv.insert(argv.end(), agent_args.begin(), agent_args.end());
-  Child agent(argv, {}, log);
-  if (!wait_for([&] { return read_text(log).find("attached") != std::string::npos; }, 20)) {
+  Child agent = start_agent(events, log, agent_args);
+  if (!agent_attached(log)) {
     ADD_FAILURE() << read_text(log);
     return out;
   }
