@@ -33,7 +33,9 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/log_capture.h"
@@ -154,17 +156,21 @@ void KernelWatch::attach_syscalls() {
     bpf_program* prog;
     const char* event;
   };
-  for (const Point& p : {Point{skel_->progs.on_sys_exit_listen, "sys_exit_listen"},
-                         Point{skel_->progs.on_sys_enter_mount, "sys_enter_mount"},
-                         Point{skel_->progs.on_sys_exit_mount, "sys_exit_mount"},
-                         Point{skel_->progs.on_sys_exit_fsopen, "sys_exit_fsopen"},
-                         Point{skel_->progs.on_sys_exit_fsconfig, "sys_exit_fsconfig"}}) {
-    Result<uint64_t> id = syscall_tracepoint_id(p.event);
-    if (!id) throw UserError("watch: --syscall-probes: " + id.error());
+  const Point points[] = {{skel_->progs.on_sys_exit_listen, "sys_exit_listen"},
+                          {skel_->progs.on_sys_enter_mount, "sys_enter_mount"},
+                          {skel_->progs.on_sys_exit_mount, "sys_exit_mount"},
+                          {skel_->progs.on_sys_exit_fsopen, "sys_exit_fsopen"},
+                          {skel_->progs.on_sys_exit_fsconfig, "sys_exit_fsconfig"}};
+  std::vector<std::string> events;
+  for (const Point& p : points) events.push_back(p.event);
+  Result<std::vector<uint64_t>> ids = syscall_tracepoint_ids(events);  // one look-up (at most one child) for all
+  if (!ids) throw UserError("watch: --syscall-probes: " + ids.error());
+  for (size_t i = 0; i < std::size(points); ++i) {
+    const Point& p = points[i];
     perf_event_attr attr{};
     attr.type = PERF_TYPE_TRACEPOINT;
     attr.size = sizeof attr;
-    attr.config = *id;
+    attr.config = (*ids)[i];
     attr.sample_period = 1;
     attr.wakeup_events = 1;
     // One event (cpu 0, any task) is enough: the program runs for the tracepoint on every CPU.

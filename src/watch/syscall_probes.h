@@ -4,15 +4,16 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 
 namespace coldstart::watch {
 
-/// The id of tracepoint syscalls/<event> (e.g. "sys_exit_listen"), read from
-/// a mounted tracefs, else from a tracefs mounted for the moment in a
-/// private mount namespace of a short-lived child (needs CAP_SYS_ADMIN;
-/// nothing stays mounted). An error says why not.
-Result<uint64_t> syscall_tracepoint_id(const std::string& event);
+/// The ids of tracepoints syscalls/<event> (e.g. "sys_exit_listen"), in the
+/// order of `events`, read from a mounted tracefs, else from a tracefs
+/// mounted for the moment in a private mount namespace of one short-lived
+/// child (needs CAP_SYS_ADMIN; nothing stays mounted). An error says why not.
+Result<std::vector<uint64_t>> syscall_tracepoint_ids(const std::vector<std::string>& events);
 
 }  // namespace coldstart::watch
