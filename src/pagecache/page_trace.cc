@@ -20,7 +20,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/bpf_mappings.h"
 #include "core/log_capture.h"
 #include "page_trace.skel.h"
 #include "page_trace_events.h"
@@ -127,7 +126,6 @@ Result<std::unique_ptr<PageTrace>> PageTrace::start(uint64_t cgroup_id) {
   if (int err = page_trace_bpf__attach(impl->skel); err != 0) return unexpected(why("attach", -err));
   impl->rb = ring_buffer__new(bpf_map__fd(impl->skel->maps.events), &Impl::on_record, impl.get(), nullptr);
   if (impl->rb == nullptr) return unexpected(why("ring buffer", errno));
-  keep_bpf_maps_out_of_forks();  // the recorded start is a fork of us (core/bpf_mappings.h)
   return std::unique_ptr<PageTrace>(new PageTrace(std::move(impl)));
 }
 

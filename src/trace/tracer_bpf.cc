@@ -115,7 +115,8 @@ class BpfTracer final : public Tracer {
 
     rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfTracer::on_record, this, nullptr);
     if (rb_ == nullptr) throw BackendUnavailable(why("ring buffer", errno));
-    keep_bpf_maps_out_of_forks();  // the paused child is a fork of us (core/bpf_mappings.h)
+    // Without a v2 cgroup the child starts paused, as a fork of us (core/bpf_mappings.h).
+    keep_bpf_maps_out_of_forks();
     // A start launched right after the load ran slower than one launched a
     // little later: Go cgo fixture, 30-40 interleaved starts a kind, load
     // 1.1-1.5: untraced 3.94 / 4.02 ms, traced at once 4.80 / 4.64 ms,
