@@ -100,7 +100,6 @@ struct Launch::State {
   RunRecord record;
   bool waited = false;
   bool stopped = false;
-  bool paused = false;  // spawned paused: resume() takes t0
   // Inside an image: the rootfs entry, then the caller's hook.
   ChildHook user_hook = nullptr;
   void* user_hook_arg = nullptr;
@@ -123,7 +122,7 @@ void Launch::State::spawn_child() {
   so.cwd = options.cwd;
   for (const auto& l : options.listen_fds) so.pass_fds.push_back(l.fd);
   // The caller may follow the tree from here on without a pause (see unpause_at_spawn).
-  paused = options.paused && !(options.unpause_at_spawn && options.unpause_at_spawn(tree.cgroup_id()));
+  bool paused = options.paused && !(options.unpause_at_spawn && options.unpause_at_spawn(tree.cgroup_id()));
   so.paused = paused;
   so.hook = options.child_hook;
   so.hook_arg = options.child_hook_arg;
@@ -235,8 +234,7 @@ ChildProcess& Launch::process() { return s_->child; }
 const RunRecord& Launch::record() const { return s_->record; }
 
 void Launch::resume() {
-  if (!s_->paused) return;
-  s_->paused = false;
+  if (!s_->child.paused()) return;  // not started paused, or resumed already
   s_->record.t0_ns = monotonic_ns();
   s_->child.resume();
 }
