@@ -193,21 +193,25 @@ static __always_inline void settle_fault(struct task_struct* task, struct cs_tst
 
 extern void* bpf_rdonly_cast(const void* obj, __u32 btf_id) __ksym;
 
-/* Runs for every file read of the target, so: direct loads through BTF
- * pointers (the verifier makes them fault-safe), and one probe read for the
- * variable array index, whose result bpf_rdonly_cast makes a BTF pointer
- * again (no probe reads for f_inode and i_mode). */
-static __always_inline bool fd_is_socket(struct task_struct* task, __u64 fd) {
+/* The inode behind the task's file descriptor `fd`, or 0. Runs for every
+ * file read and open of the target, so: direct loads through BTF pointers
+ * (the verifier makes them fault-safe), and one probe read for the variable
+ * array index, whose result bpf_rdonly_cast makes a BTF pointer again (no
+ * probe reads for f_inode and what the callers read of it). */
+static __always_inline struct inode* fd_inode(struct task_struct* task, long fd) {
   struct fdtable* fdt = task->files->fdt;
-  if (!fdt) return false;
-  if (fd >= fdt->max_fds) return false;
+  if (!fdt || fd < 0 || fd >= fdt->max_fds) return 0;
   struct file** fds = fdt->fd;
   struct file* raw = 0;
   bpf_probe_read_kernel(&raw, sizeof(raw), &fds[fd]);
-  if (!raw) return false;
+  if (!raw) return 0;
   struct file* f = bpf_rdonly_cast(raw, bpf_core_type_id_kernel(struct file));
-  umode_t mode = f->f_inode->i_mode;
-  return (mode & S_IFMT_BITS) == S_IFSOCK_BITS;
+  return f->f_inode;
+}
+
+static __always_inline bool fd_is_socket(struct task_struct* task, __u64 fd) {
+  struct inode* ino = fd_inode(task, (long)fd);
+  return ino && (ino->i_mode & S_IFMT_BITS) == S_IFSOCK_BITS;
 }
 
 /* Summary detail lists each file once per phase: a path record costs the
@@ -218,14 +222,8 @@ static __always_inline bool fd_is_socket(struct task_struct* task, __u64 fd) {
  * True when the open that returned `fd` was listed before in this phase (a
  * full map lists it again). */
 static __always_inline bool open_listed(struct task_struct* task, long fd, __u32 phase) {
-  struct fdtable* fdt = task->files->fdt;
-  if (!fdt || fd < 0 || fd >= fdt->max_fds) return false;
-  struct file** fds = fdt->fd;
-  struct file* raw = 0;
-  bpf_probe_read_kernel(&raw, sizeof(raw), &fds[fd]);
-  if (!raw) return false;
-  struct file* f = bpf_rdonly_cast(raw, bpf_core_type_id_kernel(struct file));
-  struct inode* ino = f->f_inode;
+  struct inode* ino = fd_inode(task, fd);
+  if (!ino) return false;
   struct opened_key key = {.ino = ino->i_ino, .dev = ino->i_sb->s_dev, .phase = phase};
   if (bpf_map_lookup_elem(&opened, &key)) return true; /* lock-free; the update takes a bucket lock */
   __u8 one = 1;
