@@ -13,8 +13,9 @@
 //     pages this start faulted, not what the disk's readahead brought along.
 //     Files only open via an fd, or opened and closed during the start, are
 //     recorded by residency (they were evicted).
-// --runs N repeats step 2 and keeps the union; --fill-gaps then fills the
-// small gaps between its ranges (record_union.h fill_small_gaps says why).
+// --runs N repeats step 2 and keeps the union; then the gaps inside a Go
+// binary's function table are filled (record_union.h fill_tables) and the
+// small gaps between all ranges (--fill-gaps; fill_small_gaps says why).
 // When the tree is gone at the ready instant (--ready exit), there are no page
 // tables to read and the record falls back to residency of the evicted
 // candidates, which over-records by the readahead (the manifest says so in
@@ -60,6 +61,15 @@ struct RecordArgs {
   std::vector<std::string> command;
   std::string image;
 };
+
+/// The pages of a Go binary's function table, for fill_tables.
+std::optional<PageRange> go_function_table_pages(const std::string& path) {
+  auto span = elf::go_function_table_span(path);
+  if (!span || span->size == 0) return std::nullopt;
+  uint64_t page = page_size();
+  uint64_t first = span->offset / page;
+  return PageRange{first, (span->offset + span->size + page - 1) / page - first};
+}
 
 launch::LaunchOptions launch_options(const RecordArgs& a) {
   launch::LaunchOptions o;
@@ -260,6 +270,7 @@ int run_record(const RecordArgs& a) {
     Manifest::Recording how{a.runs, discovery.traced ? "traced" : "untraced", rec.manifest.recorded_with,
                             traced_only, stability.pages_in_every, stability.pages_in_some};
     how.gap_fill_pages = static_cast<uint64_t>(a.fill_gaps);
+    if (a.fill_gaps > 0) how.pages_table_filled = fill_tables(rec.manifest, go_function_table_pages);
     how.pages_gap_filled = fill_small_gaps(rec.manifest, how.gap_fill_pages);
     rec.manifest.recording = how;
     write_manifest(a.output, rec.manifest);
@@ -283,6 +294,11 @@ int run_record(const RecordArgs& a) {
                   format_percent(stability.pages_in_every, stability.pages_in_some, "-").c_str(),
                   join(per_run, ", ").c_str());
     }
+    if (how.pages_table_filled > 0)
+      std::printf("of them %s pages (%s) filling the gaps inside Go's function table (.gopclntab), which the "
+                  "runtime reads at offsets that vary from start to start\n",
+                  format_count(how.pages_table_filled).c_str(),
+                  format_bytes(how.pages_table_filled * rec.manifest.page_size).c_str());
     if (how.pages_gap_filled > 0)
       std::printf("of them %s pages (%s) filling gaps of at most %s pages between recorded ranges (--fill-gaps)\n",
                   format_count(how.pages_gap_filled).c_str(),
@@ -309,7 +325,8 @@ CommandRunner setup_prewarm_record(CLI::App& prewarm) {
   rec->add_option("--image", a->image, "record the start of this image (its Entrypoint + Cmd, or -- COMMAND inside it)");
   rec->add_option("--runs", a->runs, "record this many starts and keep their union (default 3)");
   rec->add_option("--fill-gaps", a->fill_gaps,
-                  "fill gaps of at most this many pages between recorded ranges (default 64, 0: none)");
+                  "fill gaps of at most this many pages between recorded ranges, and all gaps inside a Go "
+                  "binary's function table (default 64; 0: neither, only the pages seen)");
   rec->add_option("COMMAND", a->command, "-- PROG ARGS...");
   rec->positionals_at_end();
   return [a]() { return run_record(*a); };

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/bytes.h"
+#include "core/error.h"
 #include "elf/facts.h"
 #include "elf/go_buildinfo.h"
 #include "elf/go_pclntab.h"
@@ -159,6 +160,21 @@ std::optional<SymbolLocation> find_go_function(const std::string& path, std::str
   auto off = file.vaddr_to_offset(f->entry);
   if (!off) return std::nullopt;
   return SymbolLocation{f->entry, *off, f->size};
+}
+
+std::optional<FileSpan> go_function_table_span(const std::string& path) {
+  try {
+    ElfFile file = ElfFile::open(path);
+    if (const Section* s = file.section(".gopclntab"); s != nullptr && s->type != SHT_NOBITS)
+      return FileSpan{s->offset, s->size};
+    auto table = read_go_functions(file);
+    if (!table) return std::nullopt;
+    auto off = file.vaddr_to_offset(table->vaddr);
+    if (!off) return std::nullopt;
+    return FileSpan{*off, table->extent};
+  } catch (const UserError&) {
+    return std::nullopt;  // not ELF, not x86-64, unreadable: no table to tell of
+  }
 }
 
 bool has_string(const std::string& path, std::string_view needle) {

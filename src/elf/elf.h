@@ -56,6 +56,18 @@ std::optional<SymbolLocation> find_symbol(const std::string& path, std::string_v
 /// Throws like read_elf.
 std::optional<SymbolLocation> find_go_function(const std::string& path, std::string_view name);
 
+/// A byte range of a file.
+struct FileSpan {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+/// Where a Go binary's function table (pclntab) lies in the file: the
+/// .gopclntab section, or the table read_go_functions finds through the
+/// moduledata. nullopt when `path` is not an ELF image this build reads, not
+/// Go, or has no table. Never throws: prewarm record asks it of every file.
+std::optional<FileSpan> go_function_table_span(const std::string& path);
+
 /// A glibc program's call of __libc_start_main in its entry code (crt1's
 /// _start): the first argument it passes (main), and the GOT slot it calls
 /// through, which holds __libc_start_main's address in the mapped libc once

@@ -127,6 +127,8 @@ std::optional<GoFunctionTable> GoFunctionTable::parse(std::span<const std::byte>
     auto name = read_cstring(names, static_cast<uint64_t>(*nameoff));
     if (!name) return std::nullopt;
     table.functions_.push_back({std::string(*name), *entry, 0});
+    uint64_t record_end = static_cast<uint64_t>(records.data() - t.data()) + *funcoff + field + 4;
+    table.extent = std::max(table.extent, record_end);
     prev = entry;
   }
   auto end = entry_at(*nfunc);

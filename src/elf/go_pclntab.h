@@ -66,6 +66,9 @@ class GoFunctionTable {
   /// Where read_go_functions found it, and the table's virtual address.
   PclntabSource source = PclntabSource::kSection;
   uint64_t vaddr = 0;
+  /// Bytes from the header to the end of the last function record read: the
+  /// table's extent when no section header gives it (the records come last).
+  uint64_t extent = 0;
 
  private:
   GoFunctionTable() = default;

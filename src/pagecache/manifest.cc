@@ -149,6 +149,8 @@ Manifest parse_manifest(std::string_view text, std::string_view origin) {
       r.gap_fill_pages = v->get<uint64_t>();
     if (auto v = rec->find("pages_gap_filled"); v != rec->end() && v->is_number_unsigned())
       r.pages_gap_filled = v->get<uint64_t>();
+    if (auto v = rec->find("pages_table_filled"); v != rec->end() && v->is_number_unsigned())
+      r.pages_table_filled = v->get<uint64_t>();
     m.recording = r;
   }
   auto files = doc.find("files");
@@ -175,7 +177,8 @@ std::string manifest_to_json(const Manifest& m) {
               {"pages_in_every", m.recording->pages_in_every},
               {"pages_in_some", m.recording->pages_in_some},
               {"gap_fill_pages", m.recording->gap_fill_pages},
-              {"pages_gap_filled", m.recording->pages_gap_filled}};
+              {"pages_gap_filled", m.recording->pages_gap_filled},
+              {"pages_table_filled", m.recording->pages_table_filled}};
     if (!m.recording->method.empty()) r["method"] = m.recording->method;
     if (!m.recording->method.empty()) r["pages_traced_only"] = m.recording->pages_traced_only;
     out += fmt::format("  \"recording\": {},\n", r.dump());

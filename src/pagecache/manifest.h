@@ -45,6 +45,10 @@ struct Manifest {
     /// to the union (pages_in_some counts the union before the filling).
     uint64_t gap_fill_pages = 0;
     uint64_t pages_gap_filled = 0;
+    /// Pages added by filling, whatever the gaps' size, between the first and
+    /// last recorded pages of a Go binary's function table (record_union.h
+    /// fill_tables), before the small gaps were filled.
+    uint64_t pages_table_filled = 0;
   };
   std::optional<Recording> recording;
   std::vector<ManifestFile> files;

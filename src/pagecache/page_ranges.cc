@@ -3,6 +3,7 @@
 #include "pagecache/page_ranges.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace coldstart::pagecache {
 
@@ -82,6 +83,20 @@ std::vector<PageRange> fill_gaps(std::span<const PageRange> ranges, uint64_t max
     }
   }
   return out;
+}
+
+std::vector<PageRange> fill_within(std::span<const PageRange> ranges, PageRange span) {
+  std::optional<uint64_t> first;
+  uint64_t last_end = 0;
+  for (const PageRange& r : ranges) {
+    uint64_t begin = std::max(r.first, span.first), end = std::min(r.end(), span.end());
+    if (begin >= end) continue;
+    if (!first) first = begin;
+    last_end = end;
+  }
+  if (!first) return {ranges.begin(), ranges.end()};
+  std::vector<PageRange> filled{PageRange{*first, last_end - *first}};
+  return unite(ranges, filled);
 }
 
 }  // namespace coldstart::pagecache

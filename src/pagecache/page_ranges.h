@@ -45,4 +45,9 @@ std::vector<PageRange> clip_to(std::span<const PageRange> ranges, uint64_t pages
 /// are never added. max_gap 0 returns `ranges` unchanged.
 std::vector<PageRange> fill_gaps(std::span<const PageRange> ranges, uint64_t max_gap);
 
+/// `ranges` (normalized) with every gap between the first and the last of
+/// their pages that lie inside `span` filled, whatever its size; nothing
+/// outside `span` is added, and a span holding no page adds nothing.
+std::vector<PageRange> fill_within(std::span<const PageRange> ranges, PageRange span);
+
 }  // namespace coldstart::pagecache

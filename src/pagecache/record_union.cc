@@ -46,4 +46,11 @@ uint64_t fill_small_gaps(Manifest& m, uint64_t max_gap) {
   return m.total_pages() - before;
 }
 
+uint64_t fill_tables(Manifest& m, const TableOf& table_of) {
+  uint64_t before = m.total_pages();
+  for (ManifestFile& f : m.files)
+    if (auto table = table_of(f.path)) f.ranges = fill_within(f.ranges, *table);
+  return m.total_pages() - before;
+}
+
 }  // namespace coldstart::pagecache

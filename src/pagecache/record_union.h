@@ -6,6 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "pagecache/manifest.h"
@@ -31,5 +34,20 @@ Manifest union_of(const std::vector<Manifest>& runs, Stability& stability);
 /// this VM's disk), and the pages a start uses only sometimes lie in the
 /// small gaps between the windows it always uses.
 uint64_t fill_small_gaps(Manifest& m, uint64_t max_gap);
+
+/// Where in a file (pages) a table lies that the start reads at offsets it
+/// cannot predict; nullopt for a file without one.
+using TableOf = std::function<std::optional<PageRange>(const std::string& path)>;
+
+/// Fills, in every file of `m` that `table_of` gives a table for, all gaps
+/// between the first and the last recorded page inside it (page_ranges.h
+/// fill_within). Returns the pages added.
+/// Why: Go's runtime reads its function table (pclntab) for every frame of
+/// the stacks it walks - the garbage collector's stack scans, stack growth,
+/// tracebacks - so which of its pages a start reads depends on what the
+/// goroutines were doing when the collector ran. Caddy 2.6 from Debian, eight
+/// single-start records: every page a start needed that a three-start union
+/// (+ small gaps) lacked was in .gopclntab, and no page once it was filled.
+uint64_t fill_tables(Manifest& m, const TableOf& table_of);
 
 }  // namespace coldstart::pagecache

@@ -2,6 +2,8 @@
 // to the next, and the manifest says how it was made.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -116,6 +118,56 @@ TEST(PrewarmRuns, FillGapsFillsSmallGapsBetweenRecordedRangesAndApplyLoadsThem) 
   uint64_t resident = json::parse(status.out)["resident_pages"].get<uint64_t>();
   EXPECT_GE(resident, 7u) << status.out;   // pages 0-5 (2-3 only by the filling) and 100
   EXPECT_LT(resident, 100u) << status.out;  // not the file's readahead (8 MiB windows here)
+}
+
+// The pages of a file's .gopclntab, from readelf (an independent reader).
+std::pair<uint64_t, uint64_t> pclntab_pages(const std::string& bin) {
+  auto r = test::run_shell("readelf -SW " + bin +
+                           " | sed -n 's/.* \\.gopclntab  *PROGBITS  *[0-9a-f]*  *\\([0-9a-f]*\\)  *\\([0-9a-f]*\\) .*/\\1 \\2/p'");
+  uint64_t off = 0, size = 0;
+  EXPECT_EQ(std::sscanf(r.out.c_str(), "%lx %lx", &off, &size), 2) << r.out;
+  return {off / 4096, (off + size + 4095) / 4096};
+}
+
+// Go's function table is filled between its first and last recorded pages
+// whatever the gaps' size (--fill-gaps 1 here fills no gap elsewhere), and
+// --fill-gaps 0 fills nothing.
+TEST(PrewarmRuns, GoFunctionTableIsRecordedWithoutGaps) {
+  test::TempDir dir;
+  std::string bin = dir.path() + "/svc";  // a private copy: a recording evicts it
+  std::filesystem::copy_file(test::fixture("go-user-service-static"), bin);
+  std::filesystem::permissions(bin, std::filesystem::perms::owner_all);
+  auto [table_first, table_end] = pclntab_pages(bin);
+  ASSERT_LT(table_first, table_end);
+  for (int fill : {0, 1}) {
+    SCOPED_TRACE(fill);
+    std::string m = dir.path() + "/m" + std::to_string(fill) + ".json";
+    auto r = test::run_shell("ADDR=127.0.0.1:0 " +
+                             test::cs(fmt::format("prewarm record --runs 1 --fill-gaps {} --ready notify -o {} -- {}",
+                                                  fill, m, bin)));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(test::read_text(m));
+    std::vector<std::pair<uint64_t, uint64_t>> in_table;  // [first, end) of each range, cut to the table
+    for (const json& f : j["files"]) {
+      if (f["path"] != bin) continue;
+      for (const json& range : f["ranges"]) {
+        uint64_t first = std::max(range[0].get<uint64_t>(), table_first);
+        uint64_t end = std::min(range[0].get<uint64_t>() + range[1].get<uint64_t>(), table_end);
+        if (first < end) in_table.emplace_back(first, end);
+      }
+    }
+    ASSERT_FALSE(in_table.empty()) << j.dump();  // the runtime reads its table at every start
+    uint64_t table_filled = j["recording"]["pages_table_filled"].get<uint64_t>();
+    if (fill == 0) {
+      EXPECT_EQ(table_filled, 0u);
+      // What the filling is for: a start reads the table with holes.
+      EXPECT_GT(in_table.size(), 1u) << j.dump();
+    } else {
+      EXPECT_GT(table_filled, 0u) << j["recording"].dump();
+      EXPECT_EQ(in_table.size(), 1u) << j.dump();
+      EXPECT_NE(r.out.find("filling the gaps inside Go's function table"), std::string::npos) << r.out;
+    }
+  }
 }
 
 TEST(PrewarmRuns, BadFillGapsIsExit2) {

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "elf/elf.h"
 #include "elf/elf_testing.h"
 #include "elf/go_pclntab.h"
 #include "elf/symbols.h"
@@ -63,6 +64,32 @@ TEST(GoPclntab, PieWithoutSectionIsFoundThroughModuledata) {
   EXPECT_EQ(table->source, PclntabSource::kModuledata);
   // textStart is 0 in the file (a relocation sets it): entries must still be right.
   EXPECT_EQ(table->find("main.main")->entry, lookup_symbol(file, "main.main")->value);
+}
+
+// prewarm record fills the table's gaps: its span must be the linker's
+// runtime.pclntab .. runtime.epclntab, with or without a section (the PIE's
+// extent ends at its last function record, within a page of epclntab).
+TEST(GoPclntab, TableSpanIsTheLinkersPclntabToEpclntab) {
+  for (const auto& path : go_fixtures()) {
+    SCOPED_TRACE(path);
+    ElfFile file = ElfFile::open(path);
+    auto begin = lookup_symbol(file, "runtime.pclntab"), end = lookup_symbol(file, "runtime.epclntab");
+    ASSERT_TRUE(begin && end);
+    auto span = go_function_table_span(path);
+    ASSERT_TRUE(span.has_value());
+    EXPECT_EQ(span->offset, file.vaddr_to_offset(begin->value));
+    uint64_t size = end->value - begin->value;
+    if (file.section(".gopclntab") != nullptr) {
+      EXPECT_EQ(span->size, size);
+    } else {
+      EXPECT_LE(span->size, size);
+      EXPECT_GT(span->size + 4096, size);
+    }
+  }
+  // Not Go, not ELF, not there: no span, no exception.
+  EXPECT_FALSE(go_function_table_span(test::fixture("user-service")).has_value());
+  EXPECT_FALSE(go_function_table_span("/etc/hostname").has_value());
+  EXPECT_FALSE(go_function_table_span("/no/such/file").has_value());
 }
 
 TEST(GoPclntab, StrippedCopiesKeepTheTable) {

@@ -51,6 +51,7 @@ TEST(Manifest, RoundTripsTheRecordingObject) {
   m.recording = Manifest::Recording{3, "traced", "pagemap+filemap-trace", 12, 1120, 1215};
   m.recording->gap_fill_pages = 64;
   m.recording->pages_gap_filled = 412;
+  m.recording->pages_table_filled = 1071;
   Manifest back = parse_manifest(manifest_to_json(m), "x");
   ASSERT_TRUE(back.recording);
   EXPECT_EQ(back.recording->starts, 3);
@@ -61,6 +62,7 @@ TEST(Manifest, RoundTripsTheRecordingObject) {
   EXPECT_EQ(back.recording->pages_in_some, 1215u);
   EXPECT_EQ(back.recording->gap_fill_pages, 64u);
   EXPECT_EQ(back.recording->pages_gap_filled, 412u);
+  EXPECT_EQ(back.recording->pages_table_filled, 1071u);
 }
 
 TEST(Manifest, EmptyFileListIsValid) {

@@ -46,6 +46,18 @@ TEST(Ranges, FillGapsFillsOnlyInnerGapsUpToTheBound) {
   EXPECT_TRUE(fill_gaps(std::vector<PageRange>{}, 64).empty());
 }
 
+TEST(Ranges, FillWithinFillsEveryGapBetweenTheFirstAndLastPageInsideTheSpan) {
+  std::vector<PageRange> r{{0, 4}, {10, 6}, {300, 2}, {900, 10}};  // gaps of 6, 284 and 598 pages
+  // Span 12..905: from page 12 (inside {10, 6}) to 904 (inside {900, 10}).
+  EXPECT_EQ(fill_within(r, {12, 893}), (std::vector<PageRange>{{0, 4}, {10, 900}}));
+  // Span 5..400 holds pages 10..15 and 300..301: only the gap between them;
+  // nothing before page 10 or after 301 although the span reaches further.
+  EXPECT_EQ(fill_within(r, {5, 395}), (std::vector<PageRange>{{0, 4}, {10, 292}, {900, 10}}));
+  EXPECT_EQ(fill_within(r, {400, 100}), r);  // no recorded page inside: nothing
+  EXPECT_EQ(fill_within(r, {300, 1}), r);
+  EXPECT_TRUE(fill_within(std::vector<PageRange>{}, {0, 100}).empty());
+}
+
 TEST(Ranges, ClipToCutsAtTheFilesLastPage) {
   std::vector<PageRange> r{{0, 4}, {10, 6}, {40, 1}};
   EXPECT_EQ(clip_to(r, 12), (std::vector<PageRange>{{0, 4}, {10, 2}}));
