@@ -90,11 +90,17 @@ TEST_P(TraceBoundaries, StrippedStaticProgramSaysSo) {
 // t0_monotonic_ns + mark). A busy 2-core host can delay one launch's stamp
 // (preempted between the probe and the clock read): the best of five
 // launches must be inside the bound, each delta reported if none is.
-// The bound is the backend's resolution: bpf stamps in the probe itself
-// (50 µs); ptrace reads the clock when its wait returns, and the target's
-// own stamp comes only after the breakpoint is stepped over and the target
-// resumed, 30-65 µs later on this machine kind, so 250 µs there. A mark on
-// the wrong instruction or taken from the wrong clock is off by far more.
+// The bound is the backend's resolution: bpf stamps in the probe itself, but
+// the target's own stamp follows the uprobe's trap and single-step, and the
+// ready instant is the launcher's wake-up on the datagram: under ctest -j2
+// (2026-12-01) entry came 25-60 µs before the stamp and ready 34-107 µs
+// after it, so 150 µs (it was 50, and all five launches of one run missed
+// it). ptrace reads the clock when its wait returns, and the target's own
+// stamp comes only after the breakpoint is stepped over and the target
+// resumed, 30-65 µs later on this machine kind, so 250 µs there. A mark
+// taken from the wrong clock, at the exec instead of the entry (the
+// loader's 0.47-0.62 ms before it) or at main instead of ready (then ahead of
+// the stamp, below the -2 µs floor) is outside either bound.
 TEST_P(TraceBoundaries, MarksMatchTheTargetsOwnClock) {
   for (const char* name : {"stamps", "stamps-stripped"}) {
     SCOPED_TRACE(name);
@@ -118,7 +124,7 @@ TEST_P(TraceBoundaries, MarksMatchTheTargetsOwnClock) {
       double d_entry = entry - at("entry"), d_main = main - at("main"), d_ready = at("ready") - ready;
       report += "attempt " + std::to_string(attempt) + ": entry " + std::to_string(d_entry / 1e3) + " us, main " +
                 std::to_string(d_main / 1e3) + " us, ready " + std::to_string(d_ready / 1e3) + " us\n";
-      const double bound = GetParam() == "bpf" ? 50e3 : 250e3;
+      const double bound = GetParam() == "bpf" ? 150e3 : 250e3;
       auto within = [&](double d) { return d >= -2e3 && d <= bound; };  // 2 µs: the clocks' read order
       matched = within(d_entry) && within(d_main) && within(d_ready);
     }
