@@ -60,6 +60,7 @@ struct RecordArgs {
   int64_t fill_gaps = 64;  // pages; see record_union.h fill_small_gaps
   std::vector<std::string> command;
   std::string image;
+  bool runs_or_fill_given = false;  // set from the parsed options
 };
 
 /// The pages of a Go binary's function table, for fill_tables.
@@ -233,6 +234,9 @@ Discovery discover_files(const RecordArgs& a, const std::string& binary) {
 int run_record(const RecordArgs& a) {
   if (!a.image.empty()) {
     if (a.output.empty()) throw UserError("prewarm record: -o MANIFEST is required");
+    if (a.runs_or_fill_given)
+      throw UserError("prewarm record --image records one start as it was (the share of the image it touched): "
+                      "--runs and --fill-gaps are for the record of a command");
     InterruptGuard guard;
     try {
       return record_image(a.image, a.command, a.launch, a.output);
@@ -323,13 +327,17 @@ CommandRunner setup_prewarm_record(CLI::App& prewarm) {
   add_launch_flags(*rec, a->launch);
   rec->add_option("-o,--output", a->output, "the manifest to write")->required();
   rec->add_option("--image", a->image, "record the start of this image (its Entrypoint + Cmd, or -- COMMAND inside it)");
-  rec->add_option("--runs", a->runs, "record this many starts and keep their union (default 3)");
-  rec->add_option("--fill-gaps", a->fill_gaps,
-                  "fill gaps of at most this many pages between recorded ranges, and all gaps inside a Go "
-                  "binary's function table (default 64; 0: neither, only the pages seen)");
+  CLI::Option* runs = rec->add_option("--runs", a->runs, "record this many starts and keep their union (default 3)");
+  CLI::Option* fill = rec->add_option("--fill-gaps", a->fill_gaps,
+                                      "fill gaps of at most this many pages between recorded ranges, and all gaps "
+                                      "inside a Go binary's function table (default 64; 0: neither, only the pages "
+                                      "seen)");
   rec->add_option("COMMAND", a->command, "-- PROG ARGS...");
   rec->positionals_at_end();
-  return [a]() { return run_record(*a); };
+  return [a, runs, fill]() {
+    a->runs_or_fill_given = runs->count() > 0 || fill->count() > 0;
+    return run_record(*a);
+  };
 }
 
 }  // namespace coldstart::cli

@@ -176,6 +176,18 @@ TEST(PrewarmRuns, BadFillGapsIsExit2) {
   EXPECT_NE(r.err.find("coldstart: error: bad --fill-gaps '-1'"), std::string::npos) << r.err;
 }
 
+// An image's record is one start as it was (the share of the image it
+// touched): --runs and --fill-gaps would be silently ignored there.
+TEST(PrewarmRuns, RunsAndFillGapsWithAnImageAreExit2) {
+  for (const char* flag : {"--runs 2", "--fill-gaps 8"}) {
+    auto r = test::run_shell(test::cs(std::string("prewarm record --image /nonexistent.oci.tar ") + flag +
+                                      " -o /dev/null"));
+    EXPECT_EQ(r.exit_code, 2) << flag;
+    EXPECT_NE(r.err.find("coldstart: error: prewarm record --image records one start"), std::string::npos)
+        << flag << ": " << r.err;
+  }
+}
+
 TEST(PrewarmRuns, BadRunsIsExit2) {
   auto r = test::run_shell(test::cs("prewarm record --runs 0 -o /dev/null -- /bin/true"));
   EXPECT_EQ(r.exit_code, 2);
