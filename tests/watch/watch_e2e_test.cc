@@ -186,11 +186,7 @@ TEST(WatchCli, MatchFindsAStartOutsideAFreshCgroup) {
   ASSERT_TRUE(agent_attached(err)) << read_text(err);
   // Other starts on the machine (fresh cgroups: a service manager, other
   // tests' coldstart launches) are recorded too; ours is the one of kind match.
-  auto ours = [&] {
-    for (const auto& r : read_records(out))
-      if (r["kind"] == "match") return r;
-    return nlohmann::json();
-  };
+  auto ours = [&] { return first_record(out, [](const nlohmann::json& r) { return r["kind"] == "match"; }); };
   {
     // Started in our own cgroup (not a fresh one): only --match makes it a start.
     Child redis({"/usr/bin/redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
@@ -227,11 +223,7 @@ TEST(WatchCli, MatchOnAReExecCountsFromTheExec) {
   Child shell({"/bin/sh", "-c", "sleep 0.1; exec /bin/true " + marker}, {}, "");
   int shell_status = shell.stop(0, 10);
   EXPECT_TRUE(WIFEXITED(shell_status) && WEXITSTATUS(shell_status) == 0) << shell_status;
-  auto ours = [&] {
-    for (const auto& r : read_records(out))
-      if (r["kind"] == "match") return r;
-    return nlohmann::json();
-  };
+  auto ours = [&] { return first_record(out, [](const nlohmann::json& r) { return r["kind"] == "match"; }); };
   EXPECT_TRUE(wait_for([&] { return !ours().is_null(); }, 10)) << read_text(out);
   int status = agent.stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(err);
@@ -288,9 +280,7 @@ TEST(WatchCli, AStartCountsFromTheForkOrFromTheMoveIntoItsCgroup) {
   int late_status = late.stop(0, 10);
   EXPECT_TRUE(WIFEXITED(late_status) && WEXITSTATUS(late_status) == 0) << late_status;
   auto find = [&](const std::string& cg) {
-    for (const auto& r : read_records(out))
-      if (r["cgroup"] == cg.substr(cgroup_layout().v2.size())) return r;
-    return nlohmann::json();
+    return first_record(out, [&](const nlohmann::json& r) { return r["cgroup"] == cg.substr(cgroup_layout().v2.size()); });
   };
   EXPECT_TRUE(wait_for([&] { return !find(cloned).is_null() && !find(joined).is_null(); }, 10)) << read_text(out);
   status = agent.stop(SIGTERM);

@@ -189,6 +189,13 @@ inline std::vector<nlohmann::json> read_records(const std::string& path) {
   return out;
 }
 
+/// The first record of an event log for which `match` holds; null if none.
+inline nlohmann::json first_record(const std::string& path, const std::function<bool(const nlohmann::json&)>& match) {
+  for (const auto& r : read_records(path))
+    if (match(r)) return r;
+  return nlohmann::json();
+}
+
 inline double median(std::vector<double> v) {
   if (v.empty()) return -1;
   std::sort(v.begin(), v.end());
