@@ -68,6 +68,15 @@ inline std::string fixture(const std::string& name) { return std::string(COLDSTA
 inline std::string source_path(const std::string& rel) { return std::string(COLDSTART_SOURCE_DIR) + "/" + rel; }
 inline std::string coldstart_binary() { return COLDSTART_BINARY; }
 
+/// A private copy of fixture `name` in `dir` (same name, same mode): a test
+/// that evicts or pages a binary must not share it with tests running in
+/// parallel, which launch the shared one.
+inline std::string copy_fixture(const TempDir& dir, const std::string& name) {
+  std::string to = dir.path() + "/" + name;
+  std::filesystem::copy_file(fixture(name), to, std::filesystem::copy_options::overwrite_existing);
+  return to;
+}
+
 /// "ARGS" as a shell command line running the coldstart under test.
 inline std::string cs(const std::string& args) { return coldstart_binary() + " " + args; }
 

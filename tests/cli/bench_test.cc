@@ -109,8 +109,7 @@ TEST(BenchCli, ColdModeReportsResidency) {
   std::string json = dir.path() + "/b.json";
   // A private copy of the fixture: other tests running in parallel launch the
   // shared one and would page it back in between our eviction and our start.
-  const std::string own = dir.path() + "/launch-fixture";
-  std::filesystem::copy_file(test::fixture("launch-fixture"), own);
+  const std::string own = test::copy_fixture(dir, "launch-fixture");
   auto r = test::run_shell(cs() + " --runs 2 --cold --ready notify --export-json " + json + " '" + own + " notify 1'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("resident before eviction"), std::string::npos) << r.out;

@@ -32,9 +32,7 @@ std::set<std::pair<std::string, uint64_t>> pages_of(const json& m) {
 TEST(PrewarmRuns, TwoRecordsOfThreeStartsDifferByAFewPages) {
   test::TempDir dir;
   // A private copy: a recording evicts its files, other tests use the fixture.
-  std::string bin = dir.path() + "/svc";
-  std::filesystem::copy_file(test::fixture("go-user-service-static"), bin);
-  std::filesystem::permissions(bin, std::filesystem::perms::owner_all);
+  std::string bin = test::copy_fixture(dir, "go-user-service-static");
   std::vector<std::set<std::pair<std::string, uint64_t>>> sets;
   for (int i = 0; i < 2; ++i) {
     std::string m = dir.path() + "/m" + std::to_string(i) + ".json";
@@ -134,9 +132,7 @@ std::pair<uint64_t, uint64_t> pclntab_pages(const std::string& bin) {
 // --fill-gaps 0 fills nothing.
 TEST(PrewarmRuns, GoFunctionTableIsRecordedWithoutGaps) {
   test::TempDir dir;
-  std::string bin = dir.path() + "/svc";  // a private copy: a recording evicts it
-  std::filesystem::copy_file(test::fixture("go-user-service-static"), bin);
-  std::filesystem::permissions(bin, std::filesystem::perms::owner_all);
+  std::string bin = test::copy_fixture(dir, "go-user-service-static");  // a recording evicts it
   auto [table_first, table_end] = pclntab_pages(bin);
   ASSERT_LT(table_first, table_end);
   for (int fill : {0, 1}) {

@@ -25,12 +25,6 @@ namespace fs = std::filesystem;
 
 std::string cs() { return test::coldstart_binary(); }
 
-std::string copy_fixture(const test::TempDir& dir, const std::string& name) {
-  std::string to = dir.path() + "/" + name;
-  fs::copy_file(test::fixture(name), to, fs::copy_options::overwrite_existing);
-  return to;
-}
-
 std::string write_text(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
   return path;
@@ -63,7 +57,7 @@ std::string manifest_for(const std::string& path, const std::vector<std::string>
 
 TEST(Prewarm, RecordEvictStatusApplyStatus) {
   test::TempDir dir;
-  std::string bin = copy_fixture(dir, "go-user-service-static");
+  std::string bin = test::copy_fixture(dir, "go-user-service-static");
   std::string m = dir.path() + "/m.json";
   auto rec =
       test::run_shell("ADDR=127.0.0.1:0 " + cs() + " prewarm record --ready notify -o " + m + " -- " + bin);
@@ -130,7 +124,7 @@ TEST(Prewarm, RecordFindsAConfigReadAndClosedBeforeReady) {
 // record is all there is (residency only where BPF cannot run).
 TEST(Prewarm, RecordOfAProgramThatExitsIsThePageTracers) {
   test::TempDir dir;
-  std::string bin = copy_fixture(dir, "noop-static");
+  std::string bin = test::copy_fixture(dir, "noop-static");
   std::string m = dir.path() + "/m.json";
   auto rec = test::run_shell("cd " + dir.path() + " && " + cs() + " prewarm record --ready exit -o " + m + " -- ./" +
                              std::filesystem::path(bin).filename().string());
