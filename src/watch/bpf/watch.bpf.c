@@ -600,6 +600,12 @@ static __always_inline int unix_listen(int fd) {
 SEC("uprobe")
 int BPF_KPROBE(on_libc_listen, int fd, int backlog) { return unix_listen(fd); }
 
+/* The current task's saved user registers: the arguments of the syscall it
+ * is in (x86-64: di, si, dx, r10, ...; orig_ax its number). */
+static __always_inline struct pt_regs* syscall_regs(void) {
+  return (struct pt_regs*)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
 /* The listen(2) syscall itself, whoever makes it (Go and other programs
  * that make raw syscalls, a container's own libc): the syscalls:
  * sys_exit_listen tracepoint, a perf tracepoint attached by user space
@@ -610,7 +616,7 @@ int BPF_KPROBE(on_libc_listen, int fd, int backlog) { return unix_listen(fd); }
 SEC("tracepoint/syscalls/sys_exit_listen")
 int on_sys_exit_listen(struct trace_event_raw_sys_exit* ctx) {
   if (ctx->ret != 0) return 0;
-  struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(bpf_get_current_task_btf());
+  struct pt_regs* regs = syscall_regs();
   if (!regs) return 0;
   return unix_listen((int)BPF_CORE_READ(regs, di));
 }
@@ -755,10 +761,6 @@ struct {
 #define CS_FSCONFIG_CMD_CREATE 6
 #define CS_FSCONFIG_CMD_CREATE_EXCL 8
 
-static __always_inline struct pt_regs* syscall_regs(void) {
-  return (struct pt_regs*)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
 SEC("tracepoint/syscalls/sys_exit_fsopen")
 int on_sys_exit_fsopen(struct trace_event_raw_sys_exit* ctx) {
   if (ctx->ret < 0) return 0;
@@ -835,7 +837,7 @@ int BPF_PROG(on_sock_send, struct sock* sk, int ret, int flags) {
   struct start* st = current_start(&key);
   if (!st || (st->seen & SEEN_NOTIFY)) return 0;
   struct task_struct* t = bpf_get_current_task_btf();
-  struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(t);
+  struct pt_regs* regs = syscall_regs();
   if (!regs) return 0;
   long nr = BPF_CORE_READ(regs, orig_ax);
   const void* ubuf = (const void*)BPF_CORE_READ(regs, si);
